@@ -1,0 +1,11 @@
+//! Domain types shared by every layer: contract names, compatibility modes and
+//! policies, semantic-version bumps and rule directions.
+//!
+//! Constructors validate; once a value of these types exists it is trusted. This
+//! module imports nothing else from the crate.
+
+mod mode;
+mod name;
+
+pub use mode::{Bump, Direction, Mode, Policy, UnknownName};
+pub use name::{ContractName, InvalidName};

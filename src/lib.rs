@@ -1,0 +1,17 @@
+//! Accord: a schema contract registry for data pipelines.
+//!
+//! Producers register versioned JSON Schemas ("contracts"), the registry enforces
+//! compatibility and semantic versions, CI checks changes before deploy, and
+//! consumers validate payloads at pipeline boundaries. See `DESIGN.md` in the
+//! shared folder for the architecture; the module map is:
+//!
+//! - [`domain`]: names, modes, policies, bumps: trusted value types.
+//! - [`schema`]: JSON Schema documents: drafts, `$ref` resolution, canonical form.
+//! - [`compat`]: the diff engine: rules, changes, reports, modes, required bumps.
+//! - [`cli`]: the `accord` command's subcommands.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod compat;
+pub mod domain;
+pub mod schema;

@@ -1,0 +1,145 @@
+//! The canonical JSON text of a schema and its fingerprint.
+//!
+//! Canonical form: object keys sorted by their UTF-8 bytes (code point order), no
+//! whitespace, strings escaped as `serde_json` escapes them, and numbers written by
+//! value: an integral value is written as an integer (`1.0`, `1e0` and `1` are all
+//! `1`), any other value in its shortest round-trip decimal form. JSON Schema treats
+//! `1.0` and `1` as the same number from draft-06 on (`const`, `enum`, `multipleOf`,
+//! `type: integer`), so they fingerprint alike. Draft-04 is the exception: there an
+//! integer written with a fraction is *not* an `integer`, so draft-04 documents keep a
+//! fractional spelling (`1.0`) distinct from `1`. Canonicalisation is idempotent:
+//! the canonical text parses back to a value whose canonical text is itself.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::Draft;
+
+/// The canonical text of `value` as a schema of `draft`.
+pub fn canonical_text(value: &Value, draft: Draft) -> String {
+    let mut out = String::with_capacity(256);
+    write_value(&mut out, value, draft == Draft::Draft4);
+    out
+}
+
+/// The lowercase hex sha256 of `text`.
+pub fn fingerprint(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn write_value(out: &mut String, value: &Value, keep_fraction: bool) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(out, n, keep_fraction),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item, keep_fraction);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k);
+                out.push(':');
+                write_value(out, v, keep_fraction);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_number(out: &mut String, n: &serde_json::Number, keep_fraction: bool) {
+    if n.is_i64() || n.is_u64() {
+        let _ = write!(out, "{n}");
+        return;
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    // 2^53: beyond it every f64 is integral and i64 formatting would still be exact,
+    // but keep the float spelling so huge values stay readable as written.
+    if !keep_fraction && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+        let _ = write!(out, "{}", f as i64);
+    } else {
+        let _ = write!(out, "{n}");
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    // serde_json's escaping is the canonical one; writing a &str cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
+/// Removes insignificant whitespace from a JSON text, keeping key order and the exact
+/// spelling of every number and string: how a schema is stored "as submitted".
+/// The input must be valid JSON.
+pub fn compact_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_and_whitespace_do_not_matter() {
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": null}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"x":null,"y":[1,2]},"b":1}"#).unwrap();
+        assert_eq!(canonical_text(&a, Draft::Draft7), canonical_text(&b, Draft::Draft7));
+        assert_eq!(canonical_text(&a, Draft::Draft7), r#"{"a":{"x":null,"y":[1,2]},"b":1}"#);
+    }
+
+    #[test]
+    fn integral_numbers_are_written_as_integers_except_in_draft_04() {
+        let v: Value = serde_json::from_str(r#"{"multipleOf": 1.0, "maximum": 1e2, "minimum": 0.5}"#).unwrap();
+        assert_eq!(canonical_text(&v, Draft::Draft7), r#"{"maximum":100,"minimum":0.5,"multipleOf":1}"#);
+        assert_eq!(canonical_text(&v, Draft::Draft4), r#"{"maximum":100.0,"minimum":0.5,"multipleOf":1.0}"#);
+    }
+
+    #[test]
+    fn canonicalisation_is_idempotent() {
+        let v = json!({"z": "\u{e9}\n", "a": [1.5, {"k": true}]});
+        let once = canonical_text(&v, Draft::Draft7);
+        let again = canonical_text(&serde_json::from_str(&once).unwrap(), Draft::Draft7);
+        assert_eq!(once, again);
+    }
+
+    #[test]
+    fn compacting_keeps_key_order_and_string_contents() {
+        let text = "{ \"b\" : 1.50,\n \"a\": \"x y\\\" z\" }";
+        assert_eq!(compact_text(text), r#"{"b":1.50,"a":"x y\" z"}"#);
+    }
+}

@@ -1,0 +1,367 @@
+//! JSON Schema documents: draft detection, the meta-schema check, `$ref`
+//! resolution, the canonical form and its fingerprint.
+//!
+//! A [`Schema`] is a parsed, checked document together with every document it
+//! refers to. Building one is the only way in, so the rest of the crate can rely on
+//! it: the document is a valid schema of a known draft, every reference resolves,
+//! every regular expression compiles, and the nesting is bounded.
+
+mod canonical;
+mod draft;
+mod resolve;
+pub(crate) mod walk;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use canonical::{canonical_text, compact_text, fingerprint};
+pub use draft::Draft;
+pub use resolve::{DEFAULT_BASE, Documents, Location, MapResolver, NoResolver, Resolver};
+
+/// The deepest nesting of JSON arrays and objects a schema may have. `serde_json`
+/// refuses deeper documents while parsing text; [`Schema::from_value`] checks values
+/// built in memory against the same bound.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a document is not an acceptable schema. Each variant names the place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// The text is not JSON.
+    #[error("not valid JSON: {message}")]
+    InvalidJson {
+        /// What the parser said, with line and column.
+        message: String,
+    },
+    /// Nesting deeper than [`MAX_DEPTH`].
+    #[error("the schema nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// `$schema` names a draft Accord does not know.
+    #[error("unknown JSON Schema draft {uri:?} in $schema; expected draft-04, draft-06, draft-07, 2019-09 or 2020-12")]
+    UnknownDraft {
+        /// The `$schema` value.
+        uri: String,
+    },
+    /// The document fails its draft's meta-schema.
+    #[error("not a valid {draft} schema at {}: {message}", display_pointer(pointer))]
+    MetaSchema {
+        /// The draft whose meta-schema was used.
+        draft: Draft,
+        /// JSON pointer to the offending value.
+        pointer: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// A `$ref` that resolves to nothing known.
+    #[error("unresolvable $ref {reference:?} at {}: the target is not in this document and no other document with that URI was given", display_pointer(pointer))]
+    UnresolvedRef {
+        /// JSON pointer to the schema holding the `$ref`.
+        pointer: String,
+        /// The reference as written.
+        reference: String,
+    },
+    /// The schema cannot be compiled (for example an invalid regular expression).
+    #[error("invalid schema at {}: {message}", display_pointer(pointer))]
+    Invalid {
+        /// JSON pointer to the offending keyword.
+        pointer: String,
+        /// What is wrong there.
+        message: String,
+    },
+}
+
+impl SchemaError {
+    /// The JSON pointer the error is about, when it is about one place.
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            SchemaError::MetaSchema { pointer, .. }
+            | SchemaError::UnresolvedRef { pointer, .. }
+            | SchemaError::Invalid { pointer, .. } => Some(pointer),
+            _ => None,
+        }
+    }
+
+    /// A stable kebab-case code for API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SchemaError::InvalidJson { .. } => "invalid-json",
+            SchemaError::TooDeep => "schema-too-deep",
+            SchemaError::UnknownDraft { .. } => "unknown-draft",
+            SchemaError::MetaSchema { .. } => "invalid-schema",
+            SchemaError::UnresolvedRef { .. } => "unresolved-ref",
+            SchemaError::Invalid { .. } => "invalid-schema",
+        }
+    }
+}
+
+fn display_pointer(p: &str) -> String {
+    if p.is_empty() { "the document root (/)".to_owned() } else { p.to_owned() }
+}
+
+/// How documents are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// The draft of a document without `$schema`. Default: draft-07, as in Confluent.
+    pub default_draft: Draft,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self {
+            default_draft: Draft::Draft7,
+        }
+    }
+}
+
+/// A checked JSON Schema with the documents it refers to. Cheap to clone.
+#[derive(Clone)]
+pub struct Schema(Arc<Inner>);
+
+struct Inner {
+    original: String,
+    docs: Documents,
+    draft: Draft,
+    canonical: String,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema")
+            .field("draft", &self.0.draft)
+            .field("fingerprint", &self.0.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Schema {
+    /// Parses JSON text. The stored [`original`](Self::original) keeps the submitted
+    /// key order and number spelling, with whitespace removed.
+    pub fn from_text(text: &str, options: &ParseOptions, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            if e.to_string().contains("recursion limit") {
+                SchemaError::TooDeep
+            } else {
+                SchemaError::InvalidJson { message: e.to_string() }
+            }
+        })?;
+        Self::build(compact_text(text), value, options, resolver)
+    }
+
+    /// Builds a schema from a JSON value; the original text is its compact serialisation.
+    pub fn from_value(value: Value, options: &ParseOptions, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+        if exceeds_depth(&value, MAX_DEPTH) {
+            return Err(SchemaError::TooDeep);
+        }
+        let original = serde_json::to_string(&value).unwrap_or_default();
+        Self::build(original, value, options, resolver)
+    }
+
+    fn build(original: String, value: Value, options: &ParseOptions, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+        if !matches!(value, Value::Object(_) | Value::Bool(_)) {
+            return Err(SchemaError::MetaSchema {
+                draft: options.default_draft,
+                pointer: String::new(),
+                message: "a schema must be a JSON object or a boolean".to_owned(),
+            });
+        }
+        let draft = match value.get("$schema") {
+            None => options.default_draft,
+            Some(Value::String(uri)) => Draft::from_uri(uri).ok_or_else(|| SchemaError::UnknownDraft { uri: uri.clone() })?,
+            Some(_) => {
+                return Err(SchemaError::MetaSchema {
+                    draft: options.default_draft,
+                    pointer: "/$schema".to_owned(),
+                    message: "$schema must be a string".to_owned(),
+                });
+            }
+        };
+        meta_check(&value, draft)?;
+        let canonical = canonical_text(&value, draft);
+        let fingerprint = fingerprint(&canonical);
+        let docs = Documents::load(value, draft, resolver)?;
+        for doc in docs.docs.iter().skip(1) {
+            meta_check(&doc.value, doc.draft)?;
+        }
+        compile_check(&docs, draft)?;
+        Ok(Schema(Arc::new(Inner {
+            original,
+            docs,
+            draft,
+            canonical,
+            fingerprint,
+        })))
+    }
+
+    /// The document as submitted (key order and number spelling kept, compact).
+    pub fn original(&self) -> &str {
+        &self.0.original
+    }
+
+    /// The root document.
+    pub fn value(&self) -> &Value {
+        &self.0.docs.docs[0].value
+    }
+
+    /// The draft the root document is read as.
+    pub fn draft(&self) -> Draft {
+        self.0.draft
+    }
+
+    /// The canonical text (see [`canonical_text`]).
+    pub fn canonical(&self) -> &str {
+        &self.0.canonical
+    }
+
+    /// The lowercase hex sha256 of the canonical text.
+    pub fn fingerprint(&self) -> &str {
+        &self.0.fingerprint
+    }
+
+    /// The root and every document it refers to.
+    pub fn documents(&self) -> &Documents {
+        &self.0.docs
+    }
+
+    /// The URIs of the other documents this schema refers to.
+    pub fn external_uris(&self) -> Vec<String> {
+        self.0.docs.external_uris().map(str::to_owned).collect()
+    }
+
+    /// Options for building a `jsonschema` validator of this schema: its draft, the
+    /// documents it refers to (served from memory; nothing is retrieved), and a bounded
+    /// regular-expression engine.
+    pub fn validator_options(&self) -> jsonschema::ValidationOptions<'static> {
+        validator_options(&self.0.docs, self.0.draft)
+    }
+}
+
+/// The bound on backtracking for `pattern` and `patternProperties` regexes.
+pub const REGEX_BACKTRACK_LIMIT: usize = 10_000;
+
+fn validator_options(docs: &Documents, draft: Draft) -> jsonschema::ValidationOptions<'static> {
+    let external: HashMap<String, Value> = docs.docs.iter().skip(1).map(|d| (d.uri.clone(), d.value.clone())).collect();
+    jsonschema::options()
+        .with_draft(draft.to_jsonschema())
+        .with_base_uri(DEFAULT_BASE)
+        .with_retriever(MemoryRetriever(external))
+        .with_pattern_options(jsonschema::PatternOptions::fancy_regex().backtrack_limit(REGEX_BACKTRACK_LIMIT))
+}
+
+/// Serves referenced documents from memory and refuses everything else.
+struct MemoryRetriever(HashMap<String, Value>);
+
+impl jsonschema::Retrieve for MemoryRetriever {
+    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let key = uri.as_str().split('#').next().unwrap_or_default();
+        self.0
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("{key} is not a known document; Accord never fetches references").into())
+    }
+}
+
+fn meta_check(value: &Value, draft: Draft) -> Result<(), SchemaError> {
+    let result = match draft {
+        Draft::Draft4 => jsonschema::draft4::meta::validate(value),
+        Draft::Draft6 => jsonschema::draft6::meta::validate(value),
+        Draft::Draft7 => jsonschema::draft7::meta::validate(value),
+        Draft::Draft201909 => jsonschema::draft201909::meta::validate(value),
+        Draft::Draft202012 => jsonschema::draft202012::meta::validate(value),
+    };
+    result.map_err(|e| SchemaError::MetaSchema {
+        draft,
+        pointer: e.instance_path().to_string(),
+        message: e.masked().to_string(),
+    })
+}
+
+fn compile_check(docs: &Documents, draft: Draft) -> Result<(), SchemaError> {
+    validator_options(docs, draft)
+        .build(&docs.docs[0].value)
+        .map(|_| ())
+        .map_err(|e| SchemaError::Invalid {
+            pointer: e.schema_path().to_string(),
+            message: e.to_string(),
+        })
+}
+
+fn exceeds_depth(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > limit {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Schema, SchemaError> {
+        Schema::from_value(v, &ParseOptions::default(), &NoResolver)
+    }
+
+    #[test]
+    fn no_schema_keyword_means_draft_07() {
+        assert_eq!(parse(json!({"type": "string"})).unwrap().draft(), Draft::Draft7);
+        let s = parse(json!({"$schema": "https://json-schema.org/draft/2020-12/schema"})).unwrap();
+        assert_eq!(s.draft(), Draft::Draft202012);
+    }
+
+    #[test]
+    fn an_unknown_draft_is_rejected_by_name() {
+        let err = parse(json!({"$schema": "https://example.com/meta"})).unwrap_err();
+        assert!(matches!(err, SchemaError::UnknownDraft { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_meta_schema_violation_names_its_pointer() {
+        let err = parse(json!({"properties": {"a": {"minLength": -1}}})).unwrap_err();
+        assert_eq!(err.pointer(), Some("/properties/a/minLength"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_regex_is_rejected() {
+        let err = parse(json!({"type": "string", "pattern": "(unclosed"})).unwrap_err();
+        assert!(err.to_string().contains("pattern") || err.pointer().is_some_and(|p| p.contains("pattern")), "{err}");
+    }
+
+    #[test]
+    fn key_order_is_kept_in_the_original_and_ignored_by_the_fingerprint() {
+        let opts = ParseOptions::default();
+        let a = Schema::from_text(r#"{ "type": "object", "title": "x" }"#, &opts, &NoResolver).unwrap();
+        let b = Schema::from_text(r#"{"title":"x","type":"object"}"#, &opts, &NoResolver).unwrap();
+        assert_eq!(a.original(), r#"{"type":"object","title":"x"}"#);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 64);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_cleanly() {
+        let text = format!("{}{}", "{\"items\":".repeat(10_000), "}".repeat(10_000));
+        let err = Schema::from_text(&text, &ParseOptions::default(), &NoResolver).unwrap_err();
+        assert_eq!(err, SchemaError::TooDeep);
+        let mut v = json!({});
+        for _ in 0..200 {
+            v = json!({ "items": v });
+        }
+        assert_eq!(parse(v).unwrap_err(), SchemaError::TooDeep);
+    }
+
+    #[test]
+    fn non_schema_documents_are_rejected() {
+        assert!(parse(json!([1, 2])).is_err());
+        assert!(parse(json!(true)).is_ok());
+    }
+}
