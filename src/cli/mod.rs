@@ -4,6 +4,7 @@
 //! error, 3 something could not be loaded (file, reference, registry).
 
 mod diff;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ pub struct Cli {
 enum Command {
     /// Compare two schema files offline and explain what breaks.
     Diff(diff::DiffArgs),
+    /// List every compatibility rule and the directions it breaks.
+    Rules(rules::RulesArgs),
 }
 
 /// Output formats shared by the commands.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Diff(args) => diff::run(args),
+        Command::Rules(args) => rules::run(args),
     };
     result.unwrap_or_else(|f| {
         eprintln!("accord: {}", f.message);
