@@ -12,7 +12,11 @@ fn parse(v: Value) -> Schema {
 
 #[test]
 fn a_schema_nested_ten_thousand_levels_deep_is_refused_cleanly() {
-    let text = format!("{}{{}}{}", r#"{"properties":{"a":"#.repeat(10_000), "}}".repeat(10_000));
+    let text = format!(
+        "{}{{}}{}",
+        r#"{"properties":{"a":"#.repeat(10_000),
+        "}}".repeat(10_000)
+    );
     let err = Schema::from_text(&text, &ParseOptions::default(), &NoResolver).unwrap_err();
     assert_eq!(err, SchemaError::TooDeep);
     assert!(err.to_string().contains("deeper than"));
@@ -23,9 +27,17 @@ fn a_ref_cycle_terminates_and_equals_itself() {
     let cyclic = json!({"$ref": "#/definitions/a", "definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}});
     let s = parse(cyclic);
     assert!(compat::diff(&s, &s, Policy::Strict).unwrap().is_empty());
-    let list = json!({"type": "object", "properties": {"v": {"type": "number"}, "next": {"$ref": "#"}}});
-    let narrowed = json!({"type": "object", "properties": {"v": {"type": "integer"}, "next": {"$ref": "#"}}});
-    let report = compat::compare(&parse(list), &parse(narrowed), Mode::FullTransitive, Policy::Strict).unwrap();
+    let list =
+        json!({"type": "object", "properties": {"v": {"type": "number"}, "next": {"$ref": "#"}}});
+    let narrowed =
+        json!({"type": "object", "properties": {"v": {"type": "integer"}, "next": {"$ref": "#"}}});
+    let report = compat::compare(
+        &parse(list),
+        &parse(narrowed),
+        Mode::FullTransitive,
+        Policy::Strict,
+    )
+    .unwrap();
     assert!(!report.compatible);
 }
 

@@ -23,8 +23,15 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(json!(true)),
         Just(json!(false)),
         Just(json!({})),
-        prop::sample::select(vec!["null", "boolean", "integer", "number", "string", "object", "array"]).prop_map(|t| json!({ "type": t })),
-        prop::collection::vec(prop::sample::select(vec!["null", "integer", "number", "string"]), 1..3).prop_map(|t| json!({ "type": t })),
+        prop::sample::select(vec![
+            "null", "boolean", "integer", "number", "string", "object", "array"
+        ])
+        .prop_map(|t| json!({ "type": t })),
+        prop::collection::vec(
+            prop::sample::select(vec!["null", "integer", "number", "string"]),
+            1..3
+        )
+        .prop_map(|t| json!({ "type": t })),
         (0u64..3, prop::option::of(0u64..4)).prop_map(|(min, max)| {
             let mut o = json!({"type": "string", "minLength": min});
             if let Some(m) = max {
@@ -39,9 +46,21 @@ fn leaf() -> impl Strategy<Value = Value> {
             }
             o
         }),
-        prop::sample::select(vec![1.0, 0.5, 2.0, 3.0]).prop_map(|m| json!({"type": "number", "multipleOf": m})),
-        prop::collection::vec(prop::sample::select(vec![json!(1), json!("a"), json!(null), json!(2.5), json!("b")]), 1..4).prop_map(|v| json!({ "enum": v })),
-        prop::sample::select(vec![json!(1), json!("a"), json!(true)]).prop_map(|v| json!({ "const": v })),
+        prop::sample::select(vec![1.0, 0.5, 2.0, 3.0])
+            .prop_map(|m| json!({"type": "number", "multipleOf": m})),
+        prop::collection::vec(
+            prop::sample::select(vec![
+                json!(1),
+                json!("a"),
+                json!(null),
+                json!(2.5),
+                json!("b")
+            ]),
+            1..4
+        )
+        .prop_map(|v| json!({ "enum": v })),
+        prop::sample::select(vec![json!(1), json!("a"), json!(true)])
+            .prop_map(|v| json!({ "const": v })),
         Just(json!({"type": "string", "pattern": "^a"})),
         Just(json!({"type": "string", "format": "date"})),
     ]
@@ -51,9 +70,17 @@ fn schema() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             (
-                prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), inner.clone(), 0..3),
+                prop::collection::btree_map(
+                    prop::sample::select(KEYS.to_vec()),
+                    inner.clone(),
+                    0..3
+                ),
                 prop::collection::vec(prop::sample::select(KEYS.to_vec()), 0..3),
-                prop::option::of(prop_oneof![Just(json!(false)), Just(json!(true)), inner.clone()]),
+                prop::option::of(prop_oneof![
+                    Just(json!(false)),
+                    Just(json!(true)),
+                    inner.clone()
+                ]),
                 any::<bool>(),
             )
                 .prop_map(|(props, required, additional, typed)| {
@@ -61,7 +88,10 @@ fn schema() -> impl Strategy<Value = Value> {
                     if typed {
                         o.insert("type".into(), json!("object"));
                     }
-                    o.insert("properties".into(), Value::Object(props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
+                    o.insert(
+                        "properties".into(),
+                        Value::Object(props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+                    );
                     let mut req: Vec<&str> = required;
                     req.sort();
                     req.dedup();
@@ -73,27 +103,40 @@ fn schema() -> impl Strategy<Value = Value> {
                     }
                     Value::Object(o)
                 }),
-            (inner.clone(), prop::option::of(0u64..3), prop::option::of(1u64..4), any::<bool>()).prop_map(|(items, min, max, unique)| {
-                let mut o = json!({"type": "array", "items": items});
-                if let Some(m) = min {
-                    o["minItems"] = json!(m);
-                }
-                if let Some(m) = max {
-                    o["maxItems"] = json!(m + min.unwrap_or(0));
-                }
-                if unique {
-                    o["uniqueItems"] = json!(true);
-                }
-                o
-            }),
-            (prop::collection::vec(inner.clone(), 1..3), inner.clone()).prop_map(|(prefix, rest)| json!({"type": "array", "items": prefix, "additionalItems": rest})),
+            (
+                inner.clone(),
+                prop::option::of(0u64..3),
+                prop::option::of(1u64..4),
+                any::<bool>()
+            )
+                .prop_map(|(items, min, max, unique)| {
+                    let mut o = json!({"type": "array", "items": items});
+                    if let Some(m) = min {
+                        o["minItems"] = json!(m);
+                    }
+                    if let Some(m) = max {
+                        o["maxItems"] = json!(m + min.unwrap_or(0));
+                    }
+                    if unique {
+                        o["uniqueItems"] = json!(true);
+                    }
+                    o
+                }),
+            (prop::collection::vec(inner.clone(), 1..3), inner.clone()).prop_map(
+                |(prefix, rest)| json!({"type": "array", "items": prefix, "additionalItems": rest})
+            ),
             prop::collection::vec(inner.clone(), 1..4).prop_map(|v| json!({ "anyOf": v })),
             prop::collection::vec(inner.clone(), 1..4).prop_map(|v| json!({ "oneOf": v })),
             prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({ "allOf": v })),
             inner.clone().prop_map(|v| json!({ "not": v })),
-            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(i, t, e)| json!({"if": i, "then": t, "else": e})),
-            (inner.clone(), prop::sample::select(KEYS.to_vec())).prop_map(|(p, k)| json!({"type": "object", "patternProperties": { format!("^{k}"): p }})),
-            (inner.clone(), inner).prop_map(|(a, b)| json!({"type": ["string", "null"], "maxLength": 2, "anyOf": [a, b]})),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(i, t, e)| json!({"if": i, "then": t, "else": e})),
+            (inner.clone(), prop::sample::select(KEYS.to_vec())).prop_map(
+                |(p, k)| json!({"type": "object", "patternProperties": { format!("^{k}"): p }})
+            ),
+            (inner.clone(), inner).prop_map(
+                |(a, b)| json!({"type": ["string", "null"], "maxLength": 2, "anyOf": [a, b]})
+            ),
         ]
     })
 }
@@ -116,7 +159,11 @@ fn mutate(v: &Value, other: &Value, seed: u32, edit: usize) -> Value {
             Value::Object(o) if !o.is_empty() && s % 3 != 0 => {
                 let keys: Vec<String> = o.keys().cloned().collect();
                 let k = keys[(s as usize / 3) % keys.len()].clone();
-                if o[&k].is_object() || o[&k].is_array() { Some(k) } else { None }
+                if o[&k].is_object() || o[&k].is_array() {
+                    Some(k)
+                } else {
+                    None
+                }
             }
             _ => None,
         };
@@ -140,7 +187,11 @@ fn mutate(v: &Value, other: &Value, seed: u32, edit: usize) -> Value {
     }
     match (edit, node) {
         (0, Value::Object(o)) if !o.is_empty() => {
-            let k = o.keys().nth((seed as usize) % o.len()).cloned().expect("non-empty");
+            let k = o
+                .keys()
+                .nth((seed as usize) % o.len())
+                .cloned()
+                .expect("non-empty");
             o.remove(&k);
         }
         (1, node) => *node = other.clone(),
@@ -175,7 +226,11 @@ fn mutate(v: &Value, other: &Value, seed: u32, edit: usize) -> Value {
             _ => match v {
                 Value::Object(o) if !o.is_empty() => {
                     let mut o = o.clone();
-                    let k = o.keys().nth((seed as usize / 3) % o.len()).cloned().expect("non-empty");
+                    let k = o
+                        .keys()
+                        .nth((seed as usize / 3) % o.len())
+                        .cloned()
+                        .expect("non-empty");
                     o.remove(&k);
                     Value::Object(o)
                 }
@@ -192,19 +247,27 @@ fn instance() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         (-3i64..4).prop_map(Value::from),
         prop::sample::select(vec![0.5, 2.5, -1.5, 3.0]).prop_map(Value::from),
-        prop::sample::select(vec!["", "a", "ab", "abc", "b", "2024-01-01", "z"]).prop_map(Value::from),
+        prop::sample::select(vec!["", "a", "ab", "abc", "b", "2024-01-01", "z"])
+            .prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c", "d"]), inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            prop::collection::btree_map(
+                prop::sample::select(vec!["a", "b", "c", "d"]),
+                inner,
+                0..4
+            )
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
         ]
     })
 }
 
 fn validator(s: &Schema) -> jsonschema::Validator {
-    s.validator_options().should_validate_formats(true).build(s.value()).expect("parsed schemas compile")
+    s.validator_options()
+        .should_validate_formats(true)
+        .build(s.value())
+        .expect("parsed schemas compile")
 }
 
 proptest! {
@@ -279,10 +342,17 @@ proptest! {
 fn reversed_text(v: &Value) -> String {
     match v {
         Value::Object(o) => {
-            let parts: Vec<String> = o.iter().rev().map(|(k, v)| format!("{}:{}", Value::String(k.clone()), reversed_text(v))).collect();
+            let parts: Vec<String> = o
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), reversed_text(v)))
+                .collect();
             format!("{{{}}}", parts.join(","))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(reversed_text).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(reversed_text).collect::<Vec<_>>().join(",")
+        ),
         other => other.to_string(),
     }
 }
@@ -293,21 +363,51 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         ".{0,6}".prop_map(Value::from),
         Just(json!("#")),
         Just(json!("#/definitions/x")),
     ];
     let keys = vec![
-        "type", "properties", "items", "prefixItems", "additionalItems", "additionalProperties", "required", "enum", "const", "allOf",
-        "anyOf", "oneOf", "not", "if", "then", "else", "$ref", "definitions", "minimum", "exclusiveMinimum", "multipleOf", "minLength",
-        "pattern", "dependencies", "patternProperties", "contains", "x", "$schema", "format", "uniqueItems",
+        "type",
+        "properties",
+        "items",
+        "prefixItems",
+        "additionalItems",
+        "additionalProperties",
+        "required",
+        "enum",
+        "const",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "$ref",
+        "definitions",
+        "minimum",
+        "exclusiveMinimum",
+        "multipleOf",
+        "minLength",
+        "pattern",
+        "dependencies",
+        "patternProperties",
+        "contains",
+        "x",
+        "$schema",
+        "format",
+        "uniqueItems",
     ];
     leaf.prop_recursive(4, 40, 5, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(prop::sample::select(keys.clone()), inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            prop::collection::btree_map(prop::sample::select(keys.clone()), inner, 0..5).prop_map(
+                |m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            ),
         ]
     })
 }

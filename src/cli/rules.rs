@@ -50,7 +50,13 @@ pub fn run(args: RulesArgs) -> Result<ExitCode, Failure> {
         }
         Format::Text => {
             for r in Rule::ALL {
-                let show = |v: Vec<&str>| if v.is_empty() { "-".to_owned() } else { v.join("+") };
+                let show = |v: Vec<&str>| {
+                    if v.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        v.join("+")
+                    }
+                };
                 let _ = writeln!(
                     out,
                     "{:<55} strict: {:<17} lenient: {:<17} {}",

@@ -9,7 +9,8 @@
 use crate::domain::{Bump, Direction, Mode, Policy};
 use crate::schema::Schema;
 
-use super::diff::{diff, raw};
+use super::diff::{diff_models, raw};
+use super::model::Model;
 use super::{Change, CompatError, Previous, Report};
 
 /// Checks `candidate` against `previous` (newest first) under `mode` and `policy`.
@@ -43,9 +44,10 @@ pub fn check(
     };
     let mut checked_versions = Vec::new();
     let mut newest_changes: Option<Vec<Change>> = None;
+    let candidate_model = Model::build(candidate);
     for prev in targets {
         checked_versions.push(prev.label.to_owned());
-        let (changes, ok) = pair(prev.schema, candidate, mode, policy)?;
+        let (changes, ok) = pair(prev.schema, candidate, &candidate_model, mode, policy)?;
         let first = newest_changes.is_none();
         if first {
             newest_changes = Some(changes.clone());
@@ -112,10 +114,12 @@ pub fn is_compatible(changes: &[Change], mode: Mode) -> bool {
 fn pair(
     old: &Schema,
     new: &Schema,
+    nm: &Model<'_>,
     mode: Mode,
     policy: Policy,
 ) -> Result<(Vec<Change>, bool), CompatError> {
-    let mut changes = diff(old, new, policy)?;
+    let om = Model::build(old);
+    let mut changes = diff_models(old, &om, new, nm, policy)?;
     if mode == Mode::None {
         return Ok((changes, true));
     }
@@ -125,7 +129,7 @@ fn pair(
             .all(|c| !c.breaks.contains(&Direction::Backward));
     let mut forward_ok = true;
     if mode.checks_forward() {
-        let reverse: Vec<_> = raw(new, old, policy)?
+        let reverse: Vec<_> = raw(new, nm, old, &om, policy)?
             .into_iter()
             .filter(|f| f.rule.breaks(Direction::Backward, policy))
             .collect();

@@ -12,22 +12,39 @@ use super::{Change, CompatError};
 /// The changes from `old` to `new`, in the BACKWARD sense (old data read with the new
 /// schema), each marked with the directions it breaks under `policy`.
 pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Result<Vec<Change>, CompatError> {
-    let findings = raw(old, new, policy)?;
+    let (om, nm) = (Model::build(old), Model::build(new));
+    diff_models(old, &om, new, &nm, policy)
+}
+
+/// [`diff`] over models built once (the transitive check reuses the candidate's).
+pub(crate) fn diff_models(
+    old: &Schema,
+    om: &Model<'_>,
+    new: &Schema,
+    nm: &Model<'_>,
+    policy: Policy,
+) -> Result<Vec<Change>, CompatError> {
+    let findings = raw(old, om, new, nm, policy)?;
     let mut changes: Vec<Change> = findings.into_iter().map(|f| to_change(f, policy)).collect();
     witness::attach(old, new, &mut changes);
     Ok(changes)
 }
 
-/// The findings of the walk, before witnesses.
-pub(crate) fn raw(old: &Schema, new: &Schema, policy: Policy) -> Result<Vec<Finding>, CompatError> {
+/// The findings of the walk old → new, before witnesses.
+pub(crate) fn raw(
+    old: &Schema,
+    om: &Model<'_>,
+    new: &Schema,
+    nm: &Model<'_>,
+    policy: Policy,
+) -> Result<Vec<Finding>, CompatError> {
     if old.fingerprint() == new.fingerprint()
         && old.external_uris().is_empty()
         && new.external_uris().is_empty()
     {
         return Ok(Vec::new());
     }
-    let (om, nm) = (Model::build(old), Model::build(new));
-    walk::run(&om, &nm, policy)
+    walk::run(om, nm, policy)
 }
 
 fn to_change(f: Finding, policy: Policy) -> Change {
@@ -37,11 +54,7 @@ fn to_change(f: Finding, policy: Policy) -> Change {
         annotation: f.rule.is_annotation(),
         old_pointer: f.old_pointer,
         new_pointer: f.new_pointer,
-        instance_path: if f.instance_path.is_empty() {
-            String::new()
-        } else {
-            f.instance_path
-        },
+        instance_path: f.instance_path,
         old: f.old,
         new: f.new,
         message: f.message,

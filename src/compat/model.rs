@@ -103,8 +103,8 @@ pub(crate) struct Node {
     pub kind: Kind,
     /// Keywords the engine does not understand, with their values.
     pub unknown: BTreeMap<String, Value>,
-    /// The canonical text of the schema object, for de-duplicating combinator members.
-    pub canonical: String,
+    /// Where the schema object is (none for the parts of a synthetic combinator).
+    pub location: Option<Location>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +140,7 @@ pub(crate) enum Kind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[expect(clippy::enum_variant_names, reason = "named after the keywords allOf, anyOf, oneOf")]
 pub(crate) enum Crit {
     AllOf,
     AnyOf,
@@ -249,9 +250,10 @@ pub(crate) struct NumberKind {
 }
 
 /// The graph of one schema.
-pub(crate) struct Model {
+pub(crate) struct Model<'d> {
     pub nodes: Vec<Node>,
     pub root: NodeId,
+    docs: &'d Documents,
 }
 
 pub(crate) fn decimal(v: &Value) -> Option<BigDecimal> {
@@ -279,9 +281,9 @@ struct Builder<'d> {
     work: Vec<(NodeId, Location)>,
 }
 
-impl Model {
+impl<'d> Model<'d> {
     /// Builds the graph of `schema`.
-    pub fn build(schema: &Schema) -> Model {
+    pub fn build(schema: &'d Schema) -> Model<'d> {
         let docs = schema.documents();
         let mut b = Builder {
             docs,
@@ -299,11 +301,23 @@ impl Model {
         Model {
             nodes: b.nodes,
             root,
+            docs,
         }
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
+    }
+
+    /// A key that is equal for two nodes exactly when their schema objects are
+    /// canonically equal (parts of synthetic combinators are unique).
+    pub fn identity(&self, id: NodeId) -> String {
+        match &self.nodes[id].location {
+            Some(loc) => self.docs.get(loc).map_or_else(String::new, |v| {
+                crate::schema::canonical_text(v, self.docs.draft(loc))
+            }),
+            None => format!("#part{id}"),
+        }
     }
 }
 
@@ -332,7 +346,7 @@ impl Builder<'_> {
             annotations: BTreeMap::new(),
             kind: Kind::Pending,
             unknown: BTreeMap::new(),
-            canonical: String::new(),
+            location: None,
         });
         self.nodes.len() - 1
     }
@@ -396,8 +410,9 @@ impl Builder<'_> {
 
     fn fill(&mut self, id: NodeId, loc: &Location) {
         let draft = self.docs.draft(loc);
-        let value = self.docs.get(loc).cloned().unwrap_or(Value::Bool(true));
-        self.nodes[id].canonical = crate::schema::canonical_text(&value, draft);
+        let docs: &Documents = self.docs;
+        let value = docs.get(loc).unwrap_or(&Value::Bool(true));
+        self.nodes[id].location = Some(loc.clone());
         let obj = match value {
             Value::Bool(true) => {
                 self.nodes[id].kind = Kind::Any;
@@ -411,7 +426,7 @@ impl Builder<'_> {
         };
         let mut annotations = BTreeMap::new();
         let mut unknown = BTreeMap::new();
-        for (k, v) in &obj {
+        for (k, v) in obj {
             if ANNOTATIONS.contains(&k.as_str()) {
                 annotations.insert(k.clone(), v.clone());
             } else if k == draft.id_keyword() && v.as_str().is_some_and(|s| !s.starts_with('#')) {
@@ -459,12 +474,12 @@ impl Builder<'_> {
                 let mut typed = Vec::new();
                 for t in types {
                     let kind = match t.as_str() {
-                        "object" => self.object(loc, &obj, draft, true),
-                        "array" => self.array(loc, &obj, draft, true),
-                        "string" => Kind::String(string_kind(&obj, true)),
-                        "number" => Kind::Number(number_kind(&obj, draft, true, false)),
+                        "object" => self.object(loc, obj, draft, true),
+                        "array" => self.array(loc, obj, draft, true),
+                        "string" => Kind::String(string_kind(obj, true)),
+                        "number" => Kind::Number(number_kind(obj, draft, true, false)),
                         "integer" if has_number => continue,
-                        "integer" => Kind::Number(number_kind(&obj, draft, true, true)),
+                        "integer" => Kind::Number(number_kind(obj, draft, true, true)),
                         "boolean" => Kind::Boolean,
                         "null" => Kind::Null,
                         _ => continue,
@@ -486,16 +501,16 @@ impl Builder<'_> {
             }
             None => {
                 if has(OBJECT_KEYWORDS) {
-                    parts.push(self.object(loc, &obj, draft, false));
+                    parts.push(self.object(loc, obj, draft, false));
                 }
                 if has(ARRAY_KEYWORDS) {
-                    parts.push(self.array(loc, &obj, draft, false));
+                    parts.push(self.array(loc, obj, draft, false));
                 }
                 if has(STRING_KEYWORDS) {
-                    parts.push(Kind::String(string_kind(&obj, false)));
+                    parts.push(Kind::String(string_kind(obj, false)));
                 }
                 if has(NUMBER_KEYWORDS) {
-                    parts.push(Kind::Number(number_kind(&obj, draft, false, false)));
+                    parts.push(Kind::Number(number_kind(obj, draft, false, false)));
                 }
             }
         }
@@ -511,7 +526,7 @@ impl Builder<'_> {
                 is_const: true,
             });
         }
-        if let Some(n) = self.child_opt(loc, &obj, "not") {
+        if let Some(n) = self.child_opt(loc, obj, "not") {
             parts.push(Kind::Not(n));
         }
         for (key, crit) in [
@@ -530,9 +545,9 @@ impl Builder<'_> {
                 });
             }
         }
-        if let Some(cond) = self.child_opt(loc, &obj, "if") {
-            let then = self.child_opt(loc, &obj, "then");
-            let els = self.child_opt(loc, &obj, "else");
+        if let Some(cond) = self.child_opt(loc, obj, "if") {
+            let then = self.child_opt(loc, obj, "then");
+            let els = self.child_opt(loc, obj, "else");
             parts.push(Kind::Conditional { cond, then, els });
         }
 
@@ -567,13 +582,12 @@ impl Builder<'_> {
                 return subs[0];
             }
         }
-        let canonical = format!("{}#part{}", self.nodes[parent].canonical, self.nodes.len());
         self.nodes.push(Node {
             pointer: self.nodes[parent].pointer.clone(),
             annotations: BTreeMap::new(),
             kind,
             unknown: BTreeMap::new(),
-            canonical,
+            location: None,
         });
         self.nodes.len() - 1
     }

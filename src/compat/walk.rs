@@ -55,8 +55,8 @@ pub(crate) struct Finding {
 type Findings = Rc<Vec<Finding>>;
 
 pub(crate) struct Differ<'m> {
-    o: &'m Model,
-    n: &'m Model,
+    o: &'m Model<'m>,
+    n: &'m Model<'m>,
     policy: Policy,
     memo: HashMap<(NodeId, NodeId), Findings>,
     active: HashSet<(NodeId, NodeId)>,
@@ -275,7 +275,7 @@ impl<'m> Differ<'m> {
                 },
             ) => {
                 let (oc, ot, oe, nc, nt, ne) = (*oc, *ot, *oe, *nc, *nt, *ne);
-                if self.o.node(oc).canonical != self.n.node(nc).canonical {
+                if self.o.identity(oc) != self.n.identity(nc) {
                     out.push(self.finding(
                         Rule::ConditionalChanged,
                         o,
@@ -429,6 +429,7 @@ impl<'m> Differ<'m> {
     }
 
     /// `then`/`else`-like optional subschemas: absent means "anything".
+    #[expect(clippy::too_many_arguments, reason = "both nodes, both subschemas, keyword, path, output")]
     fn compare_optional(
         &mut self,
         o: NodeId,
@@ -1619,6 +1620,7 @@ impl<'m> Differ<'m> {
         out.push(f);
     }
 
+    #[expect(clippy::too_many_arguments, reason = "both nodes, both flags, type name, witness, output")]
     fn compare_typed(
         &self,
         o: NodeId,
@@ -1902,7 +1904,7 @@ impl<'m> Differ<'m> {
                     "items must now be unique".to_owned(),
                 );
                 f.old_pointer = None;
-                f.local_witness = example_of(self.o, o).and_then(|_| None);
+                f.local_witness = example_of(self.o, o).and(None);
                 out.push(f);
             }
             (true, false) => {
@@ -2148,7 +2150,12 @@ impl<'m> Differ<'m> {
             ),
             (Some(x), Some(y)) => {
                 let raised = y.value > x.value
-                    || (y.value == x.value && if lower { y.exclusive && !x.exclusive } else { x.exclusive && !y.exclusive });
+                    || (y.value == x.value
+                        && if lower {
+                            y.exclusive && !x.exclusive
+                        } else {
+                            x.exclusive && !y.exclusive
+                        });
                 let rules = match (lower, raised) {
                     (true, true) => [Rule::MinimumIncreased, Rule::ExclusiveMinimumIncreased],
                     (true, false) => [Rule::MinimumDecreased, Rule::ExclusiveMinimumDecreased],
@@ -2253,7 +2260,7 @@ fn dedupe(model: &Model, subs: &[NodeId]) -> Vec<NodeId> {
     let mut seen = HashSet::new();
     subs.iter()
         .copied()
-        .filter(|id| seen.insert(model.node(*id).canonical.clone()))
+        .filter(|id| seen.insert(model.identity(*id)))
         .collect()
 }
 
@@ -2383,7 +2390,7 @@ fn type_set(model: &Model, id: NodeId, depth: usize) -> u8 {
     }
 }
 
-fn enum_values(model: &Model, id: NodeId) -> Option<&[Value]> {
+fn enum_values<'a>(model: &'a Model<'_>, id: NodeId) -> Option<&'a [Value]> {
     match &model.node(id).kind {
         Kind::Enum { values, .. } => Some(values),
         _ => None,
