@@ -140,7 +140,10 @@ pub(crate) enum Kind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[expect(clippy::enum_variant_names, reason = "named after the keywords allOf, anyOf, oneOf")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "named after the keywords allOf, anyOf, oneOf"
+)]
 pub(crate) enum Crit {
     AllOf,
     AnyOf,

@@ -429,7 +429,10 @@ impl<'m> Differ<'m> {
     }
 
     /// `then`/`else`-like optional subschemas: absent means "anything".
-    #[expect(clippy::too_many_arguments, reason = "both nodes, both subschemas, keyword, path, output")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "both nodes, both subschemas, keyword, path, output"
+    )]
     fn compare_optional(
         &mut self,
         o: NodeId,
@@ -1620,7 +1623,10 @@ impl<'m> Differ<'m> {
         out.push(f);
     }
 
-    #[expect(clippy::too_many_arguments, reason = "both nodes, both flags, type name, witness, output")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "both nodes, both flags, type name, witness, output"
+    )]
     fn compare_typed(
         &self,
         o: NodeId,

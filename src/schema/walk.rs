@@ -25,13 +25,13 @@ pub(crate) fn for_each_subschema<'v>(
             | "unevaluatedItems"
             | "unevaluatedProperties"
             | "contentSchema"
-                if is_schema(value) => {
-                    f(&[key], value);
-                }
-            "additionalItems"
-                if draft < Draft::Draft202012 && is_schema(value) => {
-                    f(&[key], value);
-                }
+                if is_schema(value) =>
+            {
+                f(&[key], value);
+            }
+            "additionalItems" if draft < Draft::Draft202012 && is_schema(value) => {
+                f(&[key], value);
+            }
             "items" => match value {
                 Value::Array(items) if draft < Draft::Draft202012 => {
                     for (i, item) in items.iter().enumerate() {
