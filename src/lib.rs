@@ -14,4 +14,6 @@
 pub mod cli;
 pub mod compat;
 pub mod domain;
+pub mod registry;
 pub mod schema;
+pub mod store;
