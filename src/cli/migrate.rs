@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::store::{self, StoreError};
+use super::Failure;
+use crate::store;
 
 /// Apply the database migrations (`accord serve` also applies them at start).
 #[derive(Debug, clap::Args)]
@@ -19,24 +20,15 @@ pub struct MigrateArgs {
 }
 
 /// Applies the migrations. Exit 0 when done, 2 for an unusable URL, 3 on failure.
-pub fn run(args: MigrateArgs) -> ExitCode {
+pub fn run(args: MigrateArgs) -> Result<ExitCode, Failure> {
     super::init_tracing();
-    let result = tokio::runtime::Runtime::new()
-        .context("starting the async runtime")
-        .and_then(|rt| rt.block_on(migrate(&args.database)));
-    match result {
-        Ok(()) => {
-            println!("migrations applied");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            let usage = e
-                .downcast_ref::<StoreError>()
-                .is_some_and(|s| matches!(s, StoreError::InvalidUrl(_)));
-            ExitCode::from(if usage { 2 } else { 3 })
-        }
-    }
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::load(format!("starting the async runtime: {e}")))?;
+    runtime
+        .block_on(migrate(&args.database))
+        .map_err(super::serve::failure)?;
+    println!("migrations applied");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn migrate(url: &str) -> anyhow::Result<()> {

@@ -3,12 +3,13 @@
 //! Exit codes everywhere: 0 ok, 1 breaking change or invalid data found, 2 usage
 //! error, 3 something could not be loaded (file, reference, registry).
 
-use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
-
+mod diff;
 mod migrate;
 mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Accord: a schema contract registry.
 #[derive(Debug, Parser)]
@@ -24,6 +25,42 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Apply the database migrations and exit.
     Migrate(migrate::MigrateArgs),
+    /// Compare two schema files offline and explain what breaks.
+    Diff(diff::DiffArgs),
+}
+
+/// Output formats shared by the commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people (colour on a terminal; `NO_COLOR` turns it off).
+    Text,
+    /// For machines: one JSON document on stdout.
+    Json,
+}
+
+/// A command that could not do its job: exit code 2 (usage) or 3 (could not load).
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// A usage error (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Something could not be read, parsed, resolved or reached (exit code 3).
+    pub fn load(message: impl Into<String>) -> Self {
+        Self {
+            code: 3,
+            message: message.into(),
+        }
+    }
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -32,13 +69,23 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    match cli.command {
+
+    let result = match cli.command {
+        Command::Diff(args) => diff::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
-    }
+    };
+    result.unwrap_or_else(|f| {
+        eprintln!("accord: {}", f.message);
+        ExitCode::from(f.code)
+    })
 }
 
 /// Logs to standard error, filtered by `ACCORD_LOG` (default `info`).

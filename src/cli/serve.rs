@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::Failure;
 use crate::http::{self, AppState, DEFAULT_MAX_BODY_BYTES};
 use crate::registry::Registry;
 use crate::store::{self, StoreError};
@@ -31,24 +32,22 @@ pub struct ServeArgs {
 
 /// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
 /// unusable database URL, 3 when the database or the address cannot be opened.
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn run(args: ServeArgs) -> Result<ExitCode, Failure> {
     super::init_tracing();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: starting the async runtime: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    match runtime.block_on(serve(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            let usage = e
-                .downcast_ref::<StoreError>()
-                .is_some_and(|s| matches!(s, StoreError::InvalidUrl(_)));
-            ExitCode::from(if usage { 2 } else { 3 })
-        }
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::load(format!("starting the async runtime: {e}")))?;
+    runtime.block_on(serve(args)).map_err(failure)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit 2 for a database URL that names no backend, 3 for everything else.
+pub(super) fn failure(e: anyhow::Error) -> Failure {
+    if e.downcast_ref::<StoreError>()
+        .is_some_and(|s| matches!(s, StoreError::InvalidUrl(_)))
+    {
+        Failure::usage(format!("{e:#}"))
+    } else {
+        Failure::load(format!("{e:#}"))
     }
 }
 

@@ -1,9 +1,15 @@
 //! Modes, transitivity and the required bump, on top of the pairwise diff.
+//!
+//! BACKWARD for (old, new) is the walk old → new; FORWARD is the same walk new → old,
+//! exactly as Confluent runs it, so "BACKWARD of (a, b)" and "FORWARD of (b, a)" agree
+//! by construction. Reports always list the changes old → new, the way people read a
+//! changelog; a forward break that no old → new change explains is added from the
+//! reverse walk.
 
 use crate::domain::{Bump, Direction, Mode, Policy};
 use crate::schema::Schema;
 
-use super::diff::diff;
+use super::diff::{diff, raw};
 use super::{Change, CompatError, Previous, Report};
 
 /// Checks `candidate` against `previous` (newest first) under `mode` and `policy`.
@@ -11,9 +17,14 @@ use super::{Change, CompatError, Previous, Report};
 /// Non-transitive modes compare with `previous[0]` only; transitive modes compare with
 /// every entry, newest first, and stop at the first that fails (its label is
 /// `failed_version`). With no previous version everything is compatible and the bump is
-/// `minor` (a first version). The changes are always given old → new; the bump is
-/// derived from the changes against the newest version.
-pub fn check(candidate: &Schema, previous: &[Previous<'_>], mode: Mode, policy: Policy) -> Result<Report, CompatError> {
+/// `minor` (a first version). The bump is derived from the changes against the newest
+/// version.
+pub fn check(
+    candidate: &Schema,
+    previous: &[Previous<'_>],
+    mode: Mode,
+    policy: Policy,
+) -> Result<Report, CompatError> {
     let Some(newest) = previous.first() else {
         return Ok(Report {
             compatible: true,
@@ -25,24 +36,26 @@ pub fn check(candidate: &Schema, previous: &[Previous<'_>], mode: Mode, policy: 
             checked_versions: Vec::new(),
         });
     };
-    let targets: &[Previous<'_>] = if mode.is_transitive() { previous } else { &previous[..1] };
+    let targets: &[Previous<'_>] = if mode.is_transitive() {
+        previous
+    } else {
+        &previous[..1]
+    };
     let mut checked_versions = Vec::new();
-    let mut newest_changes = None;
-    for (i, prev) in targets.iter().enumerate() {
+    let mut newest_changes: Option<Vec<Change>> = None;
+    for prev in targets {
         checked_versions.push(prev.label.to_owned());
-        let changes = diff(prev.schema, candidate, policy)?;
-        let ok = is_compatible(&changes, mode);
-        if i == 0 {
+        let (changes, ok) = pair(prev.schema, candidate, mode, policy)?;
+        let first = newest_changes.is_none();
+        if first {
             newest_changes = Some(changes.clone());
         }
         if !ok {
-            let newest_changes = newest_changes.unwrap_or_default();
-            let required_bump = if i == 0 { Bump::Major } else { bump_for(newest.schema, candidate, &newest_changes, mode).max(Bump::Major) };
             return Ok(Report {
                 compatible: false,
                 mode,
                 policy,
-                required_bump,
+                required_bump: Bump::Major,
                 changes,
                 failed_version: Some(prev.label.to_owned()),
                 checked_versions,
@@ -50,7 +63,13 @@ pub fn check(candidate: &Schema, previous: &[Previous<'_>], mode: Mode, policy: 
         }
     }
     let changes = newest_changes.unwrap_or_default();
-    let required_bump = bump_for(newest.schema, candidate, &changes, mode);
+    let required_bump = if newest.schema.fingerprint() == candidate.fingerprint() {
+        Bump::None
+    } else if changes.iter().all(|c| c.annotation) {
+        Bump::Patch
+    } else {
+        Bump::Minor
+    };
     Ok(Report {
         compatible: true,
         mode,
@@ -62,27 +81,76 @@ pub fn check(candidate: &Schema, previous: &[Previous<'_>], mode: Mode, policy: 
     })
 }
 
-/// Compares two schemas as a report under `mode` (no transitivity: one old version).
-pub fn compare(old: &Schema, new: &Schema, mode: Mode, policy: Policy) -> Result<Report, CompatError> {
-    check(new, &[Previous { label: "old", schema: old }], mode, policy)
+/// Compares two schemas as a report under `mode` (one old version, no transitivity).
+pub fn compare(
+    old: &Schema,
+    new: &Schema,
+    mode: Mode,
+    policy: Policy,
+) -> Result<Report, CompatError> {
+    check(
+        new,
+        &[Previous {
+            label: "old",
+            schema: old,
+        }],
+        mode,
+        policy,
+    )
 }
 
-/// Whether a list of old → new changes is allowed by `mode`.
+/// Whether a list of old → new changes is allowed by `mode`, judged by the directions
+/// each change is marked to break.
 pub fn is_compatible(changes: &[Change], mode: Mode) -> bool {
     changes.iter().all(|c| {
-        !(mode.checks_backward() && c.breaks.contains(&Direction::Backward) || mode.checks_forward() && c.breaks.contains(&Direction::Forward))
+        !(mode.checks_backward() && c.breaks.contains(&Direction::Backward)
+            || mode.checks_forward() && c.breaks.contains(&Direction::Forward))
     })
 }
 
-/// The bump for old → new changes, per DESIGN.md §2.
-fn bump_for(old: &Schema, new: &Schema, changes: &[Change], mode: Mode) -> Bump {
-    if old.fingerprint() == new.fingerprint() {
-        Bump::None
-    } else if !is_compatible(changes, mode) {
-        Bump::Major
-    } else if changes.iter().all(|c| c.annotation) {
-        Bump::Patch
-    } else {
-        Bump::Minor
+/// The old → new changes of one pair and whether `mode` allows them.
+fn pair(
+    old: &Schema,
+    new: &Schema,
+    mode: Mode,
+    policy: Policy,
+) -> Result<(Vec<Change>, bool), CompatError> {
+    let mut changes = diff(old, new, policy)?;
+    if mode == Mode::None {
+        return Ok((changes, true));
     }
+    let backward_ok = !mode.checks_backward()
+        || changes
+            .iter()
+            .all(|c| !c.breaks.contains(&Direction::Backward));
+    let mut forward_ok = true;
+    if mode.checks_forward() {
+        let reverse: Vec<_> = raw(new, old, policy)?
+            .into_iter()
+            .filter(|f| f.rule.breaks(Direction::Backward, policy))
+            .collect();
+        forward_ok = reverse.is_empty();
+        if !forward_ok
+            && !changes
+                .iter()
+                .any(|c| c.breaks.contains(&Direction::Forward))
+        {
+            // Explain the forward break with the reverse walk's findings, turned around.
+            for f in reverse {
+                changes.push(Change {
+                    rule: f.rule.id(),
+                    breaks: vec![Direction::Forward],
+                    annotation: false,
+                    old_pointer: f.new_pointer,
+                    new_pointer: f.old_pointer,
+                    instance_path: f.instance_path,
+                    old: f.new,
+                    new: f.old,
+                    message: format!("read with the old schema: {}", f.message),
+                    witness: None,
+                });
+            }
+        }
+    }
+    Ok((changes, backward_ok && forward_ok))
 }

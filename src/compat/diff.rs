@@ -1,26 +1,50 @@
-//! The pairwise diff (placeholder until the structural engine lands: any difference in
-//! canonical form is reported as one change that breaks both directions).
+//! The public pairwise diff: builds both models, walks them, and turns findings into
+//! [`Change`]s with the directions they break under the policy.
 
-use crate::domain::{Direction, Policy};
+use crate::domain::Policy;
 use crate::schema::Schema;
 
+use super::model::Model;
+use super::walk::{self, Finding};
+use super::witness;
 use super::{Change, CompatError};
 
-/// The changes from `old` to `new`.
-pub fn diff(old: &Schema, new: &Schema, _policy: Policy) -> Result<Vec<Change>, CompatError> {
-    if old.fingerprint() == new.fingerprint() {
+/// The changes from `old` to `new`, in the BACKWARD sense (old data read with the new
+/// schema), each marked with the directions it breaks under `policy`.
+pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Result<Vec<Change>, CompatError> {
+    let findings = raw(old, new, policy)?;
+    let mut changes: Vec<Change> = findings.into_iter().map(|f| to_change(f, policy)).collect();
+    witness::attach(old, new, &mut changes);
+    Ok(changes)
+}
+
+/// The findings of the walk, before witnesses.
+pub(crate) fn raw(old: &Schema, new: &Schema, policy: Policy) -> Result<Vec<Finding>, CompatError> {
+    if old.fingerprint() == new.fingerprint()
+        && old.external_uris().is_empty()
+        && new.external_uris().is_empty()
+    {
         return Ok(Vec::new());
     }
-    Ok(vec![Change {
-        rule: "schema-changed",
-        breaks: vec![Direction::Backward, Direction::Forward],
-        annotation: false,
-        old_pointer: Some(String::new()),
-        new_pointer: Some(String::new()),
-        instance_path: String::new(),
-        old: None,
-        new: None,
-        message: "the schema changed".to_owned(),
-        witness: None,
-    }])
+    let (om, nm) = (Model::build(old), Model::build(new));
+    walk::run(&om, &nm, policy)
+}
+
+fn to_change(f: Finding, policy: Policy) -> Change {
+    Change {
+        rule: f.rule.id(),
+        breaks: f.rule.broken_directions(policy),
+        annotation: f.rule.is_annotation(),
+        old_pointer: f.old_pointer,
+        new_pointer: f.new_pointer,
+        instance_path: if f.instance_path.is_empty() {
+            String::new()
+        } else {
+            f.instance_path
+        },
+        old: f.old,
+        new: f.new,
+        message: f.message,
+        witness: f.local_witness,
+    }
 }

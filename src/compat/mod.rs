@@ -4,11 +4,22 @@
 //!
 //! A breaking change is data ([`Change`] in a [`Report`]), never an error;
 //! [`CompatError`] means the comparison itself could not be completed.
+//!
+//! - `model`: a schema as a graph of typed nodes (drafts unified, `$ref` transparent).
+//! - `walk`: the structural comparison of two graphs, producing findings.
+//! - `rules`: the rule table: ids and which directions each rule breaks.
+//! - `witness`: verified example instances for narrowing changes.
+//! - `check`: modes, transitivity and the required bump.
 
 mod check;
 mod diff;
+mod model;
 mod report;
+pub mod rules;
+mod walk;
+mod witness;
 
 pub use check::{check, compare, is_compatible};
 pub use diff::diff;
 pub use report::{Change, CompatError, Previous, Report};
+pub use rules::Rule;

@@ -67,7 +67,9 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CompatError {
     /// The schemas are too large or too entangled to compare within the work budget.
-    #[error("the comparison needs more than {limit} steps; the schemas are too large or too entangled to compare")]
+    #[error(
+        "the comparison needs more than {limit} steps; the schemas are too large or too entangled to compare"
+    )]
     Budget {
         /// The step limit.
         limit: usize,

@@ -43,17 +43,26 @@ impl Mode {
 
     /// Whether this mode requires backward compatibility.
     pub fn checks_backward(self) -> bool {
-        matches!(self, Mode::Backward | Mode::BackwardTransitive | Mode::Full | Mode::FullTransitive)
+        matches!(
+            self,
+            Mode::Backward | Mode::BackwardTransitive | Mode::Full | Mode::FullTransitive
+        )
     }
 
     /// Whether this mode requires forward compatibility.
     pub fn checks_forward(self) -> bool {
-        matches!(self, Mode::Forward | Mode::ForwardTransitive | Mode::Full | Mode::FullTransitive)
+        matches!(
+            self,
+            Mode::Forward | Mode::ForwardTransitive | Mode::Full | Mode::FullTransitive
+        )
     }
 
     /// Whether this mode checks every live version of the line, not only the newest.
     pub fn is_transitive(self) -> bool {
-        matches!(self, Mode::BackwardTransitive | Mode::ForwardTransitive | Mode::FullTransitive)
+        matches!(
+            self,
+            Mode::BackwardTransitive | Mode::ForwardTransitive | Mode::FullTransitive
+        )
     }
 
     /// The Confluent spelling, e.g. `BACKWARD_TRANSITIVE`.
@@ -215,7 +224,10 @@ mod tests {
 
     #[test]
     fn modes_parse_case_insensitively() {
-        assert_eq!("backward_transitive".parse::<Mode>().unwrap(), Mode::BackwardTransitive);
+        assert_eq!(
+            "backward_transitive".parse::<Mode>().unwrap(),
+            Mode::BackwardTransitive
+        );
         assert_eq!("Full".parse::<Mode>().unwrap(), Mode::Full);
         assert!("SIDEWAYS".parse::<Mode>().is_err());
     }
@@ -232,8 +244,14 @@ mod tests {
         let v = semver::Version::new(1, 4, 2);
         assert_eq!(Bump::Minor.apply(&v), semver::Version::new(1, 5, 0));
         assert_eq!(Bump::Major.apply(&v), semver::Version::new(2, 0, 0));
-        assert_eq!(Bump::between(&v, &semver::Version::new(1, 4, 3)), Some(Bump::Patch));
+        assert_eq!(
+            Bump::between(&v, &semver::Version::new(1, 4, 3)),
+            Some(Bump::Patch)
+        );
         assert_eq!(Bump::between(&v, &semver::Version::new(1, 4, 2)), None);
-        assert_eq!(Bump::between(&v, &semver::Version::new(3, 0, 0)), Some(Bump::Major));
+        assert_eq!(
+            Bump::between(&v, &semver::Version::new(3, 0, 0)),
+            Some(Bump::Major)
+        );
     }
 }

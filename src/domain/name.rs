@@ -35,8 +35,12 @@ impl ContractName {
         if s.len() > 200 {
             return Err(fail("it is longer than 200 characters"));
         }
-        if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
-            return Err(fail("only lowercase letters, digits, '.', '_' and '-' are allowed"));
+        if !chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(fail(
+                "only lowercase letters, digits, '.', '_' and '-' are allowed",
+            ));
         }
         Ok(Self(s.to_owned()))
     }

@@ -118,15 +118,28 @@ mod tests {
     fn key_order_and_whitespace_do_not_matter() {
         let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": null}}"#).unwrap();
         let b: Value = serde_json::from_str(r#"{"a":{"x":null,"y":[1,2]},"b":1}"#).unwrap();
-        assert_eq!(canonical_text(&a, Draft::Draft7), canonical_text(&b, Draft::Draft7));
-        assert_eq!(canonical_text(&a, Draft::Draft7), r#"{"a":{"x":null,"y":[1,2]},"b":1}"#);
+        assert_eq!(
+            canonical_text(&a, Draft::Draft7),
+            canonical_text(&b, Draft::Draft7)
+        );
+        assert_eq!(
+            canonical_text(&a, Draft::Draft7),
+            r#"{"a":{"x":null,"y":[1,2]},"b":1}"#
+        );
     }
 
     #[test]
     fn integral_numbers_are_written_as_integers_except_in_draft_04() {
-        let v: Value = serde_json::from_str(r#"{"multipleOf": 1.0, "maximum": 1e2, "minimum": 0.5}"#).unwrap();
-        assert_eq!(canonical_text(&v, Draft::Draft7), r#"{"maximum":100,"minimum":0.5,"multipleOf":1}"#);
-        assert_eq!(canonical_text(&v, Draft::Draft4), r#"{"maximum":100.0,"minimum":0.5,"multipleOf":1.0}"#);
+        let v: Value =
+            serde_json::from_str(r#"{"multipleOf": 1.0, "maximum": 1e2, "minimum": 0.5}"#).unwrap();
+        assert_eq!(
+            canonical_text(&v, Draft::Draft7),
+            r#"{"maximum":100,"minimum":0.5,"multipleOf":1}"#
+        );
+        assert_eq!(
+            canonical_text(&v, Draft::Draft4),
+            r#"{"maximum":100.0,"minimum":0.5,"multipleOf":1.0}"#
+        );
     }
 
     #[test]

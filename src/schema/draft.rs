@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A JSON Schema specification version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Draft {
     /// draft-04
     #[serde(rename = "draft-04")]
@@ -68,11 +70,6 @@ impl Draft {
         if self == Draft::Draft4 { "id" } else { "$id" }
     }
 
-    /// Whether `$ref` siblings are applied (2019-09 and later) or ignored (earlier).
-    pub(crate) fn ref_has_siblings(self) -> bool {
-        self >= Draft::Draft201909
-    }
-
     pub(crate) fn to_jsonschema(self) -> jsonschema::Draft {
         match self {
             Draft::Draft4 => jsonschema::Draft::Draft4,
@@ -113,9 +110,18 @@ mod tests {
 
     #[test]
     fn schema_uris_are_recognised_with_or_without_fragment_and_tls() {
-        assert_eq!(Draft::from_uri("http://json-schema.org/draft-07/schema#"), Some(Draft::Draft7));
-        assert_eq!(Draft::from_uri("https://json-schema.org/draft-07/schema"), Some(Draft::Draft7));
-        assert_eq!(Draft::from_uri("https://json-schema.org/draft/2020-12/schema"), Some(Draft::Draft202012));
+        assert_eq!(
+            Draft::from_uri("http://json-schema.org/draft-07/schema#"),
+            Some(Draft::Draft7)
+        );
+        assert_eq!(
+            Draft::from_uri("https://json-schema.org/draft-07/schema"),
+            Some(Draft::Draft7)
+        );
+        assert_eq!(
+            Draft::from_uri("https://json-schema.org/draft/2020-12/schema"),
+            Some(Draft::Draft202012)
+        );
         assert_eq!(Draft::from_uri("https://example.com/my-meta"), None);
     }
 }

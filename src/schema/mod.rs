@@ -38,13 +38,18 @@ pub enum SchemaError {
     #[error("the schema nests deeper than {MAX_DEPTH} levels")]
     TooDeep,
     /// `$schema` names a draft Accord does not know.
-    #[error("unknown JSON Schema draft {uri:?} in $schema; expected draft-04, draft-06, draft-07, 2019-09 or 2020-12")]
+    #[error(
+        "unknown JSON Schema draft {uri:?} in $schema; expected draft-04, draft-06, draft-07, 2019-09 or 2020-12"
+    )]
     UnknownDraft {
         /// The `$schema` value.
         uri: String,
     },
     /// The document fails its draft's meta-schema.
-    #[error("not a valid {draft} schema at {}: {message}", display_pointer(pointer))]
+    #[error(
+        "not a valid {draft} schema at {}: {message}",
+        display_pointer(pointer)
+    )]
     MetaSchema {
         /// The draft whose meta-schema was used.
         draft: Draft,
@@ -54,7 +59,10 @@ pub enum SchemaError {
         message: String,
     },
     /// A `$ref` that resolves to nothing known.
-    #[error("unresolvable $ref {reference:?} at {}: the target is not in this document and no other document with that URI was given", display_pointer(pointer))]
+    #[error(
+        "unresolvable $ref {reference:?} at {}: the target is not in this document and no other document with that URI was given",
+        display_pointer(pointer)
+    )]
     UnresolvedRef {
         /// JSON pointer to the schema holding the `$ref`.
         pointer: String,
@@ -96,7 +104,11 @@ impl SchemaError {
 }
 
 fn display_pointer(p: &str) -> String {
-    if p.is_empty() { "the document root (/)".to_owned() } else { p.to_owned() }
+    if p.is_empty() {
+        "the document root (/)".to_owned()
+    } else {
+        p.to_owned()
+    }
 }
 
 /// How documents are read.
@@ -138,19 +150,29 @@ impl std::fmt::Debug for Schema {
 impl Schema {
     /// Parses JSON text. The stored [`original`](Self::original) keeps the submitted
     /// key order and number spelling, with whitespace removed.
-    pub fn from_text(text: &str, options: &ParseOptions, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+    pub fn from_text(
+        text: &str,
+        options: &ParseOptions,
+        resolver: &dyn Resolver,
+    ) -> Result<Self, SchemaError> {
         let value: Value = serde_json::from_str(text).map_err(|e| {
             if e.to_string().contains("recursion limit") {
                 SchemaError::TooDeep
             } else {
-                SchemaError::InvalidJson { message: e.to_string() }
+                SchemaError::InvalidJson {
+                    message: e.to_string(),
+                }
             }
         })?;
         Self::build(compact_text(text), value, options, resolver)
     }
 
     /// Builds a schema from a JSON value; the original text is its compact serialisation.
-    pub fn from_value(value: Value, options: &ParseOptions, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+    pub fn from_value(
+        value: Value,
+        options: &ParseOptions,
+        resolver: &dyn Resolver,
+    ) -> Result<Self, SchemaError> {
         if exceeds_depth(&value, MAX_DEPTH) {
             return Err(SchemaError::TooDeep);
         }
@@ -158,7 +180,12 @@ impl Schema {
         Self::build(original, value, options, resolver)
     }
 
-    fn build(original: String, value: Value, options: &ParseOptions, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+    fn build(
+        original: String,
+        value: Value,
+        options: &ParseOptions,
+        resolver: &dyn Resolver,
+    ) -> Result<Self, SchemaError> {
         if !matches!(value, Value::Object(_) | Value::Bool(_)) {
             return Err(SchemaError::MetaSchema {
                 draft: options.default_draft,
@@ -168,7 +195,8 @@ impl Schema {
         }
         let draft = match value.get("$schema") {
             None => options.default_draft,
-            Some(Value::String(uri)) => Draft::from_uri(uri).ok_or_else(|| SchemaError::UnknownDraft { uri: uri.clone() })?,
+            Some(Value::String(uri)) => Draft::from_uri(uri)
+                .ok_or_else(|| SchemaError::UnknownDraft { uri: uri.clone() })?,
             Some(_) => {
                 return Err(SchemaError::MetaSchema {
                     draft: options.default_draft,
@@ -241,24 +269,33 @@ impl Schema {
 pub const REGEX_BACKTRACK_LIMIT: usize = 10_000;
 
 fn validator_options(docs: &Documents, draft: Draft) -> jsonschema::ValidationOptions<'static> {
-    let external: HashMap<String, Value> = docs.docs.iter().skip(1).map(|d| (d.uri.clone(), d.value.clone())).collect();
+    let external: HashMap<String, Value> = docs
+        .docs
+        .iter()
+        .skip(1)
+        .map(|d| (d.uri.clone(), d.value.clone()))
+        .collect();
     jsonschema::options()
         .with_draft(draft.to_jsonschema())
         .with_base_uri(DEFAULT_BASE)
         .with_retriever(MemoryRetriever(external))
-        .with_pattern_options(jsonschema::PatternOptions::fancy_regex().backtrack_limit(REGEX_BACKTRACK_LIMIT))
+        .with_pattern_options(
+            jsonschema::PatternOptions::fancy_regex().backtrack_limit(REGEX_BACKTRACK_LIMIT),
+        )
 }
 
 /// Serves referenced documents from memory and refuses everything else.
 struct MemoryRetriever(HashMap<String, Value>);
 
 impl jsonschema::Retrieve for MemoryRetriever {
-    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let key = uri.as_str().split('#').next().unwrap_or_default();
-        self.0
-            .get(key)
-            .cloned()
-            .ok_or_else(|| format!("{key} is not a known document; Accord never fetches references").into())
+        self.0.get(key).cloned().ok_or_else(|| {
+            format!("{key} is not a known document; Accord never fetches references").into()
+        })
     }
 }
 
@@ -314,7 +351,10 @@ mod tests {
 
     #[test]
     fn no_schema_keyword_means_draft_07() {
-        assert_eq!(parse(json!({"type": "string"})).unwrap().draft(), Draft::Draft7);
+        assert_eq!(
+            parse(json!({"type": "string"})).unwrap().draft(),
+            Draft::Draft7
+        );
         let s = parse(json!({"$schema": "https://json-schema.org/draft/2020-12/schema"})).unwrap();
         assert_eq!(s.draft(), Draft::Draft202012);
     }
@@ -334,13 +374,18 @@ mod tests {
     #[test]
     fn an_invalid_regex_is_rejected() {
         let err = parse(json!({"type": "string", "pattern": "(unclosed"})).unwrap_err();
-        assert!(err.to_string().contains("pattern") || err.pointer().is_some_and(|p| p.contains("pattern")), "{err}");
+        assert!(
+            err.to_string().contains("pattern")
+                || err.pointer().is_some_and(|p| p.contains("pattern")),
+            "{err}"
+        );
     }
 
     #[test]
     fn key_order_is_kept_in_the_original_and_ignored_by_the_fingerprint() {
         let opts = ParseOptions::default();
-        let a = Schema::from_text(r#"{ "type": "object", "title": "x" }"#, &opts, &NoResolver).unwrap();
+        let a =
+            Schema::from_text(r#"{ "type": "object", "title": "x" }"#, &opts, &NoResolver).unwrap();
         let b = Schema::from_text(r#"{"title":"x","type":"object"}"#, &opts, &NoResolver).unwrap();
         assert_eq!(a.original(), r#"{"type":"object","title":"x"}"#);
         assert_eq!(a.fingerprint(), b.fingerprint());

@@ -93,7 +93,11 @@ pub struct Documents {
 
 impl Documents {
     /// Indexes `root` and loads, through `resolver`, every document it refers to.
-    pub(crate) fn load(root: Value, draft: Draft, resolver: &dyn Resolver) -> Result<Self, SchemaError> {
+    pub(crate) fn load(
+        root: Value,
+        draft: Draft,
+        resolver: &dyn Resolver,
+    ) -> Result<Self, SchemaError> {
         let mut this = Documents {
             docs: Vec::new(),
             resources: HashMap::new(),
@@ -147,7 +151,12 @@ impl Documents {
         self.lookup(&target)
     }
 
-    fn resolve_loading(&mut self, at: &Location, reference: &str, resolver: &dyn Resolver) -> Result<Option<Location>, SchemaError> {
+    fn resolve_loading(
+        &mut self,
+        at: &Location,
+        reference: &str,
+        resolver: &dyn Resolver,
+    ) -> Result<Option<Location>, SchemaError> {
         let base = self.base_at(at);
         let Ok(target) = base.join(reference) else {
             return Ok(None);
@@ -164,7 +173,9 @@ impl Documents {
             return Ok(None);
         };
         let draft = match doc.get("$schema").and_then(Value::as_str) {
-            Some(uri) => Draft::from_uri(uri).ok_or_else(|| SchemaError::UnknownDraft { uri: uri.to_owned() })?,
+            Some(uri) => Draft::from_uri(uri).ok_or_else(|| SchemaError::UnknownDraft {
+                uri: uri.to_owned(),
+            })?,
             None => self.docs[at.doc].draft,
         };
         self.add_document(doc_uri, doc, draft);
@@ -175,7 +186,8 @@ impl Documents {
         if let Some(b) = self.bases.get(at) {
             return b.clone();
         }
-        Url::parse(&self.docs[at.doc].uri).unwrap_or_else(|_| Url::parse(DEFAULT_BASE).expect("valid default base"))
+        Url::parse(&self.docs[at.doc].uri)
+            .unwrap_or_else(|_| Url::parse(DEFAULT_BASE).expect("valid default base"))
     }
 
     fn lookup(&self, target: &Url) -> Option<Location> {
@@ -186,7 +198,10 @@ impl Documents {
             let res = self.resources.get(without.as_str())?;
             let decoded = percent_decode(fragment);
             let pointer = format!("{}{}", res.pointer, decoded);
-            let loc = Location { doc: res.doc, pointer };
+            let loc = Location {
+                doc: res.doc,
+                pointer,
+            };
             self.get(&loc)?;
             Some(loc)
         } else {
@@ -201,11 +216,20 @@ impl Documents {
             value,
             draft,
         });
-        self.resources.insert(uri.to_string(), Location { doc, pointer: String::new() });
+        self.resources.insert(
+            uri.to_string(),
+            Location {
+                doc,
+                pointer: String::new(),
+            },
+        );
         // Index ids and anchors with an explicit stack (documents may nest deeply).
         let mut stack = vec![(String::new(), uri)];
         while let Some((pointer, parent_base)) = stack.pop() {
-            let loc = Location { doc, pointer: pointer.clone() };
+            let loc = Location {
+                doc,
+                pointer: pointer.clone(),
+            };
             let Some(Value::Object(obj)) = self.get(&loc) else {
                 continue;
             };
@@ -219,21 +243,27 @@ impl Documents {
                     self.anchors.insert(a.to_string(), loc.clone());
                 } else if let Ok(joined) = base.join(id) {
                     base = joined;
-                    if let Some(anchor) = base.fragment().filter(|f| !f.is_empty()).map(str::to_owned) {
+                    if let Some(anchor) =
+                        base.fragment().filter(|f| !f.is_empty()).map(str::to_owned)
+                    {
                         let mut a = base.clone();
                         base.set_fragment(None);
                         a.set_fragment(Some(&anchor));
                         self.anchors.insert(a.to_string(), loc.clone());
                     }
                     base.set_fragment(None);
-                    self.resources.entry(base.to_string()).or_insert_with(|| loc.clone());
+                    self.resources
+                        .entry(base.to_string())
+                        .or_insert_with(|| loc.clone());
                 }
             }
             for key in ["$anchor", "$dynamicAnchor", "$recursiveAnchor"] {
                 if let Some(anchor) = obj.get(key).and_then(Value::as_str) {
                     let mut a = base.clone();
                     a.set_fragment(Some(anchor));
-                    self.anchors.entry(a.to_string()).or_insert_with(|| loc.clone());
+                    self.anchors
+                        .entry(a.to_string())
+                        .or_insert_with(|| loc.clone());
                 }
             }
             self.bases.insert(loc, base.clone());
@@ -259,7 +289,9 @@ impl Documents {
                     out.push((loc.clone(), r.to_owned()));
                 }
             }
-            for_each_subschema(obj, draft, |path, _| stack.push(join_pointer(&loc.pointer, path)));
+            for_each_subschema(obj, draft, |path, _| {
+                stack.push(join_pointer(&loc.pointer, path))
+            });
         }
         out
     }
@@ -297,8 +329,14 @@ mod tests {
 
     #[test]
     fn pointer_refs_and_defs_resolve() {
-        let docs = load(json!({"$defs": {"a": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/a"}}})).unwrap();
-        let at = Location { doc: 0, pointer: "/properties/x".into() };
+        let docs = load(
+            json!({"$defs": {"a": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/a"}}}),
+        )
+        .unwrap();
+        let at = Location {
+            doc: 0,
+            pointer: "/properties/x".into(),
+        };
         let loc = docs.resolve(&at, "#/$defs/a").unwrap();
         assert_eq!(loc.pointer, "/$defs/a");
     }
@@ -313,10 +351,21 @@ mod tests {
             }
         }))
         .unwrap();
-        let root = Location { doc: 0, pointer: String::new() };
+        let root = Location {
+            doc: 0,
+            pointer: String::new(),
+        };
         assert_eq!(docs.resolve(&root, "#thing").unwrap().pointer, "/$defs/a");
-        assert_eq!(docs.resolve(&root, "other.json").unwrap().pointer, "/$defs/b");
-        assert_eq!(docs.resolve(&root, "https://example.com/other.json").unwrap().pointer, "/$defs/b");
+        assert_eq!(
+            docs.resolve(&root, "other.json").unwrap().pointer,
+            "/$defs/b"
+        );
+        assert_eq!(
+            docs.resolve(&root, "https://example.com/other.json")
+                .unwrap()
+                .pointer,
+            "/$defs/b"
+        );
     }
 
     #[test]
@@ -336,15 +385,24 @@ mod tests {
         let schema = json!({"$ref": "https://example.com/common.json#/$defs/id"});
         assert!(load(schema.clone()).is_err());
         let mut resolver = MapResolver::new();
-        resolver.insert("https://example.com/common.json", json!({"$defs": {"id": {"type": "integer"}}}));
+        resolver.insert(
+            "https://example.com/common.json",
+            json!({"$defs": {"id": {"type": "integer"}}}),
+        );
         let docs = Documents::load(schema, Draft::Draft202012, &resolver).unwrap();
-        assert_eq!(docs.external_uris().collect::<Vec<_>>(), vec!["https://example.com/common.json"]);
+        assert_eq!(
+            docs.external_uris().collect::<Vec<_>>(),
+            vec!["https://example.com/common.json"]
+        );
     }
 
     #[test]
     fn self_reference_resolves_to_the_root() {
         let docs = load(json!({"items": {"$ref": "#"}})).unwrap();
-        let at = Location { doc: 0, pointer: "/items".into() };
+        let at = Location {
+            doc: 0,
+            pointer: "/items".into(),
+        };
         assert_eq!(docs.resolve(&at, "#").unwrap().pointer, "");
     }
 }

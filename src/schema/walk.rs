@@ -8,11 +8,23 @@ use super::Draft;
 
 /// Calls `f(path, subschema)` for every direct subschema of `obj`, where `path` is the
 /// one or two JSON-pointer segments from `obj` to the subschema.
-pub(crate) fn for_each_subschema<'v>(obj: &'v Map<String, Value>, draft: Draft, mut f: impl FnMut(&[&str], &'v Value)) {
+pub(crate) fn for_each_subschema<'v>(
+    obj: &'v Map<String, Value>,
+    draft: Draft,
+    mut f: impl FnMut(&[&str], &'v Value),
+) {
     for (key, value) in obj {
         match key.as_str() {
-            "additionalProperties" | "not" | "propertyNames" | "contains" | "if" | "then" | "else"
-            | "unevaluatedItems" | "unevaluatedProperties" | "contentSchema" => {
+            "additionalProperties"
+            | "not"
+            | "propertyNames"
+            | "contains"
+            | "if"
+            | "then"
+            | "else"
+            | "unevaluatedItems"
+            | "unevaluatedProperties"
+            | "contentSchema" => {
                 if is_schema(value) {
                     f(&[key], value);
                 }
@@ -38,7 +50,8 @@ pub(crate) fn for_each_subschema<'v>(obj: &'v Map<String, Value>, draft: Draft, 
                     }
                 }
             }
-            "properties" | "patternProperties" | "definitions" | "$defs" | "dependentSchemas" | "dependencies" => {
+            "properties" | "patternProperties" | "definitions" | "$defs" | "dependentSchemas"
+            | "dependencies" => {
                 if let Value::Object(map) = value {
                     for (name, sub) in map {
                         if is_schema(sub) {

@@ -1,0 +1,775 @@
+//! The comparison model: a schema document turned into a graph of typed nodes.
+//!
+//! Each node is one *kind* of constraint, the way Confluent's checker sees schemas: an
+//! object, array, string or number schema, an enumeration, `not`, a combinator, a
+//! conditional, or "anything"/"nothing". A schema object that mixes several kinds
+//! (`{"type": "string", "enum": […]}`) becomes a synthetic `allOf` of one node per
+//! kind, and a `type` array becomes a synthetic `anyOf`. Drafts are unified here:
+//! `items`/`prefixItems`/`additionalItems`, `dependencies`/`dependentRequired`/
+//! `dependentSchemas`, and draft-04 boolean `exclusiveMinimum`/`exclusiveMaximum` all
+//! land in one representation. `$ref` is transparent: a reference becomes the node of
+//! its target, so recursive schemas are cyclic graphs.
+//!
+//! The graph is built with a work list, never by recursion, so nesting depth and
+//! reference chains cannot overflow the stack.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::str::FromStr;
+
+use bigdecimal::BigDecimal;
+use serde_json::{Map, Value};
+
+use crate::schema::walk::join_pointer;
+use crate::schema::{Documents, Draft, Location, Schema};
+
+pub(crate) type NodeId = usize;
+
+/// The keywords that never constrain instances.
+pub(crate) const ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "contentMediaType",
+    "contentEncoding",
+    "contentSchema",
+];
+
+/// Keywords that structure documents but do not constrain instances by themselves.
+const STRUCTURAL: &[&str] = &[
+    "$schema",
+    "$id",
+    "id",
+    "$defs",
+    "definitions",
+    "$anchor",
+    "$dynamicAnchor",
+    "$recursiveAnchor",
+    "$vocabulary",
+    "$ref",
+    "$dynamicRef",
+    "$recursiveRef",
+];
+
+const OBJECT_KEYWORDS: &[&str] = &[
+    "properties",
+    "required",
+    "additionalProperties",
+    "patternProperties",
+    "unevaluatedProperties",
+    "propertyNames",
+    "minProperties",
+    "maxProperties",
+    "dependencies",
+    "dependentRequired",
+    "dependentSchemas",
+];
+const ARRAY_KEYWORDS: &[&str] = &[
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "unevaluatedItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+];
+const STRING_KEYWORDS: &[&str] = &["minLength", "maxLength", "pattern", "format"];
+const NUMBER_KEYWORDS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+];
+const OTHER_KEYWORDS: &[&str] = &[
+    "type", "enum", "const", "not", "allOf", "anyOf", "oneOf", "if", "then", "else",
+];
+
+/// A node of the graph.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// JSON pointer of the schema object in its document (prefixed with the document
+    /// URI for documents other than the root).
+    pub pointer: String,
+    /// Annotation keywords with their values.
+    pub annotations: BTreeMap<String, Value>,
+    pub kind: Kind,
+    /// Keywords the engine does not understand, with their values.
+    pub unknown: BTreeMap<String, Value>,
+    /// The canonical text of the schema object, for de-duplicating combinator members.
+    pub canonical: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    /// Accepts everything (`true`, `{}`, only annotations).
+    Any,
+    /// Accepts nothing (`false`).
+    Never,
+    Object(Box<ObjectKind>),
+    Array(Box<ArrayKind>),
+    String(StringKind),
+    Number(NumberKind),
+    Boolean,
+    Null,
+    /// `enum`, or `const` (a one-value enumeration).
+    Enum {
+        values: Vec<Value>,
+        is_const: bool,
+    },
+    Not(NodeId),
+    Combined {
+        crit: Crit,
+        subs: Vec<NodeId>,
+        synthetic: Synthetic,
+    },
+    Conditional {
+        cond: NodeId,
+        then: Option<NodeId>,
+        els: Option<NodeId>,
+    },
+    /// Placeholder while building.
+    Pending,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Crit {
+    AllOf,
+    AnyOf,
+    OneOf,
+}
+
+impl Crit {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Crit::AllOf => "allOf",
+            Crit::AnyOf => "anyOf",
+            Crit::OneOf => "oneOf",
+        }
+    }
+}
+
+/// Why a combinator exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Synthetic {
+    /// Written in the schema.
+    No,
+    /// A `type` array.
+    Types,
+    /// Keywords of several kinds in one schema object.
+    Keywords,
+}
+
+/// What an object or array says about members it does not name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extra {
+    /// Absent or `true`: anything goes.
+    Open,
+    /// `false`.
+    Closed,
+    /// A schema.
+    Schema(NodeId),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectKind {
+    /// Whether `type: object` was declared (else non-objects pass).
+    pub typed: bool,
+    pub properties: Vec<(String, NodeId)>,
+    pub required: BTreeSet<String>,
+    pub additional: Extra,
+    pub patterns: Vec<(String, NodeId)>,
+    pub unevaluated: Extra,
+    pub property_names: Option<NodeId>,
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub dependent_required: BTreeMap<String, BTreeSet<String>>,
+    pub dependent_schemas: BTreeMap<String, NodeId>,
+}
+
+impl ObjectKind {
+    pub fn property(&self, name: &str) -> Option<NodeId> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| *id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ArrayKind {
+    pub typed: bool,
+    /// A schema for every item (`items` as one schema, or 2020-12 `items` without
+    /// `prefixItems`).
+    pub all_items: Option<NodeId>,
+    /// Positional schemas (`items` as an array, `prefixItems`).
+    pub prefix: Vec<NodeId>,
+    /// Items after the positional ones (`additionalItems`, 2020-12 `items`).
+    pub rest: Extra,
+    pub unevaluated: Extra,
+    pub contains: Option<NodeId>,
+    pub min_contains: Option<u64>,
+    pub max_contains: Option<u64>,
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub unique: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StringKind {
+    pub typed: bool,
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub pattern: Option<String>,
+    pub format: Option<String>,
+}
+
+/// An inclusive or exclusive bound.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Bound {
+    pub value: BigDecimal,
+    pub exclusive: bool,
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct NumberKind {
+    pub typed: bool,
+    pub integer: bool,
+    pub lower: Option<Bound>,
+    pub upper: Option<Bound>,
+    pub multiple_of: Option<(BigDecimal, Value)>,
+}
+
+/// The graph of one schema.
+pub(crate) struct Model {
+    pub nodes: Vec<Node>,
+    pub root: NodeId,
+}
+
+pub(crate) fn decimal(v: &Value) -> Option<BigDecimal> {
+    match v {
+        Value::Number(n) => BigDecimal::from_str(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
+fn count(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        }),
+        _ => None,
+    }
+}
+
+struct Builder<'d> {
+    docs: &'d Documents,
+    nodes: Vec<Node>,
+    memo: HashMap<Location, NodeId>,
+    work: Vec<(NodeId, Location)>,
+}
+
+impl Model {
+    /// Builds the graph of `schema`.
+    pub fn build(schema: &Schema) -> Model {
+        let docs = schema.documents();
+        let mut b = Builder {
+            docs,
+            nodes: Vec::new(),
+            memo: HashMap::new(),
+            work: Vec::new(),
+        };
+        let root = b.node_for(Location {
+            doc: 0,
+            pointer: String::new(),
+        });
+        while let Some((id, loc)) = b.work.pop() {
+            b.fill(id, &loc);
+        }
+        Model {
+            nodes: b.nodes,
+            root,
+        }
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+}
+
+impl Builder<'_> {
+    /// The node for the schema at `loc`, following pure `$ref` chains; allocated and
+    /// queued when new.
+    fn node_for(&mut self, loc: Location) -> NodeId {
+        let loc = self.follow_refs(loc);
+        if let Some(&id) = self.memo.get(&loc) {
+            return id;
+        }
+        let id = self.alloc(&loc);
+        self.memo.insert(loc.clone(), id);
+        self.work.push((id, loc));
+        id
+    }
+
+    fn alloc(&mut self, loc: &Location) -> NodeId {
+        let pointer = if loc.doc == 0 {
+            loc.pointer.clone()
+        } else {
+            format!("{}#{}", self.docs.docs[loc.doc].uri, loc.pointer)
+        };
+        self.nodes.push(Node {
+            pointer,
+            annotations: BTreeMap::new(),
+            kind: Kind::Pending,
+            unknown: BTreeMap::new(),
+            canonical: String::new(),
+        });
+        self.nodes.len() - 1
+    }
+
+    /// Follows `$ref`s that stand alone (draft-07 and earlier ignore `$ref` siblings;
+    /// later drafts only when the siblings are annotations). A cycle of pure references
+    /// ends at its first repeated location.
+    fn follow_refs(&self, mut loc: Location) -> Location {
+        let mut seen = HashSet::new();
+        loop {
+            let Some(Value::Object(obj)) = self.docs.get(&loc) else {
+                return loc;
+            };
+            let Some(reference) = ["$ref", "$dynamicRef", "$recursiveRef"]
+                .iter()
+                .find_map(|k| obj.get(*k).and_then(Value::as_str))
+            else {
+                return loc;
+            };
+            let draft = self.docs.draft(&loc);
+            if draft >= Draft::Draft201909
+                && obj.keys().any(|k| {
+                    !STRUCTURAL.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str())
+                })
+            {
+                return loc;
+            }
+            if !seen.insert(loc.clone()) {
+                return loc;
+            }
+            match self.docs.resolve(&loc, reference) {
+                Some(target) => loc = target,
+                None => return loc,
+            }
+        }
+    }
+
+    fn child(&mut self, loc: &Location, path: &[&str]) -> NodeId {
+        self.node_for(Location {
+            doc: loc.doc,
+            pointer: join_pointer(&loc.pointer, path),
+        })
+    }
+
+    fn child_opt(&mut self, loc: &Location, obj: &Map<String, Value>, key: &str) -> Option<NodeId> {
+        match obj.get(key) {
+            Some(Value::Object(_) | Value::Bool(_)) => Some(self.child(loc, &[key])),
+            _ => None,
+        }
+    }
+
+    fn extra(&mut self, loc: &Location, obj: &Map<String, Value>, key: &str) -> Extra {
+        match obj.get(key) {
+            None | Some(Value::Bool(true)) => Extra::Open,
+            Some(Value::Bool(false)) => Extra::Closed,
+            Some(Value::Object(o)) if o.is_empty() => Extra::Open,
+            Some(Value::Object(_)) => Extra::Schema(self.child(loc, &[key])),
+            Some(_) => Extra::Open,
+        }
+    }
+
+    fn fill(&mut self, id: NodeId, loc: &Location) {
+        let draft = self.docs.draft(loc);
+        let value = self.docs.get(loc).cloned().unwrap_or(Value::Bool(true));
+        self.nodes[id].canonical = crate::schema::canonical_text(&value, draft);
+        let obj = match value {
+            Value::Bool(true) => {
+                self.nodes[id].kind = Kind::Any;
+                return;
+            }
+            Value::Object(obj) => obj,
+            _ => {
+                self.nodes[id].kind = Kind::Never;
+                return;
+            }
+        };
+        let mut annotations = BTreeMap::new();
+        let mut unknown = BTreeMap::new();
+        for (k, v) in &obj {
+            if ANNOTATIONS.contains(&k.as_str()) {
+                annotations.insert(k.clone(), v.clone());
+            } else if k == draft.id_keyword() && v.as_str().is_some_and(|s| !s.starts_with('#')) {
+                annotations.insert("$id".to_owned(), v.clone());
+            } else if !(STRUCTURAL.contains(&k.as_str())
+                || OBJECT_KEYWORDS.contains(&k.as_str())
+                || ARRAY_KEYWORDS.contains(&k.as_str())
+                || STRING_KEYWORDS.contains(&k.as_str())
+                || NUMBER_KEYWORDS.contains(&k.as_str())
+                || OTHER_KEYWORDS.contains(&k.as_str()))
+            {
+                unknown.insert(k.clone(), v.clone());
+            }
+        }
+        let mut parts: Vec<Kind> = Vec::new();
+
+        // A `$ref` with constraining siblings (2019-09 and later): the target is one part.
+        if let Some(reference) = ["$ref", "$dynamicRef", "$recursiveRef"]
+            .iter()
+            .find_map(|k| obj.get(*k).and_then(Value::as_str))
+        {
+            if let Some(target) = self.docs.resolve(loc, reference) {
+                let t = self.node_for(target);
+                parts.push(Kind::Combined {
+                    crit: Crit::AllOf,
+                    subs: vec![t],
+                    synthetic: Synthetic::Keywords,
+                });
+            }
+        }
+
+        let has = |kws: &[&str]| kws.iter().any(|k| obj.contains_key(*k));
+        let types: Option<Vec<String>> = match obj.get("type") {
+            Some(Value::String(s)) => Some(vec![s.clone()]),
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        match &types {
+            Some(types) => {
+                let has_number = types.iter().any(|t| t == "number");
+                let mut typed = Vec::new();
+                for t in types {
+                    let kind = match t.as_str() {
+                        "object" => self.object(loc, &obj, draft, true),
+                        "array" => self.array(loc, &obj, draft, true),
+                        "string" => Kind::String(string_kind(&obj, true)),
+                        "number" => Kind::Number(number_kind(&obj, draft, true, false)),
+                        "integer" if has_number => continue,
+                        "integer" => Kind::Number(number_kind(&obj, draft, true, true)),
+                        "boolean" => Kind::Boolean,
+                        "null" => Kind::Null,
+                        _ => continue,
+                    };
+                    typed.push(kind);
+                }
+                match typed.len() {
+                    0 => parts.push(Kind::Never),
+                    1 => parts.extend(typed),
+                    _ => {
+                        let subs = typed.into_iter().map(|k| self.part(id, k)).collect();
+                        parts.push(Kind::Combined {
+                            crit: Crit::AnyOf,
+                            subs,
+                            synthetic: Synthetic::Types,
+                        });
+                    }
+                }
+            }
+            None => {
+                if has(OBJECT_KEYWORDS) {
+                    parts.push(self.object(loc, &obj, draft, false));
+                }
+                if has(ARRAY_KEYWORDS) {
+                    parts.push(self.array(loc, &obj, draft, false));
+                }
+                if has(STRING_KEYWORDS) {
+                    parts.push(Kind::String(string_kind(&obj, false)));
+                }
+                if has(NUMBER_KEYWORDS) {
+                    parts.push(Kind::Number(number_kind(&obj, draft, false, false)));
+                }
+            }
+        }
+        if let Some(Value::Array(values)) = obj.get("enum") {
+            parts.push(Kind::Enum {
+                values: values.clone(),
+                is_const: false,
+            });
+        }
+        if let Some(v) = obj.get("const") {
+            parts.push(Kind::Enum {
+                values: vec![v.clone()],
+                is_const: true,
+            });
+        }
+        if let Some(n) = self.child_opt(loc, &obj, "not") {
+            parts.push(Kind::Not(n));
+        }
+        for (key, crit) in [
+            ("allOf", Crit::AllOf),
+            ("anyOf", Crit::AnyOf),
+            ("oneOf", Crit::OneOf),
+        ] {
+            if let Some(Value::Array(members)) = obj.get(key) {
+                let subs = (0..members.len())
+                    .map(|i| self.child(loc, &[key, &i.to_string()]))
+                    .collect();
+                parts.push(Kind::Combined {
+                    crit,
+                    subs,
+                    synthetic: Synthetic::No,
+                });
+            }
+        }
+        if let Some(cond) = self.child_opt(loc, &obj, "if") {
+            let then = self.child_opt(loc, &obj, "then");
+            let els = self.child_opt(loc, &obj, "else");
+            parts.push(Kind::Conditional { cond, then, els });
+        }
+
+        let kind = match parts.len() {
+            0 => Kind::Any,
+            1 => parts.pop().unwrap_or(Kind::Any),
+            _ => {
+                let subs = parts.into_iter().map(|k| self.part(id, k)).collect();
+                Kind::Combined {
+                    crit: Crit::AllOf,
+                    subs,
+                    synthetic: Synthetic::Keywords,
+                }
+            }
+        };
+        let node = &mut self.nodes[id];
+        node.kind = kind;
+        node.annotations = annotations;
+        node.unknown = unknown;
+    }
+
+    /// A node for one kind of a schema object (a member of a synthetic combinator).
+    fn part(&mut self, parent: NodeId, kind: Kind) -> NodeId {
+        // A one-member synthetic allOf (a `$ref` beside other keywords) is the member.
+        if let Kind::Combined {
+            subs,
+            synthetic: Synthetic::Keywords,
+            ..
+        } = &kind
+        {
+            if subs.len() == 1 {
+                return subs[0];
+            }
+        }
+        let canonical = format!("{}#part{}", self.nodes[parent].canonical, self.nodes.len());
+        self.nodes.push(Node {
+            pointer: self.nodes[parent].pointer.clone(),
+            annotations: BTreeMap::new(),
+            kind,
+            unknown: BTreeMap::new(),
+            canonical,
+        });
+        self.nodes.len() - 1
+    }
+
+    fn object(
+        &mut self,
+        loc: &Location,
+        obj: &Map<String, Value>,
+        draft: Draft,
+        typed: bool,
+    ) -> Kind {
+        let mut properties = Vec::new();
+        if let Some(Value::Object(props)) = obj.get("properties") {
+            for (name, v) in props {
+                if matches!(v, Value::Object(_) | Value::Bool(_)) {
+                    properties.push((name.clone(), self.child(loc, &["properties", name])));
+                }
+            }
+        }
+        let mut patterns = Vec::new();
+        if let Some(Value::Object(props)) = obj.get("patternProperties") {
+            for (pattern, v) in props {
+                if matches!(v, Value::Object(_) | Value::Bool(_)) {
+                    patterns.push((
+                        pattern.clone(),
+                        self.child(loc, &["patternProperties", pattern]),
+                    ));
+                }
+            }
+        }
+        let required = match obj.get("required") {
+            Some(Value::Array(names)) => names
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => BTreeSet::new(),
+        };
+        let mut dependent_required = BTreeMap::new();
+        let mut dependent_schemas = BTreeMap::new();
+        for key in ["dependencies", "dependentRequired", "dependentSchemas"] {
+            if let Some(Value::Object(deps)) = obj.get(key) {
+                for (name, v) in deps {
+                    match v {
+                        Value::Array(names) if key != "dependentSchemas" => {
+                            let set: BTreeSet<String> = names
+                                .iter()
+                                .filter_map(|v| v.as_str().map(str::to_owned))
+                                .collect();
+                            dependent_required.insert(name.clone(), set);
+                        }
+                        Value::Object(_) | Value::Bool(_) if key != "dependentRequired" => {
+                            let id = self.child(loc, &[key, name]);
+                            dependent_schemas.insert(name.clone(), id);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let _ = draft;
+        let additional = self.extra(loc, obj, "additionalProperties");
+        let unevaluated = self.extra(loc, obj, "unevaluatedProperties");
+        let property_names = self.child_opt(loc, obj, "propertyNames");
+        Kind::Object(Box::new(ObjectKind {
+            typed,
+            properties,
+            required,
+            additional,
+            patterns,
+            unevaluated,
+            property_names,
+            min: count(obj.get("minProperties")),
+            max: count(obj.get("maxProperties")),
+            dependent_required,
+            dependent_schemas,
+        }))
+    }
+
+    fn array(
+        &mut self,
+        loc: &Location,
+        obj: &Map<String, Value>,
+        draft: Draft,
+        typed: bool,
+    ) -> Kind {
+        let mut all_items = None;
+        let mut prefix = Vec::new();
+        let rest;
+        if draft >= Draft::Draft202012 {
+            if let Some(Value::Array(items)) = obj.get("prefixItems") {
+                prefix = (0..items.len())
+                    .map(|i| self.child(loc, &["prefixItems", &i.to_string()]))
+                    .collect();
+            }
+            if prefix.is_empty() {
+                all_items = self.child_opt(loc, obj, "items");
+                rest = Extra::Open;
+            } else {
+                rest = self.extra(loc, obj, "items");
+            }
+        } else {
+            match obj.get("items") {
+                Some(Value::Array(items)) => {
+                    prefix = (0..items.len())
+                        .map(|i| self.child(loc, &["items", &i.to_string()]))
+                        .collect();
+                }
+                Some(Value::Object(_) | Value::Bool(_)) => {
+                    all_items = Some(self.child(loc, &["items"]))
+                }
+                _ => {}
+            }
+            rest = self.extra(loc, obj, "additionalItems");
+        }
+        let contains = self.child_opt(loc, obj, "contains");
+        let unevaluated = self.extra(loc, obj, "unevaluatedItems");
+        Kind::Array(Box::new(ArrayKind {
+            typed,
+            all_items,
+            prefix,
+            rest,
+            unevaluated,
+            contains,
+            min_contains: if contains.is_some() {
+                count(obj.get("minContains"))
+            } else {
+                None
+            },
+            max_contains: if contains.is_some() {
+                count(obj.get("maxContains"))
+            } else {
+                None
+            },
+            min: count(obj.get("minItems")),
+            max: count(obj.get("maxItems")),
+            unique: obj.get("uniqueItems") == Some(&Value::Bool(true)),
+        }))
+    }
+}
+
+fn string_kind(obj: &Map<String, Value>, typed: bool) -> StringKind {
+    StringKind {
+        typed,
+        min: count(obj.get("minLength")).filter(|n| *n > 0),
+        max: count(obj.get("maxLength")),
+        pattern: obj
+            .get("pattern")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        format: obj.get("format").and_then(Value::as_str).map(str::to_owned),
+    }
+}
+
+fn number_kind(obj: &Map<String, Value>, draft: Draft, typed: bool, integer: bool) -> NumberKind {
+    let bound = |plain: &str, exclusive: &str, tighter_is_greater: bool| -> Option<Bound> {
+        let mut candidates = Vec::new();
+        let excl_flag = obj.get(exclusive);
+        if let Some(v) = obj.get(plain) {
+            if let Some(d) = decimal(v) {
+                // draft-04: `exclusiveMinimum: true` makes `minimum` exclusive.
+                let excl = draft == Draft::Draft4 && excl_flag == Some(&Value::Bool(true));
+                candidates.push(Bound {
+                    value: d,
+                    exclusive: excl,
+                    raw: v.clone(),
+                });
+            }
+        }
+        if let Some(v @ Value::Number(_)) = excl_flag {
+            if let Some(d) = decimal(v) {
+                candidates.push(Bound {
+                    value: d,
+                    exclusive: true,
+                    raw: v.clone(),
+                });
+            }
+        }
+        // The effective bound is the tighter one.
+        candidates.into_iter().reduce(|a, b| {
+            let a_tighter = if a.value == b.value {
+                a.exclusive
+            } else if tighter_is_greater {
+                a.value > b.value
+            } else {
+                a.value < b.value
+            };
+            if a_tighter { a } else { b }
+        })
+    };
+    NumberKind {
+        typed,
+        integer,
+        lower: bound("minimum", "exclusiveMinimum", true),
+        upper: bound("maximum", "exclusiveMaximum", false),
+        multiple_of: obj
+            .get("multipleOf")
+            .and_then(|v| decimal(v).map(|d| (d, v.clone()))),
+    }
+}
