@@ -936,21 +936,26 @@ impl<'m> Differ<'m> {
                     explained = true;
                 }
             }
-            let mut f = self.finding(
-                Rule::CombinatorMembersChanged,
-                o,
-                n,
-                None,
-                None,
-                format!(
-                    "the `{}` members cannot be matched old to new without breaking",
-                    nc.keyword()
-                ),
-            );
-            if !explained {
-                f.local_witness = example_of(self.o, o);
+            // A synthetic combinator (keywords of several kinds in one schema object) is
+            // fully explained by the differences of its same-kind parts.
+            let synthetic = osyn != Synthetic::No && nsyn != Synthetic::No;
+            if !(explained && synthetic) {
+                let mut f = self.finding(
+                    Rule::CombinatorMembersChanged,
+                    o,
+                    n,
+                    None,
+                    None,
+                    format!(
+                        "the `{}` members cannot be matched old to new without breaking",
+                        nc.keyword()
+                    ),
+                );
+                if !explained {
+                    f.local_witness = example_of(self.o, o);
+                }
+                out.push(f);
             }
-            out.push(f);
         }
         if nc == Crit::OneOf {
             // A new or changed member that may overlap another makes `oneOf` reject values
