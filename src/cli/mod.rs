@@ -90,7 +90,8 @@ pub fn main() -> ExitCode {
 
 /// Logs to standard error, filtered by `ACCORD_LOG` (default `info`).
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
