@@ -5,6 +5,7 @@
 
 mod diff;
 mod migrate;
+mod rules;
 mod serve;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Compare two schema files offline and explain what breaks.
     Diff(diff::DiffArgs),
+    /// List every compatibility rule and the directions it breaks.
+    Rules(rules::RulesArgs),
 }
 
 /// Output formats shared by the commands.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Rules(args) => rules::run(args),
     };
     result.unwrap_or_else(|f| {
         eprintln!("accord: {}", f.message);

@@ -823,10 +823,10 @@ impl<'m> Differ<'m> {
             o,
             n,
             None,
-            Some(&format!("oneOf/{member}")),
+            None,
             format!("`oneOf` member {member} may also match values of another member, which `oneOf` then rejects"),
         );
-        f.old_pointer = Some(self.o.node(o).pointer.clone());
+        f.new_pointer = Some(format!("{}/oneOf/{member}", self.n.node(n).pointer));
         f
     }
 
@@ -1284,9 +1284,7 @@ impl<'m> Differ<'m> {
                             out,
                         );
                         if let Some(f) = out.get_mut(before) {
-                            f.local_witness = example_of(self.o, ap)
-                                .map(|v| json!({ name.clone(): v }))
-                                .map(|w| json!({"$merge": w}));
+                            f.local_witness = Some(json!({ "$example": "old" }));
                         }
                     }
                 }
@@ -2149,8 +2147,8 @@ impl<'m> Differ<'m> {
                 None,
             ),
             (Some(x), Some(y)) => {
-                let raised =
-                    y.value > x.value || (y.value == x.value && y.exclusive && !x.exclusive);
+                let raised = y.value > x.value
+                    || (y.value == x.value && if lower { y.exclusive && !x.exclusive } else { x.exclusive && !y.exclusive });
                 let rules = match (lower, raised) {
                     (true, true) => [Rule::MinimumIncreased, Rule::ExclusiveMinimumIncreased],
                     (true, false) => [Rule::MinimumDecreased, Rule::ExclusiveMinimumDecreased],

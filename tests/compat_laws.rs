@@ -1,0 +1,313 @@
+//! Laws of the engine, checked on generated schemas:
+//! - soundness: when a change is BACKWARD compatible under strict, no generated instance
+//!   valid under the old schema is invalid under the new one;
+//! - `diff(a, a)` is empty;
+//! - the BACKWARD verdict of (a, b) equals the FORWARD verdict of (b, a);
+//! - canonicalisation is idempotent and ignores key order;
+//! - no JSON value given as a schema makes the engine panic.
+
+use accord::compat;
+use accord::domain::{Mode, Policy};
+use accord::schema::{Draft, NoResolver, ParseOptions, Schema, canonical_text};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn parse(v: &Value) -> Option<Schema> {
+    Schema::from_value(v.clone(), &ParseOptions::default(), &NoResolver).ok()
+}
+
+const KEYS: [&str; 3] = ["a", "b", "c"];
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!(true)),
+        Just(json!(false)),
+        Just(json!({})),
+        prop::sample::select(vec!["null", "boolean", "integer", "number", "string", "object", "array"]).prop_map(|t| json!({ "type": t })),
+        prop::collection::vec(prop::sample::select(vec!["null", "integer", "number", "string"]), 1..3).prop_map(|t| json!({ "type": t })),
+        (0u64..3, prop::option::of(0u64..4)).prop_map(|(min, max)| {
+            let mut o = json!({"type": "string", "minLength": min});
+            if let Some(m) = max {
+                o["maxLength"] = json!(min + m);
+            }
+            o
+        }),
+        (-2i64..3, prop::option::of(0i64..4), any::<bool>()).prop_map(|(min, span, int)| {
+            let mut o = json!({"type": if int { "integer" } else { "number" }, "minimum": min});
+            if let Some(s) = span {
+                o["exclusiveMaximum"] = json!(min + s);
+            }
+            o
+        }),
+        prop::sample::select(vec![1.0, 0.5, 2.0, 3.0]).prop_map(|m| json!({"type": "number", "multipleOf": m})),
+        prop::collection::vec(prop::sample::select(vec![json!(1), json!("a"), json!(null), json!(2.5), json!("b")]), 1..4).prop_map(|v| json!({ "enum": v })),
+        prop::sample::select(vec![json!(1), json!("a"), json!(true)]).prop_map(|v| json!({ "const": v })),
+        Just(json!({"type": "string", "pattern": "^a"})),
+        Just(json!({"type": "string", "format": "date"})),
+    ]
+}
+
+fn schema() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            (
+                prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), inner.clone(), 0..3),
+                prop::collection::vec(prop::sample::select(KEYS.to_vec()), 0..3),
+                prop::option::of(prop_oneof![Just(json!(false)), Just(json!(true)), inner.clone()]),
+                any::<bool>(),
+            )
+                .prop_map(|(props, required, additional, typed)| {
+                    let mut o = Map::new();
+                    if typed {
+                        o.insert("type".into(), json!("object"));
+                    }
+                    o.insert("properties".into(), Value::Object(props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
+                    let mut req: Vec<&str> = required;
+                    req.sort();
+                    req.dedup();
+                    if !req.is_empty() {
+                        o.insert("required".into(), json!(req));
+                    }
+                    if let Some(a) = additional {
+                        o.insert("additionalProperties".into(), a);
+                    }
+                    Value::Object(o)
+                }),
+            (inner.clone(), prop::option::of(0u64..3), prop::option::of(1u64..4), any::<bool>()).prop_map(|(items, min, max, unique)| {
+                let mut o = json!({"type": "array", "items": items});
+                if let Some(m) = min {
+                    o["minItems"] = json!(m);
+                }
+                if let Some(m) = max {
+                    o["maxItems"] = json!(m + min.unwrap_or(0));
+                }
+                if unique {
+                    o["uniqueItems"] = json!(true);
+                }
+                o
+            }),
+            (prop::collection::vec(inner.clone(), 1..3), inner.clone()).prop_map(|(prefix, rest)| json!({"type": "array", "items": prefix, "additionalItems": rest})),
+            prop::collection::vec(inner.clone(), 1..4).prop_map(|v| json!({ "anyOf": v })),
+            prop::collection::vec(inner.clone(), 1..4).prop_map(|v| json!({ "oneOf": v })),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({ "allOf": v })),
+            inner.clone().prop_map(|v| json!({ "not": v })),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(i, t, e)| json!({"if": i, "then": t, "else": e})),
+            (inner.clone(), prop::sample::select(KEYS.to_vec())).prop_map(|(p, k)| json!({"type": "object", "patternProperties": { format!("^{k}"): p }})),
+            (inner.clone(), inner).prop_map(|(a, b)| json!({"type": ["string", "null"], "maxLength": 2, "anyOf": [a, b]})),
+        ]
+    })
+}
+
+/// A schema and a small edit of it (edits make compatible pairs common).
+fn schema_pair() -> impl Strategy<Value = (Value, Value)> {
+    (schema(), schema(), any::<u32>(), 0usize..9).prop_map(|(a, other, seed, edit)| {
+        let b = mutate(&a, &other, seed, edit);
+        (a, b)
+    })
+}
+
+fn mutate(v: &Value, other: &Value, seed: u32, edit: usize) -> Value {
+    let mut out = v.clone();
+    // Walk down to a random object node and edit it.
+    let mut node = &mut out;
+    let mut s = seed;
+    loop {
+        let next_key = match node {
+            Value::Object(o) if !o.is_empty() && s % 3 != 0 => {
+                let keys: Vec<String> = o.keys().cloned().collect();
+                let k = keys[(s as usize / 3) % keys.len()].clone();
+                if o[&k].is_object() || o[&k].is_array() { Some(k) } else { None }
+            }
+            _ => None,
+        };
+        s /= 7;
+        match next_key {
+            Some(k) => {
+                let is_array = node[&k].as_array().is_some_and(|a| !a.is_empty());
+                let child = node.get_mut(&k).expect("key exists");
+                node = if is_array {
+                    let len = child.as_array().map_or(1, Vec::len);
+                    &mut child[(s as usize) % len]
+                } else {
+                    child
+                };
+            }
+            None => break,
+        }
+        if s == 0 {
+            break;
+        }
+    }
+    match (edit, node) {
+        (0, Value::Object(o)) if !o.is_empty() => {
+            let k = o.keys().nth((seed as usize) % o.len()).cloned().expect("non-empty");
+            o.remove(&k);
+        }
+        (1, node) => *node = other.clone(),
+        (2, Value::Object(o)) => {
+            for v in o.values_mut() {
+                if let Some(n) = v.as_i64() {
+                    *v = json!(n + 1);
+                    break;
+                }
+            }
+        }
+        (3, Value::Object(o)) => {
+            o.insert("additionalProperties".into(), json!(false));
+        }
+        (4, Value::Object(o)) => {
+            if let Some(Value::Array(e)) = o.get_mut("enum") {
+                e.push(json!("z"));
+            } else if let Some(Value::Array(r)) = o.get_mut("required") {
+                r.pop();
+            }
+        }
+        (5, node) => *node = json!({ "anyOf": [node.clone(), other.clone()] }),
+        (6, node) => *node = json!({ "allOf": [node.clone(), other.clone()] }),
+        (7, node) => *node = json!(true),
+        _ => {}
+    }
+    if &out == v {
+        // The edit did not apply here: fall back to edits that always change something.
+        return match seed % 3 {
+            0 => json!({ "anyOf": [v.clone(), other.clone()] }),
+            1 => other.clone(),
+            _ => match v {
+                Value::Object(o) if !o.is_empty() => {
+                    let mut o = o.clone();
+                    let k = o.keys().nth((seed as usize / 3) % o.len()).cloned().expect("non-empty");
+                    o.remove(&k);
+                    Value::Object(o)
+                }
+                _ => json!({ "not": other.clone() }),
+            },
+        };
+    }
+    out
+}
+
+fn instance() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(json!(null)),
+        any::<bool>().prop_map(Value::from),
+        (-3i64..4).prop_map(Value::from),
+        prop::sample::select(vec![0.5, 2.5, -1.5, 3.0]).prop_map(Value::from),
+        prop::sample::select(vec!["", "a", "ab", "abc", "b", "2024-01-01", "z"]).prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c", "d"]), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
+}
+
+fn validator(s: &Schema) -> jsonschema::Validator {
+    s.validator_options().should_validate_formats(true).build(s.value()).expect("parsed schemas compile")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(400)))]
+
+    #[test]
+    fn a_backward_compatible_change_accepts_every_instance_the_old_schema_accepted(
+        (a, b) in schema_pair(),
+        instances in prop::collection::vec(instance(), 48),
+    ) {
+        let (Some(old), Some(new)) = (parse(&a), parse(&b)) else { return Ok(()) };
+        let report = compat::compare(&old, &new, Mode::Backward, Policy::Strict).expect("completes");
+        if report.compatible {
+            let (ov, nv) = (validator(&old), validator(&new));
+            for i in &instances {
+                if ov.is_valid(i) {
+                    prop_assert!(nv.is_valid(i), "unsound: {i} valid under {a} but not under {b}; changes {:?}", report.changes.iter().map(|c| c.rule).collect::<Vec<_>>());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_witness_is_accepted_by_the_old_schema_and_rejected_by_the_new((a, b) in schema_pair()) {
+        let (Some(old), Some(new)) = (parse(&a), parse(&b)) else { return Ok(()) };
+        let report = compat::compare(&old, &new, Mode::Backward, Policy::Strict).expect("completes");
+        let (ov, nv) = (validator(&old), validator(&new));
+        for c in report.changes.iter().filter_map(|c| c.witness.as_ref()) {
+            prop_assert!(ov.is_valid(c) && !nv.is_valid(c), "bad witness {c}");
+        }
+    }
+
+    #[test]
+    fn a_schema_has_no_changes_against_itself(a in schema()) {
+        let Some(s) = parse(&a) else { return Ok(()) };
+        let changes = compat::diff(&s, &s, Policy::Strict).expect("completes");
+        prop_assert!(changes.is_empty(), "{a} against itself: {changes:?}");
+        let copy = parse(&a).expect("parses twice");
+        prop_assert!(compat::diff(&s, &copy, Policy::Strict).expect("completes").is_empty());
+    }
+
+    #[test]
+    fn backward_of_a_b_equals_forward_of_b_a((a, b) in schema_pair(), lenient in any::<bool>()) {
+        let (Some(x), Some(y)) = (parse(&a), parse(&b)) else { return Ok(()) };
+        let policy = if lenient { Policy::Lenient } else { Policy::Strict };
+        let backward = compat::compare(&x, &y, Mode::Backward, policy).expect("completes").compatible;
+        let forward = compat::compare(&y, &x, Mode::Forward, policy).expect("completes").compatible;
+        prop_assert_eq!(backward, forward);
+    }
+
+    #[test]
+    fn canonicalisation_is_idempotent_and_ignores_key_order(a in schema()) {
+        let once = canonical_text(&a, Draft::Draft7);
+        let reparsed: Value = serde_json::from_str(&once).expect("canonical text is JSON");
+        prop_assert_eq!(&canonical_text(&reparsed, Draft::Draft7), &once);
+        let reversed = reversed_text(&a);
+        let from_reversed: Value = serde_json::from_str(&reversed).expect("JSON");
+        prop_assert_eq!(canonical_text(&from_reversed, Draft::Draft7), once);
+    }
+
+    #[test]
+    fn no_json_value_makes_the_engine_panic(a in any_json(), b in any_json()) {
+        if let (Some(x), Some(y)) = (parse(&a), parse(&b)) {
+            for mode in Mode::ALL {
+                let _ = compat::compare(&x, &y, mode, Policy::Strict);
+            }
+        }
+    }
+}
+
+/// JSON text with every object's keys written in reverse order.
+fn reversed_text(v: &Value) -> String {
+    match v {
+        Value::Object(o) => {
+            let parts: Vec<String> = o.iter().rev().map(|(k, v)| format!("{}:{}", Value::String(k.clone()), reversed_text(v))).collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(reversed_text).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+/// Arbitrary JSON biased towards schema keywords with values of any type.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        ".{0,6}".prop_map(Value::from),
+        Just(json!("#")),
+        Just(json!("#/definitions/x")),
+    ];
+    let keys = vec![
+        "type", "properties", "items", "prefixItems", "additionalItems", "additionalProperties", "required", "enum", "const", "allOf",
+        "anyOf", "oneOf", "not", "if", "then", "else", "$ref", "definitions", "minimum", "exclusiveMinimum", "multipleOf", "minLength",
+        "pattern", "dependencies", "patternProperties", "contains", "x", "$schema", "format", "uniqueItems",
+    ];
+    leaf.prop_recursive(4, 40, 5, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(prop::sample::select(keys.clone()), inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
+}
