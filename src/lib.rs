@@ -14,4 +14,7 @@
 pub mod cli;
 pub mod compat;
 pub mod domain;
+pub mod http;
+pub mod registry;
 pub mod schema;
+pub mod store;

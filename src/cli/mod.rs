@@ -4,7 +4,9 @@
 //! error, 3 something could not be loaded (file, reference, registry).
 
 mod diff;
+mod migrate;
 mod rules;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -20,6 +22,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the registry server.
+    Serve(serve::ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(migrate::MigrateArgs),
     /// Compare two schema files offline and explain what breaks.
     Diff(diff::DiffArgs),
     /// List every compatibility rule and the directions it breaks.
@@ -73,12 +79,26 @@ pub fn main() -> ExitCode {
             };
         }
     };
+
     let result = match cli.command {
         Command::Diff(args) => diff::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Rules(args) => rules::run(args),
     };
     result.unwrap_or_else(|f| {
         eprintln!("accord: {}", f.message);
         ExitCode::from(f.code)
     })
+}
+
+/// Logs to standard error, filtered by `ACCORD_LOG` (default `info`).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
 }

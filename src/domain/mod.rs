@@ -6,6 +6,8 @@
 
 mod mode;
 mod name;
+mod selector;
 
 pub use mode::{Bump, Direction, Mode, Policy, UnknownName};
 pub use name::{ContractName, InvalidName};
+pub use selector::{InvalidSelector, VersionSelector};

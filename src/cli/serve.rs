@@ -1,0 +1,109 @@
+//! `accord serve`: run the registry.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::Failure;
+use crate::http::{self, AppState, DEFAULT_MAX_BODY_BYTES};
+use crate::registry::Registry;
+use crate::store::{self, StoreError};
+
+/// Run the registry server.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Database URL: `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "ACCORD_DATABASE_URL",
+        default_value = "sqlite://accord.db"
+    )]
+    pub database: String,
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the chosen address is
+    /// printed on standard output).
+    #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+/// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
+/// unusable database URL, 3 when the database or the address cannot be opened.
+pub fn run(args: ServeArgs) -> Result<ExitCode, Failure> {
+    super::init_tracing();
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::load(format!("starting the async runtime: {e}")))?;
+    runtime.block_on(serve(args)).map_err(failure)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit 2 for a database URL that names no backend, 3 for everything else.
+pub(super) fn failure(e: anyhow::Error) -> Failure {
+    if e.downcast_ref::<StoreError>()
+        .is_some_and(|s| matches!(s, StoreError::InvalidUrl(_)))
+    {
+        Failure::usage(format!("{e:#}"))
+    } else {
+        Failure::load(format!("{e:#}"))
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let backend = store::Backend::from_url(&args.database)?;
+    let store = store::connect(&args.database)
+        .await
+        .with_context(|| format!("opening the {backend:?} database"))?;
+    store
+        .migrate()
+        .await
+        .context("running the database migrations")?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    let registry = Arc::new(Registry::new(Arc::clone(&store)));
+    let router = http::router(AppState { registry }, args.max_body_bytes);
+    // The database URL may hold a password: log the backend only.
+    tracing::info!(listen = %addr, backend = ?backend, "accord serving");
+    println!("accord listening on http://{addr}");
+    http::serve(listener, router, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("in-flight requests finished; closing the database pool");
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown requested; no longer accepting connections");
+}

@@ -1,0 +1,213 @@
+//! The one error type of the HTTP layer and its JSON body:
+//! `{"error": {"code": "contract-not-found", "message": "…", "details": …}}`.
+//!
+//! [`ApiError`] owns the mapping from registry errors and extractor rejections to
+//! status codes. Bad input is always a 4xx naming what is wrong; a 5xx body says
+//! nothing about the cause, which is logged once, here, inside the request's span.
+
+use axum::Json;
+use axum::extract::FromRequest;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::registry::{Refusal, RegistryError};
+use crate::store::StoreError;
+
+/// An error answer: status, stable kebab-case code, message for people, optional details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A stable kebab-case code, e.g. `contract-not-found`.
+    pub code: &'static str,
+    /// One sentence naming what is wrong.
+    pub message: String,
+    /// Structured details (the report on 409, the pointer on 422).
+    pub details: Option<Value>,
+}
+
+/// The `error` member of an error body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    /// The stable code.
+    pub code: &'static str,
+    /// The message.
+    pub message: String,
+    /// Structured details, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    /// An error without details.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// Adds details.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// The body's `error` member.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code,
+            message: self.message.clone(),
+            details: self.details.clone(),
+        }
+    }
+
+    fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the cause is in the server log",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        (status, Json(json!({ "error": self.body() }))).into_response()
+    }
+}
+
+/// The body of a refusal's 409: the report and what was declared.
+pub fn refusal_details(refusal: &Refusal) -> Value {
+    match refusal {
+        Refusal::Incompatible { report } => {
+            json!({ "report": report, "failed_version": report.failed_version })
+        }
+        Refusal::VersionNotGreater { declared, highest } => {
+            json!({ "declared_version": declared.to_string(), "highest_version": highest.to_string() })
+        }
+        Refusal::VersionTooSmall {
+            declared,
+            base,
+            required,
+            report,
+        } => json!({
+            "declared_version": declared.to_string(),
+            "base_version": base.to_string(),
+            "required_bump": required,
+            "failed_version": report.failed_version,
+            "report": report,
+        }),
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::InvalidSchema(e) => {
+                let details = json!({ "pointer": e.pointer() });
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+                    .with_details(details)
+            }
+            RegistryError::TooComplex(e) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "comparison-too-complex",
+                e.to_string(),
+            ),
+            RegistryError::Refused(r) => {
+                ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string())
+                    .with_details(refusal_details(&r))
+            }
+            RegistryError::ContractNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "contract-not-found", e.to_string())
+            }
+            RegistryError::VersionNotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "version-not-found", e.to_string())
+            }
+            RegistryError::SchemaNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "schema-not-found", e.to_string())
+            }
+            RegistryError::AlreadyDeleted { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "version-already-deleted",
+                e.to_string(),
+            ),
+            RegistryError::NotSoftDeleted { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "version-not-soft-deleted",
+                e.to_string(),
+            ),
+            RegistryError::Store(StoreError::Unavailable(why)) => {
+                tracing::error!(error = %why, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unavailable; retry later",
+                )
+            }
+            RegistryError::Store(StoreError::Conflict(why)) => {
+                tracing::warn!(error = %why, "write conflict after retries");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "write-conflict",
+                    "concurrent writes conflicted; retry",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let status = r.status();
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+            StatusCode::UNPROCESSABLE_ENTITY => "invalid-request",
+            _ => "malformed-json",
+        };
+        let status = if status.is_server_error() {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
+        };
+        ApiError::new(status, code, r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid-path", r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", r.body_text())
+    }
+}
+
+/// `axum::Json` with rejections answered in the API's error body.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Path` with rejections answered in the API's error body.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `axum::extract::Query` with rejections answered in the API's error body.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);

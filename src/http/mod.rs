@@ -1,0 +1,148 @@
+//! The HTTP server: the router, its state, and [`serve`], which runs until the
+//! shutdown future resolves and then drains in-flight requests.
+//!
+//! Every route is declared once, in [`routes`]; the router is built from that table
+//! and [`route_table`] lists it, so the test that compares the
+//! router with `openapi.yaml` compares the real thing.
+
+mod caching;
+pub mod error;
+mod native;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use tower_http::trace::TraceLayer;
+
+use crate::registry::Registry;
+use error::ApiError;
+
+/// The default request-body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub registry: Arc<Registry>,
+}
+
+/// One route: method (upper case), path template (OpenAPI and axum share `{param}`),
+/// and its handler.
+type Route = (&'static str, &'static str, MethodRouter<AppState>);
+
+/// Every route the server answers.
+fn routes() -> Vec<Route> {
+    const V: &str = "/api/v1/contracts/{name}/versions";
+    vec![
+        ("GET", "/healthz", get(native::health)),
+        ("GET", "/readyz", get(native::ready)),
+        ("GET", "/api/v1/contracts", get(native::list_contracts)),
+        (
+            "GET",
+            "/api/v1/contracts/{name}",
+            get(native::find_contract),
+        ),
+        (
+            "PATCH",
+            "/api/v1/contracts/{name}",
+            patch(native::update_contract),
+        ),
+        ("POST", V, post(native::create_version)),
+        ("GET", V, get(native::list_versions)),
+        (
+            "GET",
+            "/api/v1/contracts/{name}/versions/{selector}",
+            get(native::find_version),
+        ),
+        (
+            "DELETE",
+            "/api/v1/contracts/{name}/versions/{selector}",
+            delete(native::delete_version),
+        ),
+        (
+            "GET",
+            "/api/v1/contracts/{name}/versions/{selector}/schema",
+            get(native::find_version_schema),
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/{name}/compatibility",
+            post(native::check_compatibility),
+        ),
+        (
+            "GET",
+            "/api/v1/contracts/{name}/diff",
+            get(native::diff_versions),
+        ),
+        (
+            "GET",
+            "/api/v1/contracts/{name}/config",
+            get(native::find_contract_config),
+        ),
+        (
+            "PUT",
+            "/api/v1/contracts/{name}/config",
+            put(native::update_contract_config),
+        ),
+        (
+            "DELETE",
+            "/api/v1/contracts/{name}/config",
+            delete(native::delete_contract_config),
+        ),
+        ("GET", "/api/v1/config", get(native::find_global_config)),
+        ("PUT", "/api/v1/config", put(native::update_global_config)),
+        ("GET", "/api/v1/schemas/{id}", get(native::find_schema)),
+    ]
+}
+
+/// The `(method, path)` pairs the router answers, for the OpenAPI conformance test.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    routes().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
+
+/// The application: every route, the body limit, tracing, JSON 404/405 answers.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let mut router = Router::new();
+    for (_, path, handler) in routes() {
+        router = router.route(path, handler);
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route-not-found",
+        "no such route; see openapi.yaml",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this route does not answer that method; see openapi.yaml",
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting,
+/// lets in-flight requests finish, and returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

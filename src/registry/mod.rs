@@ -1,0 +1,671 @@
+//! The registry's use cases over `Arc<dyn Store>`: register a version (check then
+//! insert, atomically), dry-run a registration, resolve selectors, read and configure
+//! contracts.
+//!
+//! Nothing here knows HTTP or SQL. The compatibility engine is CPU work and runs on
+//! the blocking pool. Parsed schemas are cached by global id (they are immutable);
+//! which version is `latest` or matches a range is read from the store on every call,
+//! so two processes on one database always agree.
+
+mod cache;
+mod plan;
+
+use std::sync::Arc;
+
+use semver::Version;
+
+use crate::compat::{self, CompatError, Previous, Report};
+use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector};
+use crate::schema::{NoResolver, ParseOptions, Schema, SchemaError};
+use crate::store::{
+    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
+    NewVersion, Registration, SchemaRecord, Store, StoreError, VersionRecord,
+};
+
+use cache::Cache;
+use plan::Step;
+
+/// How many parsed schemas (and, separately, schema texts) are kept in memory.
+const CACHE_ENTRIES: usize = 10_000;
+
+/// How often a registration is retried when a unique constraint refuses its insert
+/// (possible only if something bypassed the contract lock, e.g. an older process).
+const CONFLICT_RETRIES: usize = 3;
+
+/// Why a use case failed. Incompatibility is not here: it is a [`Refusal`] carrying
+/// the engine's [`Report`].
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The submitted schema is not acceptable.
+    #[error(transparent)]
+    InvalidSchema(#[from] SchemaError),
+    /// The engine could not complete the comparison.
+    #[error(transparent)]
+    TooComplex(#[from] CompatError),
+    /// The registration was refused by the versioning rules.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// No such contract.
+    #[error("contract {0:?} not found")]
+    ContractNotFound(String),
+    /// The contract exists but no version matches the selector.
+    #[error("contract {name:?} has no version matching {selector:?}")]
+    VersionNotFound {
+        /// The contract.
+        name: String,
+        /// The selector as given.
+        selector: String,
+    },
+    /// No schema has this id.
+    #[error("schema {0} not found")]
+    SchemaNotFound(i64),
+    /// A soft delete of a version that is already soft-deleted.
+    #[error(
+        "version {version} of {name:?} is already soft-deleted; delete it with ?permanent=true to remove it"
+    )]
+    AlreadyDeleted {
+        /// The contract.
+        name: String,
+        /// The version.
+        version: Version,
+    },
+    /// A permanent delete of a live version.
+    #[error("version {version} of {name:?} is live; soft-delete it before deleting it permanently")]
+    NotSoftDeleted {
+        /// The contract.
+        name: String,
+        /// The version.
+        version: Version,
+    },
+    /// The storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A blocking task failed (a bug: the engine panicked).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why the versioning rules refuse a registration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    /// The change breaks the contract's mode and no version was declared (or breaking
+    /// changes were not allowed).
+    #[error("the schema is incompatible with version {} under {}; register it as a new major version with allow_breaking, or declare the next major version", .report.failed_version.as_deref().unwrap_or("?"), .report.mode)]
+    Incompatible {
+        /// The engine's report.
+        report: Box<Report>,
+    },
+    /// A declared version not greater than every existing one.
+    #[error(
+        "declared version {declared} is not greater than every existing version (highest: {highest})"
+    )]
+    VersionNotGreater {
+        /// The declared version.
+        declared: Version,
+        /// The highest version ever registered (deleted ones included).
+        highest: Version,
+    },
+    /// A declared version smaller than the change requires.
+    #[error(
+        "declared version {declared} is a smaller step from {base} than the {required} bump the change requires"
+    )]
+    VersionTooSmall {
+        /// The declared version.
+        declared: Version,
+        /// The version compared against.
+        base: Version,
+        /// The bump the change requires.
+        required: Bump,
+        /// The engine's report.
+        report: Box<Report>,
+    },
+}
+
+impl Refusal {
+    /// A stable kebab-case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Incompatible { .. } => "incompatible-change",
+            Refusal::VersionNotGreater { .. } => "version-not-greater",
+            Refusal::VersionTooSmall { .. } => "version-too-small",
+        }
+    }
+
+    /// The engine's report, when the refusal comes from one.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            Refusal::Incompatible { report } | Refusal::VersionTooSmall { report, .. } => {
+                Some(report)
+            }
+            Refusal::VersionNotGreater { .. } => None,
+        }
+    }
+}
+
+/// A registration request.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// The JSON Schema document as submitted (JSON text).
+    pub schema: String,
+    /// The declared version, if any.
+    pub version: Option<Version>,
+    /// Whether an undeclared breaking change may take the next major version.
+    pub allow_breaking: bool,
+    /// Contract metadata to set.
+    pub metadata: MetadataPatch,
+}
+
+/// What a successful registration did.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// A new version was committed.
+    Created {
+        /// The new version.
+        version: VersionRecord,
+        /// The engine's report against the previous versions.
+        report: Report,
+    },
+    /// The schema is canonically identical to this live version; nothing was written.
+    Existing(VersionRecord),
+}
+
+/// What a registration would do.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A new version would be created with this number.
+    Create(Version),
+    /// The schema is identical to this live version.
+    Existing(VersionRecord),
+    /// The registration would be refused.
+    Refused(Refusal),
+}
+
+/// The answer of a dry run.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    /// What a registration would do.
+    pub outcome: Outcome,
+    /// The engine's report (a trivially compatible one when no comparison was needed).
+    pub report: Report,
+}
+
+/// The effective configuration of a contract and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractConfig {
+    /// The mode in force.
+    pub mode: Mode,
+    /// The policy in force.
+    pub policy: Policy,
+    /// The contract's own mode, if it overrides the global one.
+    pub mode_override: Option<Mode>,
+    /// The contract's own policy, if it overrides the global one.
+    pub policy_override: Option<Policy>,
+}
+
+impl ContractConfig {
+    fn of(contract: Option<&ContractRecord>, global: GlobalConfig) -> Self {
+        let mode_override = contract.and_then(|c| c.mode);
+        let policy_override = contract.and_then(|c| c.policy);
+        Self {
+            mode: mode_override.unwrap_or(global.mode),
+            policy: policy_override.unwrap_or(global.policy),
+            mode_override,
+            policy_override,
+        }
+    }
+}
+
+/// A contract with its versions and effective configuration.
+#[derive(Debug, Clone)]
+pub struct ContractDetail {
+    /// Metadata.
+    pub contract: ContractRecord,
+    /// Every remaining version, in seq order.
+    pub versions: Vec<VersionRecord>,
+    /// The configuration in force.
+    pub config: ContractConfig,
+}
+
+/// The engine's report between two registered versions.
+#[derive(Debug, Clone)]
+pub struct VersionDiff {
+    /// The old version.
+    pub from: VersionRecord,
+    /// The new version.
+    pub to: VersionRecord,
+    /// The report (old → new) under the contract's configuration.
+    pub report: Report,
+}
+
+/// The registry: use cases over a store.
+pub struct Registry {
+    store: Arc<dyn Store>,
+    parse_options: ParseOptions,
+    parsed: Cache<Schema>,
+    texts: Cache<Arc<SchemaRecord>>,
+}
+
+/// Where previous schemas are read from: the pool, or the registration's own
+/// transaction (a lock holder must not wait for a second pooled connection).
+enum Source<'a> {
+    Store(&'a dyn Store),
+    Tx(&'a mut dyn Registration),
+}
+
+impl Source<'_> {
+    async fn schema(&mut self, id: i64) -> Result<Option<SchemaRecord>, StoreError> {
+        match self {
+            Source::Store(s) => s.schema(id).await,
+            Source::Tx(t) => t.schema(id).await,
+        }
+    }
+}
+
+impl Registry {
+    /// A registry over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            parse_options: ParseOptions::default(),
+            parsed: Cache::new(CACHE_ENTRIES),
+            texts: Cache::new(CACHE_ENTRIES),
+        }
+    }
+
+    /// The store (for health checks and shutdown).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Registers a version: check and insert under the contract's write lock.
+    pub async fn register(
+        &self,
+        name: &ContractName,
+        submission: Submission,
+    ) -> Result<Registered, RegistryError> {
+        let candidate = self.parse_candidate(submission.schema.clone()).await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut tx = self.store.begin_registration(name).await?;
+            let history = tx.history().clone();
+            let previous = match plan::first_step(
+                &history,
+                candidate.fingerprint(),
+                submission.version.as_ref(),
+            ) {
+                Step::Existing(v) => return Ok(Registered::Existing(v)),
+                Step::Refuse(r) => return Err(RegistryError::Refused(r)),
+                Step::Check(previous) => previous,
+            };
+            let config = ContractConfig::of(history.contract.as_ref(), history.global);
+            let previous = relevant(previous, config.mode);
+            let schemas = self.load(&mut Source::Tx(&mut *tx), &previous).await?;
+            let report = run_check(candidate.clone(), schemas, config).await?;
+            let version = plan::conclude(
+                &history,
+                &previous,
+                &report,
+                submission.version.as_ref(),
+                submission.allow_breaking,
+            )
+            .map_err(RegistryError::Refused)?;
+            let new = NewVersion {
+                version,
+                fingerprint: candidate.fingerprint().to_owned(),
+                original: candidate.original().to_owned(),
+                metadata: submission.metadata.clone(),
+            };
+            match tx.commit(new).await {
+                Ok(version) => {
+                    self.parsed.insert(version.schema_id, candidate.clone());
+                    tracing::info!(contract.name = %name, version.seq = version.seq, version.number = %version.version, "registered");
+                    return Ok(Registered::Created { version, report });
+                }
+                Err(StoreError::Conflict(why)) if attempt < CONFLICT_RETRIES => {
+                    tracing::warn!(contract.name = %name, %why, "registration conflicted; retrying");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// What [`register`](Self::register) would do, without writing.
+    pub async fn check(
+        &self,
+        name: &ContractName,
+        submission: Submission,
+    ) -> Result<DryRun, RegistryError> {
+        let candidate = self.parse_candidate(submission.schema.clone()).await?;
+        let history = self.store.history(name).await?;
+        let config = ContractConfig::of(history.contract.as_ref(), history.global);
+        let previous = match plan::first_step(
+            &history,
+            candidate.fingerprint(),
+            submission.version.as_ref(),
+        ) {
+            Step::Existing(v) => {
+                return Ok(DryRun {
+                    outcome: Outcome::Existing(v),
+                    report: trivial_report(config, Bump::None),
+                });
+            }
+            Step::Refuse(r) => {
+                return Ok(DryRun {
+                    outcome: Outcome::Refused(r),
+                    report: trivial_report(config, Bump::Minor),
+                });
+            }
+            Step::Check(previous) => relevant(previous, config.mode),
+        };
+        let schemas = self
+            .load(&mut Source::Store(self.store.as_ref()), &previous)
+            .await?;
+        let report = run_check(candidate, schemas, config).await?;
+        let outcome = match plan::conclude(
+            &history,
+            &previous,
+            &report,
+            submission.version.as_ref(),
+            submission.allow_breaking,
+        ) {
+            Ok(v) => Outcome::Create(v),
+            Err(r) => Outcome::Refused(r),
+        };
+        Ok(DryRun { outcome, report })
+    }
+
+    /// The version a selector names.
+    pub async fn find_version(
+        &self,
+        name: &ContractName,
+        selector: &VersionSelector,
+    ) -> Result<VersionRecord, RegistryError> {
+        let versions = self.store.versions(name).await?;
+        if versions.is_empty() && self.store.contract(name).await?.is_none() {
+            return Err(RegistryError::ContractNotFound(name.to_string()));
+        }
+        selector
+            .select(versions.iter().map(|v| (&v.version, !v.deleted, v)))
+            .cloned()
+            .ok_or_else(|| RegistryError::VersionNotFound {
+                name: name.to_string(),
+                selector: selector.to_string(),
+            })
+    }
+
+    /// Every remaining version of a contract; soft-deleted ones only when asked.
+    pub async fn list_versions(
+        &self,
+        name: &ContractName,
+        include_deleted: bool,
+    ) -> Result<Vec<VersionRecord>, RegistryError> {
+        let versions = self.store.versions(name).await?;
+        if versions.is_empty() && self.store.contract(name).await?.is_none() {
+            return Err(RegistryError::ContractNotFound(name.to_string()));
+        }
+        Ok(versions
+            .into_iter()
+            .filter(|v| include_deleted || !v.deleted)
+            .collect())
+    }
+
+    /// A schema document by global id (cached: ids are immutable).
+    pub async fn schema(&self, id: i64) -> Result<Arc<SchemaRecord>, RegistryError> {
+        if let Some(hit) = self.texts.get(id) {
+            return Ok(hit);
+        }
+        let record = Arc::new(
+            self.store
+                .schema(id)
+                .await?
+                .ok_or(RegistryError::SchemaNotFound(id))?,
+        );
+        self.texts.insert(id, Arc::clone(&record));
+        Ok(record)
+    }
+
+    /// Contracts whose name starts with `prefix`, one page.
+    pub async fn list_contracts(
+        &self,
+        prefix: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ContractSummary>, RegistryError> {
+        Ok(self.store.list_contracts(prefix, limit, offset).await?)
+    }
+
+    /// A contract with its versions and configuration.
+    pub async fn contract(&self, name: &ContractName) -> Result<ContractDetail, RegistryError> {
+        let History {
+            contract,
+            versions,
+            global,
+            ..
+        } = self.store.history(name).await?;
+        let contract = contract.ok_or_else(|| RegistryError::ContractNotFound(name.to_string()))?;
+        let config = ContractConfig::of(Some(&contract), global);
+        Ok(ContractDetail {
+            contract,
+            versions,
+            config,
+        })
+    }
+
+    /// Changes a contract's metadata.
+    pub async fn update_contract(
+        &self,
+        name: &ContractName,
+        patch: &MetadataPatch,
+    ) -> Result<ContractRecord, RegistryError> {
+        self.store
+            .update_contract(name, patch)
+            .await?
+            .ok_or_else(|| RegistryError::ContractNotFound(name.to_string()))
+    }
+
+    /// The engine's report between two versions of a contract.
+    pub async fn diff(
+        &self,
+        name: &ContractName,
+        from: &VersionSelector,
+        to: &VersionSelector,
+    ) -> Result<VersionDiff, RegistryError> {
+        let from = self.find_version(name, from).await?;
+        let to = self.find_version(name, to).await?;
+        let history = self.store.history(name).await?;
+        let config = ContractConfig::of(history.contract.as_ref(), history.global);
+        let mut source = Source::Store(self.store.as_ref());
+        let old = self.parsed_schema(&mut source, from.schema_id).await?;
+        let new = self.parsed_schema(&mut source, to.schema_id).await?;
+        let report = tokio::task::spawn_blocking(move || {
+            compat::compare(&old, &new, config.mode, config.policy)
+        })
+        .await
+        .map_err(|e| RegistryError::Internal(e.to_string()))??;
+        Ok(VersionDiff { from, to, report })
+    }
+
+    /// The registry-wide defaults.
+    pub async fn global_config(&self) -> Result<GlobalConfig, RegistryError> {
+        Ok(self.store.global_config().await?)
+    }
+
+    /// Changes the registry-wide defaults (`None` keeps a value).
+    pub async fn set_global_config(
+        &self,
+        mode: Option<Mode>,
+        policy: Option<Policy>,
+    ) -> Result<GlobalConfig, RegistryError> {
+        let current = self.store.global_config().await?;
+        let config = GlobalConfig {
+            mode: mode.unwrap_or(current.mode),
+            policy: policy.unwrap_or(current.policy),
+        };
+        self.store.set_global_config(config).await?;
+        Ok(config)
+    }
+
+    /// A contract's effective configuration.
+    pub async fn contract_config(
+        &self,
+        name: &ContractName,
+    ) -> Result<ContractConfig, RegistryError> {
+        let contract = self
+            .store
+            .contract(name)
+            .await?
+            .ok_or_else(|| RegistryError::ContractNotFound(name.to_string()))?;
+        Ok(ContractConfig::of(
+            Some(&contract),
+            self.store.global_config().await?,
+        ))
+    }
+
+    /// Sets a contract's overrides (`None` keeps the current override); creates the
+    /// contract when it does not exist, so it can be configured before its first version.
+    pub async fn set_contract_config(
+        &self,
+        name: &ContractName,
+        mode: Option<Mode>,
+        policy: Option<Policy>,
+    ) -> Result<ContractConfig, RegistryError> {
+        let current = self.store.contract(name).await?;
+        let mode = mode.or(current.as_ref().and_then(|c| c.mode));
+        let policy = policy.or(current.as_ref().and_then(|c| c.policy));
+        let contract = self.store.put_contract_config(name, mode, policy).await?;
+        Ok(ContractConfig::of(
+            Some(&contract),
+            self.store.global_config().await?,
+        ))
+    }
+
+    /// Removes a contract's overrides; it then follows the global configuration.
+    pub async fn delete_contract_config(
+        &self,
+        name: &ContractName,
+    ) -> Result<ContractConfig, RegistryError> {
+        if self.store.contract(name).await?.is_none() {
+            return Err(RegistryError::ContractNotFound(name.to_string()));
+        }
+        let contract = self.store.put_contract_config(name, None, None).await?;
+        Ok(ContractConfig::of(
+            Some(&contract),
+            self.store.global_config().await?,
+        ))
+    }
+
+    /// Soft-deletes a version, or with `permanent` removes a soft-deleted one.
+    pub async fn delete_version(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        permanent: bool,
+    ) -> Result<VersionRecord, RegistryError> {
+        match self.store.delete_version(name, version, permanent).await? {
+            DeleteOutcome::Deleted(v) => Ok(v),
+            DeleteOutcome::NotFound => {
+                if self.store.contract(name).await?.is_none() {
+                    Err(RegistryError::ContractNotFound(name.to_string()))
+                } else {
+                    Err(RegistryError::VersionNotFound {
+                        name: name.to_string(),
+                        selector: version.to_string(),
+                    })
+                }
+            }
+            DeleteOutcome::AlreadyDeleted => Err(RegistryError::AlreadyDeleted {
+                name: name.to_string(),
+                version: version.clone(),
+            }),
+            DeleteOutcome::NotSoftDeleted => Err(RegistryError::NotSoftDeleted {
+                name: name.to_string(),
+                version: version.clone(),
+            }),
+        }
+    }
+
+    async fn parse_candidate(&self, text: String) -> Result<Schema, RegistryError> {
+        let options = self.parse_options;
+        tokio::task::spawn_blocking(move || Schema::from_text(&text, &options, &NoResolver))
+            .await
+            .map_err(|e| RegistryError::Internal(e.to_string()))?
+            .map_err(RegistryError::InvalidSchema)
+    }
+
+    /// The parsed schemas of `previous`, labelled by version.
+    async fn load(
+        &self,
+        source: &mut Source<'_>,
+        previous: &[VersionRecord],
+    ) -> Result<Vec<(String, Schema)>, RegistryError> {
+        let mut out = Vec::with_capacity(previous.len());
+        for v in previous {
+            out.push((
+                v.version.to_string(),
+                self.parsed_schema(source, v.schema_id).await?,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn parsed_schema(
+        &self,
+        source: &mut Source<'_>,
+        id: i64,
+    ) -> Result<Schema, RegistryError> {
+        if let Some(hit) = self.parsed.get(id) {
+            return Ok(hit);
+        }
+        let record = source
+            .schema(id)
+            .await?
+            .ok_or(RegistryError::SchemaNotFound(id))?;
+        let options = self.parse_options;
+        let schema = tokio::task::spawn_blocking(move || {
+            Schema::from_text(&record.original, &options, &NoResolver)
+        })
+        .await
+        .map_err(|e| RegistryError::Internal(e.to_string()))?
+        .map_err(|e| StoreError::Corrupt(format!("stored schema {id} no longer parses: {e}")))?;
+        self.parsed.insert(id, schema.clone());
+        Ok(schema)
+    }
+}
+
+/// Non-transitive modes compare with the newest version only: load no more.
+fn relevant(mut previous: Vec<VersionRecord>, mode: Mode) -> Vec<VersionRecord> {
+    if !mode.is_transitive() {
+        previous.truncate(1);
+    }
+    previous
+}
+
+async fn run_check(
+    candidate: Schema,
+    previous: Vec<(String, Schema)>,
+    config: ContractConfig,
+) -> Result<Report, RegistryError> {
+    let report = tokio::task::spawn_blocking(move || {
+        let previous: Vec<Previous<'_>> = previous
+            .iter()
+            .map(|(label, schema)| Previous { label, schema })
+            .collect();
+        compat::check(&candidate, &previous, config.mode, config.policy)
+    })
+    .await
+    .map_err(|e| RegistryError::Internal(e.to_string()))??;
+    Ok(report)
+}
+
+fn trivial_report(config: ContractConfig, required_bump: Bump) -> Report {
+    Report {
+        compatible: true,
+        mode: config.mode,
+        policy: config.policy,
+        required_bump,
+        changes: Vec::new(),
+        failed_version: None,
+        checked_versions: Vec::new(),
+    }
+}

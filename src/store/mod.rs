@@ -1,0 +1,434 @@
+//! Storage: the [`Store`] trait, the records it speaks, and its two implementations,
+//! [`SqliteStore`] and [`PostgresStore`].
+//!
+//! The trait is shaped like the registry's use cases, not like tables. The one method
+//! that matters for correctness is [`Store::begin_registration`]: it takes the
+//! contract's write lock (SQLite `BEGIN IMMEDIATE` behind an in-process mutex;
+//! PostgreSQL `pg_advisory_xact_lock` on the contract name) and reads the contract's
+//! history under it, so the registry's compatibility check and the insert that
+//! follows happen inside one transaction that no other writer can interleave with.
+//!
+//! SQL lives only in `sqlite.rs` and `postgres.rs`; duplication between the two is
+//! accepted (STYLE.md). Queries are checked at run time (no `query!`).
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use semver::Version;
+
+use crate::domain::{ContractName, Mode, Policy};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Why a storage operation failed. Built from `sqlx::Error` by one `From` impl per
+/// backend module; nothing above this layer looks at sqlx errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row the operation needed does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (a concurrent writer got there first).
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    /// The database could not be reached in time (pool timeout, closed pool, I/O).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be read back (for example a version that is not semver).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// The database URL is not usable.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Which backend a database URL selects, by its scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:` URLs (`sqlite://accord.db`, `sqlite:///abs/path.db`).
+    Sqlite,
+    /// `postgres://` and `postgresql://` URLs.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend for `url`, or an error naming the scheme found and the ones supported.
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::InvalidUrl(format!(
+                "unsupported database URL scheme {scheme:?}; expected sqlite:// (SQLite) or postgres:// (PostgreSQL)"
+            ))),
+        }
+    }
+}
+
+/// Opens the store a database URL names (creating a SQLite file if missing). Does not
+/// run migrations; call [`Store::migrate`].
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => Arc::new(SqliteStore::connect(url).await?),
+        Backend::Postgres => Arc::new(PostgresStore::connect(url).await?),
+    })
+}
+
+/// The registry-wide default compatibility configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GlobalConfig {
+    /// The default mode (BACKWARD unless changed).
+    pub mode: Mode,
+    /// The default policy (strict unless changed).
+    pub policy: Policy,
+}
+
+/// A contract's metadata and configuration overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractRecord {
+    /// The contract's name.
+    pub name: ContractName,
+    /// Who owns it (free text, e.g. a team).
+    pub owner: Option<String>,
+    /// What it carries.
+    pub description: Option<String>,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+    /// The contract's mode override, if any.
+    pub mode: Option<Mode>,
+    /// The contract's policy override, if any.
+    pub policy: Option<Policy>,
+    /// When the contract was first written.
+    pub created_at: DateTime<Utc>,
+    /// When its metadata or configuration last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A contract in a listing, with its count of live versions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractSummary {
+    /// The contract.
+    pub contract: ContractRecord,
+    /// How many versions are not soft-deleted.
+    pub live_versions: i64,
+}
+
+/// One registered version (its schema is fetched by `schema_id`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRecord {
+    /// The contract it belongs to.
+    pub contract: ContractName,
+    /// Registration order within the contract: 1, 2, 3… never reused.
+    pub seq: i64,
+    /// Its semantic version, unique within the contract and never reused.
+    pub version: Version,
+    /// The global id of its schema.
+    pub schema_id: i64,
+    /// The schema's fingerprint (sha256 of the canonical form).
+    pub fingerprint: String,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// Whether it is soft-deleted.
+    pub deleted: bool,
+}
+
+/// A stored schema document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaRecord {
+    /// The global id.
+    pub id: i64,
+    /// sha256 of the canonical form, lowercase hex.
+    pub fingerprint: String,
+    /// The document as first submitted (compact, key order kept).
+    pub original: String,
+}
+
+/// Everything the registry needs to decide on a registration, read in one go.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct History {
+    /// The contract, or `None` when it has never been written.
+    pub contract: Option<ContractRecord>,
+    /// Every remaining version (soft-deleted ones included), in seq order.
+    pub versions: Vec<VersionRecord>,
+    /// The highest version ever registered, permanently deleted ones included.
+    pub highest_version: Option<Version>,
+    /// The registry-wide defaults.
+    pub global: GlobalConfig,
+}
+
+/// Metadata changes: `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetadataPatch {
+    /// New owner.
+    pub owner: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New tags (replacing the old ones).
+    pub tags: Option<Vec<String>>,
+}
+
+/// A version to insert at the end of a registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVersion {
+    /// The version to assign (the registry checked it is greater than every other).
+    pub version: Version,
+    /// The schema's fingerprint; an existing schema with it is reused.
+    pub fingerprint: String,
+    /// The schema as submitted, stored when the fingerprint is new.
+    pub original: String,
+    /// Metadata to apply to the contract (created if new).
+    pub metadata: MetadataPatch,
+}
+
+/// What a delete request did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteOutcome {
+    /// The version was soft-deleted (or, when permanent, removed); its record before removal.
+    Deleted(VersionRecord),
+    /// No such version.
+    NotFound,
+    /// A soft delete of a version already soft-deleted.
+    AlreadyDeleted,
+    /// A permanent delete of a version that was not soft-deleted first.
+    NotSoftDeleted,
+}
+
+/// The storage the registry runs on.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Applies the backend's migrations (idempotent; safe from two processes at once).
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    async fn close(&self);
+
+    /// The registry-wide defaults.
+    async fn global_config(&self) -> Result<GlobalConfig, StoreError>;
+
+    /// Replaces the registry-wide defaults.
+    async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError>;
+
+    /// A contract's history, read without taking the write lock (for dry runs and reads).
+    async fn history(&self, name: &ContractName) -> Result<History, StoreError>;
+
+    /// Takes the contract's write lock, opens a transaction and reads the history under
+    /// it. Dropping the returned registration without committing rolls back.
+    async fn begin_registration(
+        &self,
+        name: &ContractName,
+    ) -> Result<Box<dyn Registration>, StoreError>;
+
+    /// A schema by global id.
+    async fn schema(&self, id: i64) -> Result<Option<SchemaRecord>, StoreError>;
+
+    /// Every remaining version of a contract (soft-deleted included), in seq order.
+    /// Empty when the contract does not exist or has no versions.
+    async fn versions(&self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError>;
+
+    /// One contract's metadata.
+    async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>, StoreError>;
+
+    /// Contracts whose name starts with `prefix`, by name, one page.
+    async fn list_contracts(
+        &self,
+        prefix: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ContractSummary>, StoreError>;
+
+    /// Applies a metadata patch to an existing contract; `None` when it does not exist.
+    async fn update_contract(
+        &self,
+        name: &ContractName,
+        patch: &MetadataPatch,
+    ) -> Result<Option<ContractRecord>, StoreError>;
+
+    /// Sets a contract's mode and policy overrides (`None` clears one), creating the
+    /// contract when it does not exist yet.
+    async fn put_contract_config(
+        &self,
+        name: &ContractName,
+        mode: Option<Mode>,
+        policy: Option<Policy>,
+    ) -> Result<ContractRecord, StoreError>;
+
+    /// Soft-deletes a version, or with `permanent` removes a soft-deleted one.
+    async fn delete_version(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        permanent: bool,
+    ) -> Result<DeleteOutcome, StoreError>;
+}
+
+/// A registration in progress: the contract's write lock and an open transaction.
+#[async_trait]
+pub trait Registration: Send {
+    /// The history read under the lock.
+    fn history(&self) -> &History;
+
+    /// A schema by id, read on this transaction's connection (so a writer never needs a
+    /// second pooled connection while it holds the lock).
+    async fn schema(&mut self, id: i64) -> Result<Option<SchemaRecord>, StoreError>;
+
+    /// Inserts the version (and its schema when new), updates the contract and commits.
+    /// Returns only after the commit is durable.
+    async fn commit(self: Box<Self>, new: NewVersion) -> Result<VersionRecord, StoreError>;
+}
+
+/// The current time at the precision both backends store (microseconds), so a record
+/// returned from a write equals the same record read back.
+fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Reads a stored version string.
+fn parse_version(text: &str) -> Result<Version, StoreError> {
+    Version::parse(text).map_err(|e| StoreError::Corrupt(format!("stored version {text:?}: {e}")))
+}
+
+/// Reads a stored contract name.
+fn parse_name(text: &str) -> Result<ContractName, StoreError> {
+    // Names come from the native API or the Confluent API; the second is the wider one.
+    ContractName::confluent(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads stored tags (a JSON array of strings).
+fn parse_tags(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("stored tags {text:?}: {e}")))
+}
+
+/// Writes tags as a JSON array.
+fn tags_text(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Reads an optional stored mode.
+fn parse_mode(text: Option<String>) -> Result<Option<Mode>, StoreError> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+    })
+    .transpose()
+}
+
+/// Reads an optional stored policy.
+fn parse_policy(text: Option<String>) -> Result<Option<Policy>, StoreError> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+    })
+    .transpose()
+}
+
+/// The highest of the versions in `current` and `new`.
+fn higher(current: Option<Version>, new: &Version) -> Version {
+    match current {
+        Some(c) if c > *new => c,
+        _ => new.clone(),
+    }
+}
+
+/// Maps sqlx errors onto [`StoreError`]; the one place that looks at them.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Configuration(_) => StoreError::InvalidUrl(e.to_string()),
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            other => StoreError::Database(Box::new(other)),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// Migrations compiled into the binary, so `accord serve` needs no files beside it.
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl sqlx::migrate::MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<
+        Box<
+            dyn Future<Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>>
+                + Send,
+        >,
+    > {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    sqlx::migrate::Migration::new(
+                        *version,
+                        (*description).into(),
+                        sqlx::migrate::MigrationType::Simple,
+                        (*sql).into(),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// Builds the migrator for one backend's embedded migrations.
+async fn migrator(
+    migrations: &'static [(i64, &'static str, &'static str)],
+) -> Result<sqlx::migrate::Migrator, StoreError> {
+    Ok(sqlx::migrate::Migrator::new(Embedded(migrations)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_selects_the_backend() {
+        assert_eq!(
+            Backend::from_url("sqlite://accord.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_refused_naming_both_backends() {
+        let e = Backend::from_url("mysql://h/db").unwrap_err().to_string();
+        assert!(
+            e.contains("\"mysql\"") && e.contains("sqlite://") && e.contains("postgres://"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! The SQLite store.
+//!
+//! Durability: the database runs in WAL mode with `synchronous=FULL`, so a commit
+//! returns only after the WAL has been fsynced; a version acknowledged to a client
+//! survives `kill -9` and power loss. (`NORMAL`, SQLite's usual WAL pairing, may lose
+//! the last commits on power loss; the registry acknowledges writes, so it pays the
+//! fsync.) WAL also lets readers run while a registration holds the write lock.
+//!
+//! Writers are serialised twice: an in-process async mutex (so fifty concurrent
+//! registrations queue fairly instead of spinning in SQLite's busy handler) and
+//! `BEGIN IMMEDIATE` (so a second process on the same file waits on the database's
+//! own write lock, within `busy_timeout`). The mutex is taken before a pooled
+//! connection, so waiting writers never hold connections the lock holder might need.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use semver::Version;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::{
+    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
+    NewVersion, Registration, SchemaRecord, Store, StoreError, VersionRecord, higher, now,
+    parse_mode, parse_name, parse_policy, parse_tags, parse_version, tags_text,
+};
+use crate::domain::{ContractName, Mode, Policy};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "registry",
+    include_str!("../../migrations/sqlite/0001_registry.sql"),
+)];
+
+const CONTRACT_COLUMNS: &str =
+    "name, owner, description, tags, mode, policy, created_at, updated_at";
+const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, s.fingerprint, v.created_at, v.deleted \
+     FROM versions v JOIN schemas s ON s.id = v.schema_id";
+
+/// A registry store on one SQLite file.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    write: Arc<Mutex<()>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite:` URL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool,
+            write: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Takes the in-process write lock, then opens a `BEGIN IMMEDIATE` transaction.
+    async fn write_tx(
+        &self,
+    ) -> Result<(OwnedMutexGuard<()>, Transaction<'static, Sqlite>), StoreError> {
+        let guard = Arc::clone(&self.write).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((guard, tx))
+    }
+}
+
+fn contract_from_row(row: &SqliteRow) -> Result<ContractRecord, StoreError> {
+    Ok(ContractRecord {
+        name: parse_name(row.try_get("name")?)?,
+        owner: row.try_get("owner")?,
+        description: row.try_get("description")?,
+        tags: parse_tags(row.try_get("tags")?)?,
+        mode: parse_mode(row.try_get("mode")?)?,
+        policy: parse_policy(row.try_get("policy")?)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn version_from_row(row: &SqliteRow) -> Result<VersionRecord, StoreError> {
+    Ok(VersionRecord {
+        contract: parse_name(row.try_get("contract")?)?,
+        seq: row.try_get("seq")?,
+        version: parse_version(row.try_get("version")?)?,
+        schema_id: row.try_get("schema_id")?,
+        fingerprint: row.try_get("fingerprint")?,
+        created_at: row.try_get("created_at")?,
+        deleted: row.try_get("deleted")?,
+    })
+}
+
+async fn read_contract(
+    conn: &mut SqliteConnection,
+    name: &ContractName,
+) -> Result<Option<(ContractRecord, Option<Version>)>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONTRACT_COLUMNS}, highest_version FROM contracts WHERE name = ?"
+    ))
+    .bind(name.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| {
+        let highest: Option<String> = row.try_get("highest_version")?;
+        Ok((
+            contract_from_row(&row)?,
+            highest.as_deref().map(parse_version).transpose()?,
+        ))
+    })
+    .transpose()
+}
+
+async fn read_versions(
+    conn: &mut SqliteConnection,
+    name: &ContractName,
+) -> Result<Vec<VersionRecord>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "{VERSION_SELECT} WHERE v.contract = ? ORDER BY v.seq"
+    ))
+    .bind(name.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(version_from_row).collect()
+}
+
+async fn read_version(
+    conn: &mut SqliteConnection,
+    name: &ContractName,
+    version: &Version,
+) -> Result<Option<VersionRecord>, StoreError> {
+    let row = sqlx::query(&format!(
+        "{VERSION_SELECT} WHERE v.contract = ? AND v.version = ?"
+    ))
+    .bind(name.as_str())
+    .bind(version.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(version_from_row).transpose()
+}
+
+async fn read_global(conn: &mut SqliteConnection) -> Result<GlobalConfig, StoreError> {
+    let row = sqlx::query("SELECT mode, policy FROM global_config WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(GlobalConfig {
+        mode: parse_mode(row.try_get("mode")?)?.unwrap_or_default(),
+        policy: parse_policy(row.try_get("policy")?)?.unwrap_or_default(),
+    })
+}
+
+async fn read_history(
+    conn: &mut SqliteConnection,
+    name: &ContractName,
+) -> Result<History, StoreError> {
+    let contract = read_contract(conn, name).await?;
+    let versions = read_versions(conn, name).await?;
+    let global = read_global(conn).await?;
+    let (contract, highest_version) = match contract {
+        Some((c, h)) => (Some(c), h),
+        None => (None, None),
+    };
+    Ok(History {
+        contract,
+        versions,
+        highest_version,
+        global,
+    })
+}
+
+async fn read_schema(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<SchemaRecord>, StoreError> {
+    let row = sqlx::query("SELECT id, fingerprint, original FROM schemas WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| {
+        Ok(SchemaRecord {
+            id: row.try_get("id")?,
+            fingerprint: row.try_get("fingerprint")?,
+            original: row.try_get("original")?,
+        })
+    })
+    .transpose()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        super::migrator(MIGRATIONS).await?.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn global_config(&self) -> Result<GlobalConfig, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_global(&mut conn).await
+    }
+
+    async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        sqlx::query("UPDATE global_config SET mode = ?, policy = ? WHERE id = 1")
+            .bind(config.mode.as_str())
+            .bind(config.policy.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn history(&self, name: &ContractName) -> Result<History, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_history(&mut conn, name).await
+    }
+
+    async fn begin_registration(
+        &self,
+        name: &ContractName,
+    ) -> Result<Box<dyn Registration>, StoreError> {
+        let (guard, mut tx) = self.write_tx().await?;
+        let history = read_history(&mut tx, name).await?;
+        Ok(Box::new(SqliteRegistration {
+            _guard: guard,
+            tx,
+            name: name.clone(),
+            history,
+        }))
+    }
+
+    async fn schema(&self, id: i64) -> Result<Option<SchemaRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_schema(&mut conn, id).await
+    }
+
+    async fn versions(&self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_versions(&mut conn, name).await
+    }
+
+    async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(read_contract(&mut conn, name).await?.map(|(c, _)| c))
+    }
+
+    async fn list_contracts(
+        &self,
+        prefix: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ContractSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS}, \
+             (SELECT COUNT(*) FROM versions v WHERE v.contract = c.name AND v.deleted = 0) AS live \
+             FROM contracts c WHERE substr(c.name, 1, length(?)) = ? ORDER BY c.name LIMIT ? OFFSET ?"
+        ))
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ContractSummary {
+                    contract: contract_from_row(row)?,
+                    live_versions: row.try_get("live")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn update_contract(
+        &self,
+        name: &ContractName,
+        patch: &MetadataPatch,
+    ) -> Result<Option<ContractRecord>, StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE contracts SET owner = COALESCE(?, owner), description = COALESCE(?, description), \
+             tags = COALESCE(?, tags), updated_at = ? WHERE name = ?",
+        )
+        .bind(patch.owner.as_deref())
+        .bind(patch.description.as_deref())
+        .bind(patch.tags.as_deref().map(tags_text))
+        .bind(now())
+        .bind(name.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    async fn put_contract_config(
+        &self,
+        name: &ContractName,
+        mode: Option<Mode>,
+        policy: Option<Policy>,
+    ) -> Result<ContractRecord, StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        let now = now();
+        sqlx::query(
+            "INSERT INTO contracts (name, mode, policy, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET mode = excluded.mode, policy = excluded.policy, updated_at = excluded.updated_at",
+        )
+        .bind(name.as_str())
+        .bind(mode.map(Mode::as_str))
+        .bind(policy.map(Policy::as_str))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let contract = read_contract(&mut tx, name)
+            .await?
+            .map(|(c, _)| c)
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    async fn delete_version(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        permanent: bool,
+    ) -> Result<DeleteOutcome, StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        let Some(record) = read_version(&mut tx, name, version).await? else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        if permanent {
+            if !record.deleted {
+                return Ok(DeleteOutcome::NotSoftDeleted);
+            }
+            sqlx::query("DELETE FROM versions WHERE contract = ? AND version = ?")
+                .bind(name.as_str())
+                .bind(version.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(DeleteOutcome::Deleted(record));
+        }
+        if record.deleted {
+            return Ok(DeleteOutcome::AlreadyDeleted);
+        }
+        sqlx::query(
+            "UPDATE versions SET deleted = 1, deleted_at = ? WHERE contract = ? AND version = ?",
+        )
+        .bind(now())
+        .bind(name.as_str())
+        .bind(version.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(DeleteOutcome::Deleted(VersionRecord {
+            deleted: true,
+            ..record
+        }))
+    }
+}
+
+/// A registration holding the in-process write lock and a `BEGIN IMMEDIATE` transaction.
+struct SqliteRegistration {
+    _guard: OwnedMutexGuard<()>,
+    tx: Transaction<'static, Sqlite>,
+    name: ContractName,
+    history: History,
+}
+
+#[async_trait]
+impl Registration for SqliteRegistration {
+    fn history(&self) -> &History {
+        &self.history
+    }
+
+    async fn schema(&mut self, id: i64) -> Result<Option<SchemaRecord>, StoreError> {
+        read_schema(&mut self.tx, id).await
+    }
+
+    async fn commit(self: Box<Self>, new: NewVersion) -> Result<VersionRecord, StoreError> {
+        let SqliteRegistration {
+            _guard,
+            mut tx,
+            name,
+            history,
+        } = *self;
+        let now = now();
+        sqlx::query("INSERT INTO schemas (fingerprint, original, created_at) VALUES (?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING")
+            .bind(&new.fingerprint)
+            .bind(&new.original)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let schema_id: i64 = sqlx::query_scalar("SELECT id FROM schemas WHERE fingerprint = ?")
+            .bind(&new.fingerprint)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO contracts (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name.as_str())
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let seq: i64 = sqlx::query_scalar("SELECT next_seq FROM contracts WHERE name = ?")
+            .bind(name.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let highest = higher(history.highest_version, &new.version);
+        sqlx::query(
+            "UPDATE contracts SET owner = COALESCE(?, owner), description = COALESCE(?, description), \
+             tags = COALESCE(?, tags), next_seq = ?, highest_version = ?, updated_at = ? WHERE name = ?",
+        )
+        .bind(new.metadata.owner.as_deref())
+        .bind(new.metadata.description.as_deref())
+        .bind(new.metadata.tags.as_deref().map(tags_text))
+        .bind(seq + 1)
+        .bind(highest.to_string())
+        .bind(now)
+        .bind(name.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO versions (contract, seq, version, schema_id, created_at, deleted) VALUES (?, ?, ?, ?, ?, 0)")
+            .bind(name.as_str())
+            .bind(seq)
+            .bind(new.version.to_string())
+            .bind(schema_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(VersionRecord {
+            contract: name,
+            seq,
+            version: new.version,
+            schema_id,
+            fingerprint: new.fingerprint,
+            created_at: now,
+            deleted: false,
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! Soft and permanent deletes; versions and seq numbers are never reused.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_shape};
+use crate::on_both_backends;
+
+const NAME: &str = "payments.payment_captured";
+
+fn schema(n: usize) -> serde_json::Value {
+    json!({"type": "object", "description": format!("revision {n}")})
+}
+
+async fn a_soft_deleted_version_is_hidden_from_latest_but_readable_exactly(app: TestApp) {
+    for n in 0..3 {
+        app.register(NAME, &schema(n)).await;
+    }
+    let latest = app
+        .get(&format!("/api/v1/contracts/{NAME}/versions/latest"))
+        .await;
+    assert_eq!(latest.json["version"], "1.0.2");
+    let id = latest.json["schema_id"].as_i64().unwrap();
+
+    let deleted = app
+        .delete(&format!("/api/v1/contracts/{NAME}/versions/1.0.2"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_shape(&deleted.json, "VersionSummary");
+    assert_eq!(deleted.json["deleted"], true);
+
+    assert_eq!(
+        app.get(&format!("/api/v1/contracts/{NAME}/versions/latest"))
+            .await
+            .json["version"],
+        "1.0.1"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/contracts/{NAME}/versions/%5E1"))
+            .await
+            .json["version"],
+        "1.0.1"
+    );
+    let exact = app
+        .get(&format!("/api/v1/contracts/{NAME}/versions/1.0.2"))
+        .await;
+    assert_eq!(
+        (exact.status, exact.json["deleted"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/schemas/{id}")).await.status,
+        StatusCode::OK
+    );
+    let listed = app.get(&format!("/api/v1/contracts/{NAME}/versions")).await;
+    assert_eq!(listed.json["versions"].as_array().map(Vec::len), Some(2));
+    let with_deleted = app
+        .get(&format!("/api/v1/contracts/{NAME}/versions?deleted=true"))
+        .await;
+    assert_eq!(
+        with_deleted.json["versions"].as_array().map(Vec::len),
+        Some(3)
+    );
+
+    let again = app
+        .delete(&format!("/api/v1/contracts/{NAME}/versions/1.0.2"))
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "version-already-deleted")
+    );
+}
+
+async fn a_permanent_delete_needs_a_soft_delete_first_and_nothing_is_reused(app: TestApp) {
+    app.register(NAME, &schema(0)).await;
+    app.register(NAME, &schema(1)).await;
+    let live = app
+        .delete(&format!(
+            "/api/v1/contracts/{NAME}/versions/1.0.1?permanent=true"
+        ))
+        .await;
+    assert_eq!(
+        (live.status, live.code()),
+        (StatusCode::CONFLICT, "version-not-soft-deleted")
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/contracts/{NAME}/versions/1.0.1"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let gone = app
+        .delete(&format!(
+            "/api/v1/contracts/{NAME}/versions/1.0.1?permanent=true"
+        ))
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let missing = app
+        .get(&format!("/api/v1/contracts/{NAME}/versions/1.0.1"))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // Re-registering the removed schema gets a new version and a new seq.
+    let back = app.register(NAME, &schema(1)).await;
+    assert_eq!(back.status, StatusCode::CREATED, "{}", back.text);
+    assert_eq!(
+        (back.json["version"].as_str(), back.json["seq"].as_i64()),
+        (Some("1.0.2"), Some(3))
+    );
+    let not_found = app
+        .delete(&format!("/api/v1/contracts/{NAME}/versions/7.0.0"))
+        .await;
+    assert_eq!(
+        (not_found.status, not_found.code()),
+        (StatusCode::NOT_FOUND, "version-not-found")
+    );
+    let bad = app
+        .delete(&format!("/api/v1/contracts/{NAME}/versions/latest"))
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::BAD_REQUEST, "invalid-version")
+    );
+}
+
+async fn a_soft_deleted_version_is_not_checked_against(app: TestApp) {
+    app.register(NAME, &json!({"type": "string", "maxLength": 5}))
+        .await;
+    assert_eq!(
+        app.register(NAME, &json!({"type": "string", "maxLength": 9}))
+            .await
+            .json["version"],
+        "1.1.0"
+    );
+    // maxLength 7 narrows 1.1.0 (a breaking change) but widens 1.0.0. With 1.1.0
+    // deleted, 1.0.0 is the newest live version and the one compared with.
+    let narrowing = app
+        .post(
+            &format!("/api/v1/contracts/{NAME}/compatibility"),
+            &json!({"schema": {"type": "string", "maxLength": 7}}),
+        )
+        .await;
+    assert_eq!(narrowing.json["compatible"], false);
+    app.delete(&format!("/api/v1/contracts/{NAME}/versions/1.1.0"))
+        .await;
+    let r = app
+        .register(NAME, &json!({"type": "string", "maxLength": 7}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.json["version"], "1.2.0",
+        "above every version, deleted ones included"
+    );
+}
+
+on_both_backends!(
+    a_soft_deleted_version_is_hidden_from_latest_but_readable_exactly,
+    a_permanent_delete_needs_a_soft_delete_first_and_nothing_is_reused,
+    a_soft_deleted_version_is_not_checked_against,
+);

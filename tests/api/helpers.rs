@@ -1,0 +1,293 @@
+//! Shared test helpers: a fresh database per test, the real server on 127.0.0.1:0
+//! with a shutdown handle, an HTTP client, and response-shape checks against the
+//! component schemas of `openapi.yaml`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use accord::http::{AppState, DEFAULT_MAX_BODY_BYTES};
+use accord::registry::Registry;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// The two storage backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database of its own for one test: a SQLite file in a temporary directory, or a
+/// fresh schema in the PostgreSQL database named by `ACCORD_TEST_POSTGRES_URL`.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// A fresh database, or `None` when PostgreSQL is asked for and not configured.
+pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("accord.db").display());
+            Some(TestDb {
+                url,
+                _dir: Some(dir),
+            })
+        }
+        Backend::Postgres => {
+            let base = std::env::var("ACCORD_TEST_POSTGRES_URL").ok()?;
+            let schema = format!("accord_test_{}", unique_suffix());
+            let pool = sqlx::PgPool::connect(&base)
+                .await
+                .expect("connect to ACCORD_TEST_POSTGRES_URL");
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&pool)
+                .await
+                .expect("create test schema");
+            pool.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            Some(TestDb {
+                url: format!("{base}{sep}options[search_path]={schema}"),
+                _dir: None,
+            })
+        }
+    }
+}
+
+fn init_logging() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info")
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// The server under test, stopped when dropped.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub _db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the real router on a free port over a fresh database.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, DEFAULT_MAX_BODY_BYTES).await
+}
+
+/// [`spawn_app`] with a body limit.
+pub async fn spawn_app_with(backend: Backend, max_body_bytes: usize) -> Option<TestApp> {
+    init_logging();
+    let db = fresh_db(backend).await?;
+    let store = accord::store::connect(&db.url).await.expect("open store");
+    store.migrate().await.expect("migrate");
+    let registry = Arc::new(Registry::new(store));
+    let router = accord::http::router(AppState { registry }, max_body_bytes);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(accord::http::serve(listener, router, async move {
+        let _ = rx.await;
+    }));
+    Some(TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        _db: db,
+        shutdown: Some(tx),
+    })
+}
+
+/// An HTTP answer, body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Answer {
+    /// The error code of an error body.
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        answer(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.request(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.request(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Answer {
+        self.request(Method::PUT, path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.request(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Registers `schema` under `name` with extra body fields.
+    pub async fn register_with(&self, name: &str, schema: &Value, extra: Value) -> Answer {
+        let mut body = serde_json::json!({ "schema": schema });
+        if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            b.extend(extra);
+        }
+        self.post(&format!("/api/v1/contracts/{name}/versions"), &body)
+            .await
+    }
+
+    pub async fn register(&self, name: &str, schema: &Value) -> Answer {
+        self.register_with(name, schema, serde_json::json!({}))
+            .await
+    }
+}
+
+pub async fn answer(resp: reqwest::Response) -> Answer {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        text,
+        json,
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An example contract's schema file, e.g. `contract("orders.order_placed", "1.0.0")`.
+pub fn contract(name: &str, version: &str) -> Value {
+    let path = root()
+        .join("contracts")
+        .join(name)
+        .join(format!("{version}.json"));
+    read_json(&path)
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `openapi.yaml` as JSON.
+pub fn openapi() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("openapi.yaml")).expect("openapi.yaml");
+        serde_norway::from_str(&text).expect("openapi.yaml parses")
+    })
+}
+
+/// Asserts that `body` matches the component schema `name` of `openapi.yaml`.
+pub fn assert_shape(body: &Value, name: &str) {
+    let components = &openapi()["components"]["schemas"];
+    assert!(
+        components.get(name).is_some(),
+        "openapi.yaml has no component schema {name}"
+    );
+    let text = serde_json::to_string(components)
+        .expect("serialise")
+        .replace("#/components/schemas/", "#/$defs/");
+    let defs: Value = serde_json::from_str(&text).expect("reparse");
+    let schema = serde_json::json!({ "$defs": defs, "$ref": format!("#/$defs/{name}") });
+    let validator = jsonschema::draft202012::new(&schema)
+        .unwrap_or_else(|e| panic!("component {name} does not compile: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "body does not match {name}: {errors:#?}\nbody: {body:#}"
+    );
+}
+
+/// Generates one test per backend for each async `fn(TestApp)` named: `NAME` runs on
+/// SQLite, `NAME` in the `postgres` module runs when `ACCORD_TEST_POSTGRES_URL` is set.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped"),
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,13 @@
+//! API integration tests: the real server on 127.0.0.1:0 over a fresh database per
+//! test, on SQLite always and on PostgreSQL when `ACCORD_TEST_POSTGRES_URL` is set.
+//! Silent unless `TEST_LOG=1`.
+
+mod helpers;
+
+mod concurrency;
+mod config;
+mod delete;
+mod openapi;
+mod process;
+mod read;
+mod register;

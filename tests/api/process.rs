@@ -1,0 +1,190 @@
+//! Real `accord serve` processes: start-up errors, graceful shutdown, persistence
+//! across `kill -9`, and two processes on one PostgreSQL database.
+
+use std::process::Stdio;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{Backend, answer, fresh_db};
+
+/// A running `accord serve` child and its base URL.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+/// Starts `accord serve` on a free port and waits for the line that names its address.
+async fn start(database: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
+        .env("ACCORD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn accord serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next_line().await.expect("read stdout") {
+        if let Some(base) = line.strip_prefix("accord listening on ") {
+            // Keep draining stdout so the child never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Server {
+                child,
+                base: base.to_owned(),
+            };
+        }
+    }
+    panic!("accord serve exited before listening");
+}
+
+impl Server {
+    async fn register(&self, name: &str, schema: serde_json::Value) -> crate::helpers::Answer {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/v1/contracts/{name}/versions", self.base))
+            .json(&json!({ "schema": schema }))
+            .send()
+            .await
+            .expect("request");
+        answer(resp).await
+    }
+
+    async fn get(&self, path: &str) -> crate::helpers::Answer {
+        answer(
+            reqwest::get(format!("{}{path}", self.base))
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+}
+
+fn revision(n: usize) -> serde_json::Value {
+    json!({"type": "object", "properties": {"id": {"type": "string"}}, "description": format!("revision {n}")})
+}
+
+async fn acknowledged_versions_survive_kill_9(backend: Backend) {
+    let Some(db) = fresh_db(backend).await else {
+        eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped");
+        return;
+    };
+    let mut server = start(&db.url).await;
+    let mut acknowledged = Vec::new();
+    for n in 0..20 {
+        let a = server.register("orders.order_placed", revision(n)).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        acknowledged.push(a.json["version"].as_str().unwrap().to_owned());
+    }
+    server.child.start_kill().expect("SIGKILL");
+    server.child.wait().await.expect("reaped");
+
+    let server = start(&db.url).await;
+    for v in &acknowledged {
+        let a = server
+            .get(&format!(
+                "/api/v1/contracts/orders.order_placed/versions/{v}"
+            ))
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "version {v} lost after kill -9");
+    }
+    let latest = server
+        .get("/api/v1/contracts/orders.order_placed/versions/latest")
+        .await;
+    assert_eq!(latest.json["seq"], 20);
+}
+
+#[tokio::test]
+async fn acknowledged_versions_survive_kill_9_on_sqlite() {
+    acknowledged_versions_survive_kill_9(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn acknowledged_versions_survive_kill_9_on_postgres() {
+    acknowledged_versions_survive_kill_9(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn sigterm_shuts_the_server_down_cleanly() {
+    let db = fresh_db(Backend::Sqlite).await.unwrap();
+    let mut server = start(&db.url).await;
+    assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
+    let pid = server.child.id().expect("pid");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = server.child.wait().await.expect("wait");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_database_scheme_is_a_start_up_error_naming_both_backends() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args([
+            "serve",
+            "--database",
+            "mysql://localhost/db",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sqlite://") && stderr.contains("postgres://"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn two_processes_on_one_postgres_database_behave_as_one_registry() {
+    let Some(db) = fresh_db(Backend::Postgres).await else {
+        eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped");
+        return;
+    };
+    let a = std::sync::Arc::new(start(&db.url).await);
+    let b = std::sync::Arc::new(start(&db.url).await);
+
+    let first = a.register("orders.order_placed", revision(0)).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let seen = b
+        .get("/api/v1/contracts/orders.order_placed/versions/latest")
+        .await;
+    assert_eq!(seen.json["version"], "1.0.0", "B serves what A registered");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 1..=30 {
+        let server = std::sync::Arc::clone(if n % 2 == 0 { &a } else { &b });
+        tasks.spawn(async move { server.register("orders.order_placed", revision(n)).await });
+    }
+    let mut seqs = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let r = done.unwrap();
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        seqs.push(r.json["seq"].as_i64().unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (2..=31).collect::<Vec<_>>());
+    // The same schema sent to both at once is one version.
+    let (x, y) = tokio::join!(
+        a.register("customers.x", revision(0)),
+        b.register("customers.x", revision(0))
+    );
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    let latest_a = a
+        .get("/api/v1/contracts/orders.order_placed/versions/latest")
+        .await;
+    let latest_b = b
+        .get("/api/v1/contracts/orders.order_placed/versions/latest")
+        .await;
+    assert_eq!(latest_a.json["seq"], 31);
+    assert_eq!(latest_a.json["version"], latest_b.json["version"]);
+}
