@@ -14,6 +14,10 @@ use accord::schema::{NoResolver, ParseOptions, Schema};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
+// The same allocator as the `accord` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn parse(v: &Value) -> Schema {
     Schema::from_value(v.clone(), &ParseOptions::default(), &NoResolver).expect("valid schema")
 }

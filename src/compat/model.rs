@@ -187,6 +187,8 @@ pub(crate) struct ObjectKind {
     /// Whether `type: object` was declared (else non-objects pass).
     pub typed: bool,
     pub properties: Vec<(String, NodeId)>,
+    /// `properties` by name.
+    pub index: rustc_hash::FxHashMap<String, NodeId>,
     pub required: BTreeSet<String>,
     pub additional: Extra,
     pub patterns: Vec<(String, NodeId)>,
@@ -200,10 +202,7 @@ pub(crate) struct ObjectKind {
 
 impl ObjectKind {
     pub fn property(&self, name: &str) -> Option<NodeId> {
-        self.properties
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, id)| *id)
+        self.index.get(name).copied()
     }
 }
 
@@ -281,7 +280,10 @@ struct Builder<'d> {
     docs: &'d Documents,
     nodes: Vec<Node>,
     memo: HashMap<Location, NodeId>,
-    work: Vec<(NodeId, Location)>,
+    /// Nodes to fill, with their schema values (looked up once, never again by pointer).
+    work: Vec<(NodeId, Location, &'d Value)>,
+    /// The schema object being filled: children are found relative to it.
+    current: Option<&'d Value>,
 }
 
 impl<'d> Model<'d> {
@@ -293,13 +295,15 @@ impl<'d> Model<'d> {
             nodes: Vec::new(),
             memo: HashMap::new(),
             work: Vec::new(),
+            current: None,
         };
         let root = b.node_for(Location {
             doc: 0,
             pointer: String::new(),
         });
-        while let Some((id, loc)) = b.work.pop() {
-            b.fill(id, &loc);
+        while let Some((id, loc, value)) = b.work.pop() {
+            b.current = Some(value);
+            b.fill(id, &loc, value);
         }
         Model {
             nodes: b.nodes,
@@ -324,17 +328,36 @@ impl<'d> Model<'d> {
     }
 }
 
-impl Builder<'_> {
+impl<'d> Builder<'d> {
     /// The node for the schema at `loc`, following pure `$ref` chains; allocated and
     /// queued when new.
     fn node_for(&mut self, loc: Location) -> NodeId {
-        let loc = self.follow_refs(loc);
+        self.node_for_value(loc, None)
+    }
+
+    /// [`Self::node_for`] when the caller already holds the value at `loc`.
+    fn node_for_value(&mut self, loc: Location, value: Option<&'d Value>) -> NodeId {
+        let is_ref = |v: &Value| {
+            v.as_object().is_some_and(|o| {
+                o.contains_key("$ref")
+                    || o.contains_key("$dynamicRef")
+                    || o.contains_key("$recursiveRef")
+            })
+        };
+        let (loc, value) = match value {
+            Some(v) if !is_ref(v) => (loc, Some(v)),
+            _ => (self.follow_refs(loc), None),
+        };
         if let Some(&id) = self.memo.get(&loc) {
             return id;
         }
+        let docs: &'d Documents = self.docs;
+        let value = value
+            .or_else(|| docs.get(&loc))
+            .unwrap_or(&Value::Bool(true));
         let id = self.alloc(&loc);
         self.memo.insert(loc.clone(), id);
-        self.work.push((id, loc));
+        self.work.push((id, loc, value));
         id
     }
 
@@ -388,10 +411,16 @@ impl Builder<'_> {
     }
 
     fn child(&mut self, loc: &Location, path: &[&str]) -> NodeId {
-        self.node_for(Location {
+        let value = path.iter().try_fold(self.current, |v, token| match v? {
+            Value::Object(o) => Some(o.get(*token)),
+            Value::Array(a) => Some(token.parse::<usize>().ok().and_then(|i| a.get(i))),
+            _ => None,
+        });
+        let loc = Location {
             doc: loc.doc,
             pointer: join_pointer(&loc.pointer, path),
-        })
+        };
+        self.node_for_value(loc, value.flatten())
     }
 
     fn child_opt(&mut self, loc: &Location, obj: &Map<String, Value>, key: &str) -> Option<NodeId> {
@@ -411,10 +440,8 @@ impl Builder<'_> {
         }
     }
 
-    fn fill(&mut self, id: NodeId, loc: &Location) {
+    fn fill(&mut self, id: NodeId, loc: &Location, value: &'d Value) {
         let draft = self.docs.draft(loc);
-        let docs: &Documents = self.docs;
-        let value = docs.get(loc).unwrap_or(&Value::Bool(true));
         self.nodes[id].location = Some(loc.clone());
         let obj = match value {
             Value::Bool(true) => {
@@ -654,9 +681,11 @@ impl Builder<'_> {
         let additional = self.extra(loc, obj, "additionalProperties");
         let unevaluated = self.extra(loc, obj, "unevaluatedProperties");
         let property_names = self.child_opt(loc, obj, "propertyNames");
+        let index = properties.iter().cloned().collect();
         Kind::Object(Box::new(ObjectKind {
             typed,
             properties,
+            index,
             required,
             additional,
             patterns,

@@ -15,7 +15,9 @@
 //! fixed point). Pair results are memoised, so `oneOf` against `oneOf` costs one
 //! comparison per member pair. Work and depth are bounded.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use bigdecimal::{BigDecimal, Zero};
@@ -73,13 +75,13 @@ pub(crate) fn run(old: &Model, new: &Model, policy: Policy) -> Result<Vec<Findin
         o: old,
         n: new,
         policy,
-        memo: HashMap::new(),
-        active: HashSet::new(),
-        assumed: HashSet::new(),
-        known_bad: HashSet::new(),
+        memo: HashMap::default(),
+        active: HashSet::default(),
+        assumed: HashSet::default(),
+        known_bad: HashSet::default(),
         steps: 0,
         depth: 0,
-        regexes: HashMap::new(),
+        regexes: HashMap::default(),
     };
     for _ in 0..MAX_FIXPOINT_ROUNDS {
         d.memo.clear();
@@ -203,7 +205,10 @@ impl<'m> Differ<'m> {
         let mut out = Vec::new();
         self.compare_annotations(o, n, &mut out);
         self.compare_unknown(o, n, &mut out);
-        let (ok, nk) = (&self.o.node(o).kind, &self.n.node(n).kind);
+        // Borrow the kinds from the models ('m), not from `self`, so the arms can call
+        // `&mut self` methods without cloning them.
+        let (om, nm): (&'m Model<'m>, &'m Model<'m>) = (self.o, self.n);
+        let (ok, nk) = (&om.node(o).kind, &nm.node(n).kind);
         match (ok, nk) {
             (Kind::Never, _) => {}
             (Kind::Any, Kind::Any) => {}
@@ -299,24 +304,19 @@ impl<'m> Differ<'m> {
                     is_const: nc,
                 },
             ) => {
-                let (ov, nv, oc, nc) = (ov.clone(), nv.clone(), *oc, *nc);
-                self.compare_enum(o, n, &ov, &nv, oc, nc, &mut out);
+                self.compare_enum(o, n, ov, nv, *oc, *nc, &mut out);
             }
             (Kind::Object(a), Kind::Object(b)) => {
-                let (a, b) = (a.as_ref().clone(), b.as_ref().clone());
-                self.compare_object(o, n, &a, &b, &mut out)?;
+                self.compare_object(o, n, a, b, &mut out)?;
             }
             (Kind::Array(a), Kind::Array(b)) => {
-                let (a, b) = (a.as_ref().clone(), b.as_ref().clone());
-                self.compare_array(o, n, &a, &b, &mut out)?;
+                self.compare_array(o, n, a, b, &mut out)?;
             }
             (Kind::String(a), Kind::String(b)) => {
-                let (a, b) = (a.clone(), b.clone());
-                self.compare_string(o, n, &a, &b, &mut out);
+                self.compare_string(o, n, a, b, &mut out);
             }
             (Kind::Number(a), Kind::Number(b)) => {
-                let (a, b) = (a.clone(), b.clone());
-                self.compare_number(o, n, &a, &b, &mut out);
+                self.compare_number(o, n, a, b, &mut out);
             }
             (Kind::Boolean, Kind::Boolean) | (Kind::Null, Kind::Null) => {}
             _ => {
@@ -351,13 +351,13 @@ impl<'m> Differ<'m> {
             o: self.n,
             n: self.o,
             policy: self.policy,
-            memo: HashMap::new(),
-            active: HashSet::new(),
-            assumed: HashSet::new(),
-            known_bad: HashSet::new(),
+            memo: HashMap::default(),
+            active: HashSet::default(),
+            assumed: HashSet::default(),
+            known_bad: HashSet::default(),
             steps: self.steps,
             depth: self.depth,
-            regexes: HashMap::new(),
+            regexes: HashMap::default(),
         };
         let r = swapped.compare(new_side, old_side)?;
         self.steps = swapped.steps;
@@ -902,7 +902,7 @@ impl<'m> Differ<'m> {
             out.push(self.finding(rule, o, n, None, None, message));
         }
         // Every old member against every new member; compatible pairs are edges.
-        let mut results: HashMap<(usize, usize), Findings> = HashMap::new();
+        let mut results: HashMap<(usize, usize), Findings> = HashMap::default();
         let mut edges = vec![Vec::new(); os.len()];
         for (i, &a) in os.iter().enumerate() {
             for (j, &b) in ns.iter().enumerate() {
@@ -2263,7 +2263,7 @@ fn array_fallback(a: &ArrayKind) -> Target {
 }
 
 fn dedupe(model: &Model, subs: &[NodeId]) -> Vec<NodeId> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     subs.iter()
         .copied()
         .filter(|id| seen.insert(model.identity(*id)))

@@ -131,6 +131,8 @@ impl Default for ParseOptions {
 pub struct Schema(Arc<Inner>);
 
 struct Inner {
+    /// A validator with formats asserted, built once while checking the schema.
+    validator: jsonschema::Validator,
     original: String,
     docs: Documents,
     draft: Draft,
@@ -212,8 +214,9 @@ impl Schema {
         for doc in docs.docs.iter().skip(1) {
             meta_check(&doc.value, doc.draft)?;
         }
-        compile_check(&docs, draft)?;
+        let validator = compile_check(&docs, draft)?;
         Ok(Schema(Arc::new(Inner {
+            validator,
             original,
             docs,
             draft,
@@ -255,6 +258,12 @@ impl Schema {
     /// The URIs of the other documents this schema refers to.
     pub fn external_uris(&self) -> Vec<String> {
         self.0.docs.external_uris().map(str::to_owned).collect()
+    }
+
+    /// The validator built while the schema was checked: formats asserted under every
+    /// draft, the referenced documents served from memory, the bounded regex engine.
+    pub fn validator(&self) -> &jsonschema::Validator {
+        &self.0.validator
     }
 
     /// Options for building a `jsonschema` validator of this schema: its draft, the
@@ -314,10 +323,10 @@ fn meta_check(value: &Value, draft: Draft) -> Result<(), SchemaError> {
     })
 }
 
-fn compile_check(docs: &Documents, draft: Draft) -> Result<(), SchemaError> {
+fn compile_check(docs: &Documents, draft: Draft) -> Result<jsonschema::Validator, SchemaError> {
     validator_options(docs, draft)
+        .should_validate_formats(true)
         .build(&docs.docs[0].value)
-        .map(|_| ())
         .map_err(|e| SchemaError::Invalid {
             pointer: e.schema_path().to_string(),
             message: e.to_string(),
