@@ -174,15 +174,14 @@ fn text(o: &Outcome) -> String {
             } else {
                 f.level.as_str().to_owned()
             };
+            let place = match (&f.instance_path, pointer(f)) {
+                (Some(i), p) if !p.is_empty() => format!("{i}   ({p})   "),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 s,
-                "\n  {style}{level:<8}{style:#} [{}]  {}   ({})   {}:{}:{}",
-                f.rule,
-                f.instance_path.as_deref().unwrap_or(""),
-                pointer(f),
-                f.file,
-                f.line,
-                f.column
+                "\n  {style}{level:<8}{style:#} [{}]  {place}{}:{}:{}",
+                f.rule, f.file, f.line, f.column
             );
             let _ = writeln!(s, "           {}", f.message);
             if f.old.is_some() || f.new.is_some() {
@@ -481,7 +480,7 @@ fn junit(o: &Outcome) -> String {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
-                xml(&bad[0].rule),
+                xml(bad.first().map_or("", |f| f.rule.as_str())),
                 xml(&body)
             );
         }
