@@ -3,8 +3,12 @@
 //! Exit codes everywhere: 0 ok, 1 breaking change or invalid data found, 2 usage
 //! error, 3 something could not be loaded (file, reference, registry).
 
+mod check;
+mod contract_file;
 mod diff;
 mod migrate;
+mod publish;
+mod registry_client;
 mod rules;
 mod serve;
 
@@ -30,6 +34,10 @@ enum Command {
     Diff(diff::DiffArgs),
     /// List every compatibility rule and the directions it breaks.
     Rules(rules::RulesArgs),
+    /// Check contract files against a registry or a git revision (the CI gate).
+    Check(check::CheckArgs),
+    /// Register contract files with a registry, idempotently.
+    Publish(publish::PublishArgs),
 }
 
 /// Output formats shared by the commands.
@@ -85,6 +93,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Publish(args) => publish::run(args),
     };
     result.unwrap_or_else(|f| {
         eprintln!("accord: {}", f.message);

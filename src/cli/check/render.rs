@@ -1,0 +1,491 @@
+//! The renderers of a check's [`Outcome`]: one result, five formats.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use anyhow::{Context as _, Result};
+
+use crate::domain::Direction;
+
+use super::{CheckFormat, ContractResult, Finding, Level, Outcome, Status};
+
+/// Writes `outcome` to standard output in `format` (and, for `github`, the step summary).
+pub fn write(outcome: &Outcome, format: CheckFormat) -> Result<()> {
+    let mut out = anstream::stdout();
+    let text = match format {
+        CheckFormat::Json => {
+            serde_json::to_string_pretty(outcome).context("serialising the report")? + "\n"
+        }
+        CheckFormat::Text => text(outcome),
+        CheckFormat::Markdown => markdown(outcome),
+        CheckFormat::Junit => junit(outcome),
+        CheckFormat::Github => {
+            if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+                if !path.is_empty() {
+                    let mut f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .with_context(|| format!("opening $GITHUB_STEP_SUMMARY ({path})"))?;
+                    f.write_all(markdown(outcome).as_bytes())
+                        .context("writing the step summary")?;
+                }
+            }
+            if let Ok(path) = std::env::var("GITHUB_OUTPUT") {
+                if !path.is_empty() {
+                    let mut f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .with_context(|| format!("opening $GITHUB_OUTPUT ({path})"))?;
+                    let s = &outcome.summary;
+                    writeln!(
+                        f,
+                        "error_count={}\nwarning_count={}\ninfo_count={}\nverdict={}",
+                        s.errors, s.warnings, s.infos, outcome.verdict
+                    )
+                    .context("writing $GITHUB_OUTPUT")?;
+                }
+            }
+            github(outcome)
+        }
+    };
+    out.write_all(text.as_bytes())
+        .context("writing the report")?;
+    Ok(())
+}
+
+fn breaks(f: &Finding) -> &'static str {
+    match (
+        f.breaks.contains(&Direction::Backward),
+        f.breaks.contains(&Direction::Forward),
+    ) {
+        (true, true) => "readers-first and writers-first (BACKWARD and FORWARD)",
+        (true, false) => "readers-first (BACKWARD): data valid before is rejected now",
+        (false, true) => "writers-first (FORWARD): new data is rejected by old readers",
+        (false, false) => "nothing",
+    }
+}
+
+fn short(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None => "-".to_owned(),
+        Some(v) => {
+            let s = v.to_string();
+            if s.chars().count() > 80 {
+                s.chars().take(77).collect::<String>() + "..."
+            } else {
+                s
+            }
+        }
+    }
+}
+
+fn pointer(f: &Finding) -> String {
+    match f.schema_pointer.as_deref() {
+        None => String::new(),
+        Some(p) if p.starts_with('/') || p.is_empty() => format!("#{p}"),
+        Some(p) => p.to_owned(),
+    }
+}
+
+fn counts(o: &Outcome) -> String {
+    let s = &o.summary;
+    let mut line = format!(
+        "{} contract{}: {} error{}, {} warning{}, {} info",
+        s.contracts,
+        if s.contracts == 1 { "" } else { "s" },
+        s.errors,
+        if s.errors == 1 { "" } else { "s" },
+        s.warnings,
+        if s.warnings == 1 { "" } else { "s" },
+        s.infos
+    );
+    if s.accepted > 0 {
+        let _ = write!(line, ", {} accepted", s.accepted);
+    }
+    if s.failed_to_load > 0 {
+        let _ = write!(line, ", {} could not be checked", s.failed_to_load);
+    }
+    line
+}
+
+fn headline(r: &ContractResult) -> String {
+    let declared = r.declared_version.as_deref().unwrap_or("?");
+    let bump = |b: Option<crate::domain::Bump>| b.map_or_else(String::new, |b| format!(" ({b})"));
+    match r.status {
+        Status::Initial => format!("{}  new contract, initial version {declared}", r.name),
+        Status::Unchanged => format!(
+            "{}  {declared} unchanged (same schema as {})",
+            r.name,
+            r.base.as_deref().unwrap_or("?")
+        ),
+        Status::Changed | Status::NewMajor => format!(
+            "{}  {} → {declared}{}   required: {}{}   mode {} ({}) vs {}",
+            r.name,
+            r.base_version.as_deref().unwrap_or("?"),
+            bump(r.declared_bump),
+            r.required_version
+                .as_deref()
+                .unwrap_or(if r.status == Status::NewMajor {
+                    "new major line"
+                } else {
+                    "?"
+                }),
+            bump(r.required_bump),
+            r.mode,
+            r.policy,
+            if r.checked_versions.is_empty() {
+                "-".to_owned()
+            } else {
+                r.checked_versions.join(", ")
+            }
+        ),
+        Status::Removed => format!(
+            "{}  removed (was {})",
+            r.name,
+            r.base_version.as_deref().unwrap_or("?")
+        ),
+        Status::Failed => format!("{}  could not be checked", r.name),
+    }
+}
+
+fn text(o: &Outcome) -> String {
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+    let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
+    let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
+    let dim = Style::new().dimmed();
+    let bold = Style::new().bold();
+    let mut s = String::new();
+    for r in &o.contracts {
+        let _ = writeln!(s, "{bold}{}{bold:#}   {dim}{}{dim:#}", headline(r), r.file);
+        if let Some(e) = &r.error {
+            let _ = writeln!(s, "  {red}could not be checked{red:#}: {e}");
+        }
+        for f in &r.findings {
+            let style = match f.level {
+                Level::Error if f.accepted.is_none() => red,
+                Level::Warning if f.accepted.is_none() => yellow,
+                _ => dim,
+            };
+            let level = if f.accepted.is_some() {
+                "accepted".to_owned()
+            } else {
+                f.level.as_str().to_owned()
+            };
+            let place = match (&f.instance_path, pointer(f)) {
+                (Some(i), p) if !p.is_empty() => format!("{i}   ({p})   "),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "\n  {style}{level:<8}{style:#} [{}]  {place}{}:{}:{}",
+                f.rule, f.file, f.line, f.column
+            );
+            let _ = writeln!(s, "           {}", f.message);
+            if f.old.is_some() || f.new.is_some() {
+                let _ = writeln!(s, "           {} → {}", short(&f.old), short(&f.new));
+            }
+            if !f.breaks.is_empty() {
+                let _ = writeln!(s, "           breaks: {}", breaks(f));
+            }
+            if let Some(w) = &f.witness {
+                let _ = writeln!(s, "           witness (valid before, rejected now): {w}");
+            }
+            if let Some(a) = &f.accepted {
+                let _ = writeln!(
+                    s,
+                    "           accepted: {}{}",
+                    a.reason,
+                    a.expires
+                        .map_or_else(String::new, |d| format!(" (until {d})"))
+                );
+            }
+            if let Some(a) = &f.expired_acceptance {
+                let _ = writeln!(
+                    s,
+                    "           {red}acceptance expired{red:#} on {}: {}",
+                    a.expires.map_or_else(String::new, |d| d.to_string()),
+                    a.reason
+                );
+            }
+            let _ = writeln!(s, "           {dim}fingerprint: {}{dim:#}", f.fingerprint);
+        }
+        let _ = writeln!(s);
+    }
+    for e in &o.stale_acceptances {
+        let _ = writeln!(
+            s,
+            "{dim}info     stale acceptance {} ({}) matches no finding; remove it{dim:#}",
+            e.fingerprint, e.reason
+        );
+    }
+    let verdict = match o.verdict {
+        "clean" => format!("{green}no breaking changes{green:#}"),
+        "breaking" => format!(
+            "{red}{} finding{} at or above {}{red:#}",
+            o.summary.failing,
+            if o.summary.failing == 1 { "" } else { "s" },
+            o.fail_on.as_str()
+        ),
+        _ => format!("{red}incomplete: some contracts could not be checked{red:#}"),
+    };
+    let _ = writeln!(s, "{verdict} · {} · against {}", counts(o), o.against);
+    if o.verdict == "breaking" {
+        let _ = writeln!(
+            s,
+            "{dim}To accept a known break, add its fingerprint to accord-accept.yaml with a reason (and an expiry).{dim:#}"
+        );
+    }
+    s
+}
+
+/// GitHub escapes for the message and for property values.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_prop(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn github(o: &Outcome) -> String {
+    let mut s = String::new();
+    for r in &o.contracts {
+        if let Some(e) = &r.error {
+            let _ = writeln!(
+                s,
+                "::error file={},title={}::{}",
+                gh_prop(&r.file),
+                gh_prop(&format!("accord: {} could not be checked", r.name)),
+                gh_data(e)
+            );
+        }
+        for f in &r.findings {
+            let command = match f.level {
+                _ if f.accepted.is_some() => "notice",
+                Level::Error => "error",
+                Level::Warning => "warning",
+                Level::Info => "notice",
+            };
+            let mut message = format!("{}: {}", r.name, f.message);
+            if f.old.is_some() || f.new.is_some() {
+                let _ = write!(message, "\n{} → {}", short(&f.old), short(&f.new));
+            }
+            if !f.breaks.is_empty() {
+                let _ = write!(message, "\nbreaks: {}", breaks(f));
+            }
+            if let Some(w) = &f.witness {
+                let _ = write!(message, "\nwitness: {w}");
+            }
+            if let Some(a) = &f.accepted {
+                let _ = write!(message, "\naccepted: {}", a.reason);
+            }
+            let _ = write!(message, "\nfingerprint: {}", f.fingerprint);
+            let _ = writeln!(
+                s,
+                "::{command} file={},line={},col={},title={}::{}",
+                gh_prop(&f.file),
+                f.line,
+                f.column,
+                gh_prop(&format!("{} [{}]", r.name, f.rule)),
+                gh_data(&message)
+            );
+        }
+    }
+    for e in &o.stale_acceptances {
+        let _ = writeln!(
+            s,
+            "::notice title=stale acceptance::{}",
+            gh_data(&format!(
+                "{} ({}) matches no finding",
+                e.fingerprint, e.reason
+            ))
+        );
+    }
+    let _ = writeln!(s, "accord check: {} · {}", o.verdict, counts(o));
+    s
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(o: &Outcome) -> String {
+    let mut s = String::new();
+    let icon = match o.verdict {
+        "clean" => "✅",
+        "breaking" => "❌",
+        _ => "⚠️",
+    };
+    let _ = writeln!(s, "## {icon} accord check: {}\n", o.verdict);
+    let _ = writeln!(
+        s,
+        "{} · against `{}` · fail on `{}`\n",
+        counts(o),
+        o.against,
+        o.fail_on.as_str()
+    );
+    for r in &o.contracts {
+        let _ = writeln!(s, "### `{}`\n", r.name);
+        let _ = writeln!(s, "{}  \n`{}`\n", md_cell(&headline(r)), r.file);
+        if let Some(e) = &r.error {
+            let _ = writeln!(s, "> **could not be checked:** {}\n", md_cell(e));
+        }
+        if r.findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "| level | rule | instance path | schema pointer | old → new | where |"
+        );
+        let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- |");
+        for f in &r.findings {
+            let level = if f.accepted.is_some() {
+                "accepted".to_owned()
+            } else {
+                f.level.as_str().to_owned()
+            };
+            let _ = writeln!(
+                s,
+                "| {level} | `{}` | `{}` | `{}` | `{}` → `{}` | `{}:{}:{}` |",
+                f.rule,
+                md_cell(f.instance_path.as_deref().unwrap_or("")),
+                md_cell(&pointer(f)),
+                md_cell(&short(&f.old)),
+                md_cell(&short(&f.new)),
+                f.file,
+                f.line,
+                f.column
+            );
+        }
+        let _ = writeln!(s, "\n<details><summary>details</summary>\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                s,
+                "- **{}** `{}`: {}",
+                f.level.as_str(),
+                f.rule,
+                md_cell(&f.message)
+            );
+            if !f.breaks.is_empty() {
+                let _ = writeln!(s, "  - breaks: {}", breaks(f));
+            }
+            if let Some(w) = &f.witness {
+                let _ = writeln!(s, "  - witness (valid before, rejected now): `{w}`");
+            }
+            if let Some(a) = &f.accepted {
+                let _ = writeln!(s, "  - accepted: {}", md_cell(&a.reason));
+            }
+            if let Some(a) = &f.expired_acceptance {
+                let _ = writeln!(s, "  - acceptance **expired**: {}", md_cell(&a.reason));
+            }
+            let _ = writeln!(s, "  - fingerprint: `{}`", f.fingerprint);
+        }
+        let _ = writeln!(s, "\n</details>\n");
+    }
+    for e in &o.stale_acceptances {
+        let _ = writeln!(
+            s,
+            "- stale acceptance `{}` ({}) matches no finding\n",
+            e.fingerprint,
+            md_cell(&e.reason)
+        );
+    }
+    if o.summary.failing > 0 {
+        let _ = writeln!(
+            s,
+            "To accept a known break, add to `accord-accept.yaml`:\n\n```yaml\naccept:\n  - fingerprint: <fingerprint>\n    reason: \"why this break is fine\"\n    expires: YYYY-MM-DD\n```"
+        );
+    }
+    s
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 forbids most control characters even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn junit(o: &Outcome) -> String {
+    let failing = |r: &ContractResult| r.findings.iter().any(|f| f.fails(o.fail_on));
+    let failures = o
+        .contracts
+        .iter()
+        .filter(|r| r.error.is_none() && failing(r))
+        .count();
+    let errors = o.contracts.iter().filter(|r| r.error.is_some()).count();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"accord check\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">\n  <testsuite name=\"accord check against {}\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">",
+        xml(&o.against),
+        n = o.contracts.len()
+    );
+    for r in &o.contracts {
+        let _ = write!(
+            s,
+            "    <testcase classname=\"accord.contracts\" name=\"{}\" file=\"{}\">",
+            xml(&r.name),
+            xml(&r.file)
+        );
+        if let Some(e) = &r.error {
+            let _ = write!(s, "\n      <error message=\"{}\" type=\"load\"/>", xml(e));
+        } else if failing(r) {
+            let bad: Vec<&Finding> = r.findings.iter().filter(|f| f.fails(o.fail_on)).collect();
+            let mut body = String::new();
+            for f in &r.findings {
+                let _ = writeln!(
+                    body,
+                    "{} [{}] {} at {}:{}:{}: {} ({} → {}) fingerprint {}",
+                    if f.accepted.is_some() {
+                        "accepted"
+                    } else {
+                        f.level.as_str()
+                    },
+                    f.rule,
+                    f.instance_path.as_deref().unwrap_or(""),
+                    f.file,
+                    f.line,
+                    f.column,
+                    f.message,
+                    short(&f.old),
+                    short(&f.new),
+                    f.fingerprint
+                );
+            }
+            let _ = write!(
+                s,
+                "\n      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                xml(&format!(
+                    "{} finding(s) at or above {}: {}",
+                    bad.len(),
+                    o.fail_on.as_str(),
+                    bad.iter()
+                        .map(|f| f.rule.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                xml(bad.first().map_or("", |f| f.rule.as_str())),
+                xml(&body)
+            );
+        }
+        let _ = writeln!(s, "\n    </testcase>");
+    }
+    let _ = writeln!(s, "  </testsuite>\n</testsuites>");
+    s
+}

@@ -1,0 +1,405 @@
+//! `accord publish [PATHS…] --registry URL`: register contract files, idempotently.
+//!
+//! Contracts are published in dependency order (a schema whose `$ref` names another
+//! contract's `$id` comes after it). For each one: the declared mode and policy are set
+//! when they differ from the registry's, the version is registered unless a live
+//! version already holds the same schema, and owner, description and tags are updated
+//! when they differ. The first refusal stops the run with its report. `--dry-run` asks
+//! the registry's dry-run endpoint what a registration would do and changes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, anyhow};
+use clap::Args;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use crate::schema::{MapResolver, ParseOptions, Schema};
+
+use super::check::resolver_of;
+use super::contract_file::{self, ContractFile};
+use super::registry_client::{RegistryClient, error_message};
+use super::{Failure, Format};
+
+/// Register contract files with a registry.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Contract files, or directories searched for `*.contract.yaml` / `*.contract.json`.
+    #[arg(default_value = "contracts")]
+    paths: Vec<PathBuf>,
+    /// The registry.
+    #[arg(long, env = "ACCORD_REGISTRY")]
+    registry: String,
+    /// Show what would happen; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// What publishing one contract did (or would do).
+#[derive(Debug, Serialize)]
+struct Step {
+    name: String,
+    file: String,
+    version: String,
+    /// `registered`, `unchanged`, `identical-to-existing`, `would-register`, `refused`.
+    outcome: String,
+    /// Every change made or planned, in words.
+    actions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refusal: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Registration<'a> {
+    schema: &'a RawValue,
+    version: String,
+    owner: &'a str,
+    description: &'a str,
+    tags: &'a [String],
+}
+
+/// Runs the command.
+pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
+    let files =
+        contract_file::discover(&args.paths).map_err(|e| Failure::load(format!("{e:#}")))?;
+    let contracts = files
+        .iter()
+        .map(|p| ContractFile::load(p))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| Failure::load(format!("{e:#}")))?;
+    let order = dependency_order(&contracts).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let resolver = resolver_of(&contracts);
+    for c in &contracts {
+        Schema::from_text(&c.schema_text, &ParseOptions::default(), &resolver)
+            .map_err(|e| Failure::load(format!("{}: {e}", c.schema_path.display())))?;
+    }
+    let client =
+        RegistryClient::new(&args.registry).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let mut steps = Vec::new();
+    let mut refused = false;
+    for i in order {
+        let step = publish_one(&client, &contracts[i], &resolver, args.dry_run)
+            .map_err(|e| Failure::load(format!("{e:#}")))?;
+        refused = step.outcome == "refused";
+        steps.push(step);
+        if refused {
+            break;
+        }
+    }
+    report(&steps, args.format, args.dry_run);
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Indices of `contracts` so that a contract comes after those its schema refers to
+/// (by their `$id`); ties keep file order.
+fn dependency_order(contracts: &[ContractFile]) -> Result<Vec<usize>> {
+    let ids: HashMap<String, usize> = contracts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            c.schema_tree
+                .to_value()
+                .get("$id")
+                .and_then(Value::as_str)
+                .map(|id| (id.split('#').next().unwrap_or_default().to_owned(), i))
+        })
+        .collect();
+    let deps: Vec<Vec<usize>> = contracts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut refs = Vec::new();
+            collect_refs(&c.schema_tree.to_value(), &mut refs);
+            let mut d: Vec<usize> = refs
+                .iter()
+                .filter_map(|r| ids.get(r.split('#').next().unwrap_or_default()))
+                .copied()
+                .filter(|&j| j != i)
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        })
+        .collect();
+    // Depth-first, visiting dependencies first; a node met again while on the stack
+    // closes a cycle.
+    let mut state = vec![0u8; contracts.len()]; // 0 new, 1 on stack, 2 done
+    let mut order = Vec::new();
+    fn visit(
+        i: usize,
+        deps: &[Vec<usize>],
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+        contracts: &[ContractFile],
+    ) -> Result<()> {
+        match state[i] {
+            2 => return Ok(()),
+            1 => {
+                return Err(anyhow!(
+                    "contracts refer to each other in a cycle through {}; publish cannot order them",
+                    contracts[i].name
+                ));
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        for &j in &deps[i] {
+            visit(j, deps, state, order, contracts)?;
+        }
+        state[i] = 2;
+        order.push(i);
+        Ok(())
+    }
+    for i in 0..contracts.len() {
+        visit(i, &deps, &mut state, &mut order, contracts)?;
+    }
+    Ok(order)
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+fn publish_one(
+    client: &RegistryClient,
+    c: &ContractFile,
+    resolver: &MapResolver,
+    dry_run: bool,
+) -> Result<Step> {
+    let name = c.name.as_str();
+    let mut step = Step {
+        name: name.to_owned(),
+        file: c.path.display().to_string(),
+        version: c.version.to_string(),
+        outcome: String::new(),
+        actions: Vec::new(),
+        refusal: None,
+    };
+    let would = if dry_run { "would " } else { "" };
+    let detail = client.contract(name)?;
+    let schema = Schema::from_text(&c.schema_text, &ParseOptions::default(), resolver)
+        .ok()
+        .map(|s| s.fingerprint().to_owned());
+
+    // The mode and policy first, so the registration is checked under them.
+    let (mode_now, policy_now) = detail.as_ref().map_or((None, None), |d| {
+        (d.config.mode_override, d.config.policy_override)
+    });
+    let mut config = BTreeMap::new();
+    if let Some(m) = c.mode.filter(|m| Some(*m) != mode_now) {
+        config.insert("mode", m.to_string());
+    }
+    if let Some(p) = c.policy.filter(|p| Some(*p) != policy_now) {
+        config.insert("policy", p.to_string());
+    }
+    if !config.is_empty() {
+        step.actions.push(format!(
+            "{would}set {}",
+            config
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if !dry_run {
+            client.put(
+                &format!("/contracts/{name}/config"),
+                &json!(config),
+                &format!("configuring {name}"),
+            )?;
+        }
+    }
+
+    let existing = detail.as_ref().and_then(|d| {
+        d.versions
+            .iter()
+            .filter(|v| !v.deleted && Some(&v.fingerprint) == schema.as_ref())
+            .max_by_key(|v| semver::Version::parse(&v.version).ok())
+    });
+    let raw = RawValue::from_string(c.schema_text.clone())
+        .with_context(|| format!("{}: not JSON", c.schema_path.display()))?;
+    match existing {
+        Some(v) if v.version == step.version => step.outcome = "unchanged".to_owned(),
+        Some(v) => {
+            step.outcome = "identical-to-existing".to_owned();
+            step.actions.push(format!(
+                "nothing registered: the schema is identical to {}, which the registry answers for it",
+                v.version
+            ));
+        }
+        None => {
+            let body = Registration {
+                schema: &raw,
+                version: step.version.clone(),
+                owner: &c.owner,
+                description: &c.description,
+                tags: &c.tags,
+            };
+            let path = if dry_run {
+                format!("/contracts/{name}/compatibility")
+            } else {
+                format!("/contracts/{name}/versions")
+            };
+            let answer = client.post(&path, &body, &format!("registering {name}"))?;
+            let outcome = answer.body.get("outcome").and_then(Value::as_str);
+            if answer.status.is_success() && outcome != Some("refused") {
+                step.outcome = if dry_run {
+                    "would-register"
+                } else {
+                    "registered"
+                }
+                .to_owned();
+                step.actions
+                    .push(format!("{would}register {}", step.version));
+                if detail.is_none() {
+                    step.actions.push(format!(
+                        "{would}create the contract with its owner and description"
+                    ));
+                }
+            } else {
+                step.outcome = "refused".to_owned();
+                step.refusal = Some(if dry_run {
+                    answer.body.get("error").cloned().unwrap_or(answer.body)
+                } else {
+                    answer.body.get("error").cloned().unwrap_or(Value::Null)
+                });
+                return Ok(step);
+            }
+        }
+    }
+
+    if let Some(d) = &detail {
+        let mut patch = serde_json::Map::new();
+        if d.owner.as_deref() != Some(c.owner.as_str()) {
+            patch.insert("owner".into(), c.owner.clone().into());
+        }
+        if d.description.as_deref() != Some(c.description.as_str()) {
+            patch.insert("description".into(), c.description.clone().into());
+        }
+        if d.tags != c.tags && step.outcome != "registered" {
+            patch.insert("tags".into(), json!(c.tags));
+        }
+        // A registration already set the metadata it carried.
+        if step.outcome == "registered" {
+            patch.clear();
+        }
+        if !patch.is_empty() {
+            step.actions.push(format!(
+                "{would}update {}",
+                patch.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+            if !dry_run {
+                client.patch(
+                    &format!("/contracts/{name}"),
+                    &Value::Object(patch),
+                    &format!("updating {name}"),
+                )?;
+            }
+        }
+    }
+    Ok(step)
+}
+
+fn report(steps: &[Step], format: Format, dry_run: bool) {
+    let mut out = anstream::stdout();
+    let changed = steps
+        .iter()
+        .filter(|s| !s.actions.is_empty() && s.outcome != "refused")
+        .count();
+    if format == Format::Json {
+        let doc = json!({
+            "dry_run": dry_run,
+            "changed": changed,
+            "contracts": steps,
+        });
+        let _ = std::io::Write::write_all(&mut out, format!("{doc:#}\n").as_bytes());
+        return;
+    }
+    let mut s = String::new();
+    for step in steps {
+        if step.outcome == "refused" {
+            s.push_str(&format!(
+                "{} {}: refused: {}\n",
+                step.name,
+                step.version,
+                step.refusal
+                    .as_ref()
+                    .map_or_else(String::new, error_message_of)
+            ));
+            if let Some(changes) = step
+                .refusal
+                .as_ref()
+                .and_then(|r| r.pointer("/details/report/changes"))
+                .and_then(Value::as_array)
+            {
+                for ch in changes {
+                    s.push_str(&format!(
+                        "  [{}] {} at {}: {}\n",
+                        ch["rule"].as_str().unwrap_or("?"),
+                        ch["new_pointer"]
+                            .as_str()
+                            .or(ch["old_pointer"].as_str())
+                            .unwrap_or(""),
+                        ch["instance_path"].as_str().unwrap_or(""),
+                        ch["message"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+        } else if step.actions.is_empty() {
+            s.push_str(&format!("{} {}: up to date\n", step.name, step.version));
+        } else {
+            s.push_str(&format!(
+                "{} {}: {}\n",
+                step.name,
+                step.version,
+                step.actions.join("; ")
+            ));
+        }
+    }
+    if steps.last().is_some_and(|s| s.outcome == "refused") {
+        s.push_str("stopped at the first refusal; later contracts were not published\n");
+    } else if changed == 0 {
+        s.push_str(&format!(
+            "nothing to do: all {} contracts are up to date\n",
+            steps.len()
+        ));
+    } else if dry_run {
+        s.push_str(&format!(
+            "dry run: {changed} of {} contracts would change; nothing was written\n",
+            steps.len()
+        ));
+    } else {
+        s.push_str(&format!(
+            "published: {changed} of {} contracts changed\n",
+            steps.len()
+        ));
+    }
+    let _ = std::io::Write::write_all(&mut out, s.as_bytes());
+}
+
+fn error_message_of(v: &Value) -> String {
+    v.get("message")
+        .and_then(Value::as_str)
+        .map_or_else(|| error_message(v), str::to_owned)
+}
