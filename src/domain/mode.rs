@@ -89,9 +89,9 @@ impl fmt::Display for Mode {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} {given:?}; expected one of {expected}")]
 pub struct UnknownName {
-    what: &'static str,
-    given: String,
-    expected: &'static str,
+    pub(super) what: &'static str,
+    pub(super) given: String,
+    pub(super) expected: &'static str,
 }
 
 impl FromStr for Mode {

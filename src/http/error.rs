@@ -143,6 +143,30 @@ impl From<RegistryError> for ApiError {
                 "version-not-soft-deleted",
                 e.to_string(),
             ),
+            RegistryError::InvalidReference(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-reference",
+                e.to_string(),
+            ),
+            RegistryError::ReadOnly(_) => {
+                ApiError::new(StatusCode::CONFLICT, "read-only", e.to_string())
+            }
+            RegistryError::NotPermitted(_) | RegistryError::IdMismatch { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "not-permitted", e.to_string())
+            }
+            RegistryError::Referenced { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "version-referenced", e.to_string())
+            }
+            RegistryError::SchemaNotRegistered(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "schema-not-found", e.to_string())
+            }
+            RegistryError::ContractAlreadyDeleted(_) | RegistryError::ContractNotSoftDeleted(_) => {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "contract-delete-refused",
+                    e.to_string(),
+                )
+            }
             RegistryError::Store(StoreError::Unavailable(why)) => {
                 tracing::error!(error = %why, "database unavailable");
                 ApiError::new(

@@ -1,11 +1,15 @@
 //! The HTTP server: the router, its state, and [`serve`], which runs until the
 //! shutdown future resolves and then drains in-flight requests.
 //!
-//! Every route is declared once, in [`routes`]; the router is built from that table
-//! and [`route_table`] lists it, so the test that compares the
-//! router with `openapi.yaml` compares the real thing.
+//! Every native route is declared once, in [`routes`]; the router is built from that
+//! table and [`route_table`] lists it, so the test that compares the router with
+//! `openapi.yaml` compares the real thing. The Confluent-compatible API
+//! ([`confluent::routes`]) is merged next to it at the root; it is not described in
+//! `openapi.yaml` (Confluent's own API reference describes it), so it is not in the
+//! table either.
 
 mod caching;
+pub mod confluent;
 pub mod error;
 mod native;
 
@@ -14,7 +18,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_http::trace::TraceLayer;
 
@@ -100,7 +105,8 @@ fn routes() -> Vec<Route> {
     ]
 }
 
-/// The `(method, path)` pairs the router answers, for the OpenAPI conformance test.
+/// The native `(method, path)` pairs the router answers, for the OpenAPI conformance
+/// test (the Confluent routes are not in it).
 pub fn route_table() -> Vec<(&'static str, &'static str)> {
     routes().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
@@ -112,6 +118,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         router = router.route(path, handler);
     }
     router
+        .merge(confluent::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -119,20 +126,29 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+/// Unknown paths answer in the error shape of the API they would belong to.
+async fn not_found(uri: Uri) -> Response {
+    if confluent::owns_path(uri.path()) {
+        return confluent::ConfluentError::new(404, "HTTP 404 Not Found").into_response();
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "route-not-found",
         "no such route; see openapi.yaml",
     )
+    .into_response()
 }
 
-async fn method_not_allowed() -> ApiError {
+async fn method_not_allowed(uri: Uri) -> Response {
+    if confluent::owns_path(uri.path()) {
+        return confluent::ConfluentError::new(405, "HTTP 405 Method Not Allowed").into_response();
+    }
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "this route does not answer that method; see openapi.yaml",
     )
+    .into_response()
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting,

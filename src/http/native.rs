@@ -37,6 +37,19 @@ fn contract_name(s: &str) -> Result<ContractName, ApiError> {
     })
 }
 
+/// A name on a route that only reads or changes an existing contract: contracts
+/// created through the Confluent API may have any subject name, and the native API
+/// must be able to read them. Creation keeps the strict rule ([`contract_name`]).
+fn existing_name(s: &str) -> Result<ContractName, ApiError> {
+    ContractName::confluent(s).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-contract-name",
+            e.to_string(),
+        )
+    })
+}
+
 fn selector(s: &str) -> Result<VersionSelector, ApiError> {
     VersionSelector::parse(s).map_err(|e| {
         ApiError::new(
@@ -121,6 +134,8 @@ impl RegisterRequest {
                 description: self.description,
                 tags: self.tags,
             },
+            references: Vec::new(),
+            import: None,
         })
     }
 }
@@ -527,7 +542,7 @@ pub async fn find_contract(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ContractResponse>, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let detail = state.registry.contract(&name).await?;
     let latest_version = VersionSelector::Latest
         .select(detail.versions.iter().map(|v| (&v.version, !v.deleted, v)))
@@ -546,7 +561,7 @@ pub async fn update_contract(
     ApiPath(name): ApiPath<String>,
     ApiJson(request): ApiJson<PatchContractRequest>,
 ) -> Result<Json<ContractMetadata>, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let patch = MetadataPatch {
         owner: request.owner,
         description: request.description,
@@ -562,7 +577,7 @@ pub async fn list_versions(
     ApiPath(name): ApiPath<String>,
     ApiQuery(query): ApiQuery<VersionsQuery>,
 ) -> Result<Json<VersionList>, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let versions = state.registry.list_versions(&name, query.deleted).await?;
     Ok(Json(VersionList {
         name: name.to_string(),
@@ -576,7 +591,7 @@ pub async fn find_version(
     ApiPath((name, sel)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
     let schema = state.registry.schema(version.schema_id).await?;
@@ -601,7 +616,7 @@ pub async fn find_version_schema(
     ApiPath((name, sel)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
     let schema = state.registry.schema(version.schema_id).await?;
@@ -639,7 +654,7 @@ pub async fn delete_version(
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Response, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let version = exact_version(&version)?;
     let record = state
         .registry
@@ -657,7 +672,7 @@ pub async fn diff_versions(
     ApiPath(name): ApiPath<String>,
     ApiQuery(query): ApiQuery<DiffQuery>,
 ) -> Result<Json<DiffResponse>, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     let diff = state
         .registry
         .diff(&name, &selector(&query.from)?, &selector(&query.to)?)
@@ -700,7 +715,7 @@ pub async fn find_contract_config(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ConfigResponse>, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     Ok(Json(state.registry.contract_config(&name).await?.into()))
 }
 
@@ -727,7 +742,7 @@ pub async fn delete_contract_config(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ConfigResponse>, ApiError> {
-    let name = contract_name(&name)?;
+    let name = existing_name(&name)?;
     Ok(Json(
         state.registry.delete_contract_config(&name).await?.into(),
     ))

@@ -6,20 +6,27 @@
 //! the blocking pool. Parsed schemas are cached by global id (they are immutable);
 //! which version is `latest` or matches a range is read from the store on every call,
 //! so two processes on one database always agree.
+//!
+//! Schema references (Confluent's `references`) are resolved here, from registered
+//! versions: a schema that refers to others is parsed with a resolver holding every
+//! document it reaches, transitively, under the names its `$ref`s use.
 
 mod cache;
 mod plan;
+mod subject;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use semver::Version;
+use serde_json::Value;
 
 use crate::compat::{self, CompatError, Previous, Report};
-use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector};
-use crate::schema::{NoResolver, ParseOptions, Schema, SchemaError};
+use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector, WriteMode};
+use crate::schema::{DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError};
 use crate::store::{
     ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
-    NewVersion, Registration, SchemaRecord, Store, StoreError, VersionRecord,
+    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
 };
 
 use cache::Cache;
@@ -31,6 +38,9 @@ const CACHE_ENTRIES: usize = 10_000;
 /// How often a registration is retried when a unique constraint refuses its insert
 /// (possible only if something bypassed the contract lock, e.g. an older process).
 const CONFLICT_RETRIES: usize = 3;
+
+/// The most documents one schema may reach through references, transitively.
+const MAX_REFERENCED_DOCUMENTS: usize = 1000;
 
 /// Why a use case failed. Incompatibility is not here: it is a [`Refusal`] carrying
 /// the engine's [`Report`].
@@ -77,6 +87,43 @@ pub enum RegistryError {
         /// The version.
         version: Version,
     },
+    /// A schema reference names no registered version (or is otherwise unusable).
+    #[error("invalid schema reference: {0}")]
+    InvalidReference(String),
+    /// The contract (or the registry) is in a read-only write mode.
+    #[error("{0} is in read-only mode; writes are refused")]
+    ReadOnly(String),
+    /// The write mode does not allow this operation (an id outside IMPORT mode, a
+    /// registration without id in IMPORT mode, an id that holds another schema…).
+    #[error("{0}")]
+    NotPermitted(String),
+    /// An imported schema is already stored under another id.
+    #[error("the schema is already registered with id {existing}, not {requested}")]
+    IdMismatch {
+        /// The id the import asked for.
+        requested: i64,
+        /// The id it has.
+        existing: i64,
+    },
+    /// A version other schemas refer to cannot be deleted.
+    #[error("version {seq} of {name:?} is referenced by other schemas and cannot be deleted")]
+    Referenced {
+        /// The contract.
+        name: String,
+        /// The version's seq.
+        seq: i64,
+    },
+    /// The schema is not registered under this contract.
+    #[error("the schema is not registered under {0:?}")]
+    SchemaNotRegistered(String),
+    /// A soft delete of a contract whose versions are all soft-deleted already.
+    #[error(
+        "every version of {0:?} is already soft-deleted; delete it with permanent=true to remove it"
+    )]
+    ContractAlreadyDeleted(String),
+    /// A permanent delete of a contract that still has live versions.
+    #[error("{0:?} has live versions; soft-delete it before deleting it permanently")]
+    ContractNotSoftDeleted(String),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -153,6 +200,30 @@ pub struct Submission {
     pub allow_breaking: bool,
     /// Contract metadata to set.
     pub metadata: MetadataPatch,
+    /// Registered versions the schema refers to, under the names its `$ref`s use;
+    /// a `version` of -1 means the latest live version, pinned at registration.
+    pub references: Vec<SchemaReference>,
+    /// The ids to keep (IMPORT mode only).
+    pub import: Option<ImportIds>,
+}
+
+/// The schema id (and optionally the seq) an imported version keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportIds {
+    /// The schema's global id.
+    pub schema_id: i64,
+    /// The version's seq, when given.
+    pub seq: Option<i64>,
+}
+
+/// A parsed submission: the schema, its pinned references and its identity.
+#[derive(Debug, Clone)]
+struct Candidate {
+    schema: Schema,
+    references: Vec<SchemaReference>,
+    /// The schema's fingerprint, extended with its references when it has any (the same
+    /// text referring to other versions is another schema, as in Confluent).
+    fingerprint: String,
 }
 
 /// What a successful registration did.
@@ -259,6 +330,27 @@ impl Source<'_> {
             Source::Tx(t) => t.schema(id).await,
         }
     }
+
+    async fn references(&mut self, id: i64) -> Result<Vec<SchemaReference>, StoreError> {
+        match self {
+            Source::Store(s) => s.references(id).await,
+            Source::Tx(t) => t.references(id).await,
+        }
+    }
+
+    async fn versions(&mut self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError> {
+        match self {
+            Source::Store(s) => s.versions(name).await,
+            Source::Tx(t) => t.versions(name).await,
+        }
+    }
+}
+
+/// The write mode in force for a contract.
+fn write_mode_of(contract: Option<&ContractRecord>, global: GlobalConfig) -> WriteMode {
+    contract
+        .and_then(|c| c.write_mode)
+        .unwrap_or(global.write_mode)
 }
 
 impl Registry {
@@ -283,47 +375,91 @@ impl Registry {
         name: &ContractName,
         submission: Submission,
     ) -> Result<Registered, RegistryError> {
-        let candidate = self.parse_candidate(submission.schema.clone()).await?;
+        let candidate = self.parse_candidate(&submission).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut tx = self.store.begin_registration(name).await?;
             let history = tx.history().clone();
+            let write_mode = write_mode_of(history.contract.as_ref(), history.global);
+            if write_mode.is_read_only() {
+                return Err(RegistryError::ReadOnly(format!("contract {name:?}")));
+            }
+            match (write_mode == WriteMode::Import, submission.import) {
+                (true, None) => {
+                    return Err(RegistryError::NotPermitted(format!(
+                        "contract {name:?} is in IMPORT mode: a registration must give the schema id"
+                    )));
+                }
+                (false, Some(_)) => {
+                    return Err(RegistryError::NotPermitted(format!(
+                        "contract {name:?} is not in IMPORT mode: a schema id cannot be given"
+                    )));
+                }
+                _ => {}
+            }
             let previous = match plan::first_step(
                 &history,
-                candidate.fingerprint(),
+                &candidate.fingerprint,
                 submission.version.as_ref(),
             ) {
                 Step::Existing(v) => return Ok(Registered::Existing(v)),
                 Step::Refuse(r) => return Err(RegistryError::Refused(r)),
                 Step::Check(previous) => previous,
             };
+            let import_seq = submission.import.and_then(|i| i.seq);
+            if let Some(seq) = import_seq
+                && (seq < 1 || history.versions.iter().any(|v| v.seq == seq))
+            {
+                return Err(RegistryError::NotPermitted(format!(
+                    "version {seq} of {name:?} already exists or is not a valid version number"
+                )));
+            }
             let config = ContractConfig::of(history.contract.as_ref(), history.global);
             let previous = relevant(previous, config.mode);
             let schemas = self.load(&mut Source::Tx(&mut *tx), &previous).await?;
-            let report = run_check(candidate.clone(), schemas, config).await?;
+            let report = run_check(candidate.schema.clone(), schemas, config).await?;
+            // An import is never refused: a breaking one takes the next major.
             let version = plan::conclude(
                 &history,
                 &previous,
                 &report,
                 submission.version.as_ref(),
-                submission.allow_breaking,
+                submission.allow_breaking || submission.import.is_some(),
             )
             .map_err(RegistryError::Refused)?;
             let new = NewVersion {
                 version,
-                fingerprint: candidate.fingerprint().to_owned(),
-                original: candidate.original().to_owned(),
+                fingerprint: candidate.fingerprint.clone(),
+                original: candidate.schema.original().to_owned(),
                 metadata: submission.metadata.clone(),
+                references: candidate.references.clone(),
+                schema_id: submission.import.map(|i| i.schema_id),
+                seq: import_seq,
             };
             match tx.commit(new).await {
                 Ok(version) => {
-                    self.parsed.insert(version.schema_id, candidate.clone());
+                    self.parsed
+                        .insert(version.schema_id, candidate.schema.clone());
                     tracing::info!(contract.name = %name, version.seq = version.seq, version.number = %version.version, "registered");
                     return Ok(Registered::Created { version, report });
                 }
                 Err(StoreError::Conflict(why)) if attempt < CONFLICT_RETRIES => {
                     tracing::warn!(contract.name = %name, %why, "registration conflicted; retrying");
+                }
+                Err(StoreError::IdTaken(id)) => {
+                    return Err(RegistryError::NotPermitted(format!(
+                        "schema id {id} already holds a different schema"
+                    )));
+                }
+                Err(StoreError::IdMismatch {
+                    requested,
+                    existing,
+                }) => {
+                    return Err(RegistryError::IdMismatch {
+                        requested,
+                        existing,
+                    });
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -336,12 +472,12 @@ impl Registry {
         name: &ContractName,
         submission: Submission,
     ) -> Result<DryRun, RegistryError> {
-        let candidate = self.parse_candidate(submission.schema.clone()).await?;
+        let candidate = self.parse_candidate(&submission).await?;
         let history = self.store.history(name).await?;
         let config = ContractConfig::of(history.contract.as_ref(), history.global);
         let previous = match plan::first_step(
             &history,
-            candidate.fingerprint(),
+            &candidate.fingerprint,
             submission.version.as_ref(),
         ) {
             Step::Existing(v) => {
@@ -361,7 +497,7 @@ impl Registry {
         let schemas = self
             .load(&mut Source::Store(self.store.as_ref()), &previous)
             .await?;
-        let report = run_check(candidate, schemas, config).await?;
+        let report = run_check(candidate.schema, schemas, config).await?;
         let outcome = match plan::conclude(
             &history,
             &previous,
@@ -498,9 +634,13 @@ impl Registry {
         policy: Option<Policy>,
     ) -> Result<GlobalConfig, RegistryError> {
         let current = self.store.global_config().await?;
+        if current.write_mode.is_read_only() {
+            return Err(RegistryError::ReadOnly("the registry".to_owned()));
+        }
         let config = GlobalConfig {
             mode: mode.unwrap_or(current.mode),
             policy: policy.unwrap_or(current.policy),
+            write_mode: current.write_mode,
         };
         self.store.set_global_config(config).await?;
         Ok(config)
@@ -531,6 +671,7 @@ impl Registry {
         policy: Option<Policy>,
     ) -> Result<ContractConfig, RegistryError> {
         let current = self.store.contract(name).await?;
+        self.refuse_if_read_only(name, current.as_ref()).await?;
         let mode = mode.or(current.as_ref().and_then(|c| c.mode));
         let policy = policy.or(current.as_ref().and_then(|c| c.policy));
         let contract = self.store.put_contract_config(name, mode, policy).await?;
@@ -545,9 +686,10 @@ impl Registry {
         &self,
         name: &ContractName,
     ) -> Result<ContractConfig, RegistryError> {
-        if self.store.contract(name).await?.is_none() {
+        let Some(current) = self.store.contract(name).await? else {
             return Err(RegistryError::ContractNotFound(name.to_string()));
-        }
+        };
+        self.refuse_if_read_only(name, Some(&current)).await?;
         let contract = self.store.put_contract_config(name, None, None).await?;
         Ok(ContractConfig::of(
             Some(&contract),
@@ -562,6 +704,12 @@ impl Registry {
         version: &Version,
         permanent: bool,
     ) -> Result<VersionRecord, RegistryError> {
+        let contract = self.store.contract(name).await?;
+        self.refuse_if_read_only(name, contract.as_ref()).await?;
+        let versions = self.store.versions(name).await?;
+        if let Some(target) = versions.iter().find(|v| &v.version == version) {
+            self.refuse_if_referenced(target, permanent).await?;
+        }
         match self.store.delete_version(name, version, permanent).await? {
             DeleteOutcome::Deleted(v) => Ok(v),
             DeleteOutcome::NotFound => {
@@ -585,12 +733,98 @@ impl Registry {
         }
     }
 
-    async fn parse_candidate(&self, text: String) -> Result<Schema, RegistryError> {
+    /// Parses a submission: pins its references (-1 → the latest live version) and
+    /// parses the schema with every document they reach.
+    async fn parse_candidate(&self, submission: &Submission) -> Result<Candidate, RegistryError> {
+        let mut source = Source::Store(self.store.as_ref());
+        let mut references = Vec::with_capacity(submission.references.len());
+        for r in &submission.references {
+            let versions = source.versions(&r.subject).await?;
+            let live = versions.iter().filter(|v| !v.deleted);
+            let found = if r.version == -1 {
+                live.max_by_key(|v| v.seq)
+            } else {
+                live.into_iter().find(|v| v.seq == r.version)
+            };
+            let Some(found) = found else {
+                return Err(RegistryError::InvalidReference(format!(
+                    "{:?} names version {} of {:?}, which is not a live registered version",
+                    r.name, r.version, r.subject
+                )));
+            };
+            references.push(SchemaReference {
+                version: found.seq,
+                ..r.clone()
+            });
+        }
+        let resolver = self
+            .reference_resolver(&mut source, &submission.schema, &references)
+            .await?;
         let options = self.parse_options;
-        tokio::task::spawn_blocking(move || Schema::from_text(&text, &options, &NoResolver))
-            .await
-            .map_err(|e| RegistryError::Internal(e.to_string()))?
-            .map_err(RegistryError::InvalidSchema)
+        let text = submission.schema.clone();
+        let schema =
+            tokio::task::spawn_blocking(move || Schema::from_text(&text, &options, &resolver))
+                .await
+                .map_err(|e| RegistryError::Internal(e.to_string()))?
+                .map_err(RegistryError::InvalidSchema)?;
+        let fingerprint = identity(&schema, &references);
+        Ok(Candidate {
+            schema,
+            references,
+            fingerprint,
+        })
+    }
+
+    /// A resolver holding every document `references` reach, transitively, under the
+    /// names the referring documents use (the first of two same-named references wins,
+    /// as in Confluent). References of stored versions include soft-deleted targets, so
+    /// old schemas stay readable.
+    async fn reference_resolver(
+        &self,
+        source: &mut Source<'_>,
+        root: &str,
+        references: &[SchemaReference],
+    ) -> Result<MapResolver, RegistryError> {
+        let mut resolver = MapResolver::new();
+        let mut pending: Vec<(SchemaReference, Option<String>)> = references
+            .iter()
+            .rev()
+            .map(|r| (r.clone(), document_id(root)))
+            .collect();
+        let mut names = HashSet::new();
+        let mut visited = 0;
+        while let Some((r, base)) = pending.pop() {
+            if !names.insert(r.name.clone()) {
+                continue;
+            }
+            visited += 1;
+            if visited > MAX_REFERENCED_DOCUMENTS {
+                return Err(RegistryError::InvalidReference(format!(
+                    "the schema reaches more than {MAX_REFERENCED_DOCUMENTS} documents through references"
+                )));
+            }
+            let versions = source.versions(&r.subject).await?;
+            let Some(target) = versions.iter().find(|v| v.seq == r.version) else {
+                return Err(RegistryError::InvalidReference(format!(
+                    "{:?} names version {} of {:?}, which does not exist",
+                    r.name, r.version, r.subject
+                )));
+            };
+            let record = source
+                .schema(target.schema_id)
+                .await?
+                .ok_or(RegistryError::SchemaNotFound(target.schema_id))?;
+            let value: Value = serde_json::from_str(&record.original).map_err(|e| {
+                StoreError::Corrupt(format!("stored schema {} is not JSON: {e}", record.id))
+            })?;
+            for uri in reference_uris(&r.name, base.as_deref()) {
+                resolver.insert(uri, value.clone());
+            }
+            let nested = source.references(target.schema_id).await?;
+            let nested_base = document_id(&record.original);
+            pending.extend(nested.into_iter().rev().map(|n| (n, nested_base.clone())));
+        }
+        Ok(resolver)
     }
 
     /// The parsed schemas of `previous`, labelled by version.
@@ -621,9 +855,13 @@ impl Registry {
             .schema(id)
             .await?
             .ok_or(RegistryError::SchemaNotFound(id))?;
+        let references = source.references(id).await?;
+        let resolver = self
+            .reference_resolver(source, &record.original, &references)
+            .await?;
         let options = self.parse_options;
         let schema = tokio::task::spawn_blocking(move || {
-            Schema::from_text(&record.original, &options, &NoResolver)
+            Schema::from_text(&record.original, &options, &resolver)
         })
         .await
         .map_err(|e| RegistryError::Internal(e.to_string()))?
@@ -631,6 +869,40 @@ impl Registry {
         self.parsed.insert(id, schema.clone());
         Ok(schema)
     }
+}
+
+/// The `$id` of a document's root, when it has one.
+fn document_id(text: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    value.get("$id")?.as_str().map(str::to_owned)
+}
+
+/// The URIs a `$ref` to a reference `name` can resolve to: the name itself when it is
+/// absolute, and the name against the referring document's base (its `$id`, else the
+/// default base every document without `$id` has).
+fn reference_uris(name: &str, base: Option<&str>) -> Vec<String> {
+    let mut uris = vec![name.to_owned()];
+    for base in [base, Some(DEFAULT_BASE)].into_iter().flatten() {
+        if let Some(uri) = url::Url::parse(base).ok().and_then(|b| b.join(name).ok()) {
+            uris.push(uri.to_string());
+        }
+    }
+    uris
+}
+
+/// A schema's identity: its fingerprint, or with references the fingerprint of its
+/// canonical form together with the pinned references.
+fn identity(schema: &Schema, references: &[SchemaReference]) -> String {
+    if references.is_empty() {
+        return schema.fingerprint().to_owned();
+    }
+    let mut text = schema.canonical().to_owned();
+    for r in references {
+        let pinned = serde_json::json!([r.name, r.subject.as_str(), r.version]);
+        text.push('\n');
+        text.push_str(&pinned.to_string());
+    }
+    crate::schema::fingerprint(&text)
 }
 
 /// Non-transitive modes compare with the newest version only: load no more.

@@ -5,7 +5,7 @@
 use semver::Version;
 
 use crate::compat::Report;
-use crate::domain::Bump;
+use crate::domain::{Bump, Direction, Mode};
 use crate::store::{History, VersionRecord};
 
 use super::Refusal;
@@ -80,8 +80,19 @@ pub(crate) fn conclude(
             .unwrap_or_else(|| Bump::Minor.apply(highest)));
     };
     // `Bump::None` cannot reach here (an identical live version answers `Existing`);
-    // treat it as the smallest real bump rather than reuse a version.
-    let required = report.required_bump.max(Bump::Patch);
+    // treat it as the smallest real bump rather than reuse a version. Under NONE nothing
+    // is refused, but a change that breaks readers is still a breaking change: it takes
+    // the next major, so a consumer pinned to `^1` never receives it (DESIGN.md §2).
+    let breaks_readers = report.mode == Mode::None
+        && report
+            .changes
+            .iter()
+            .any(|c| c.breaks.contains(&Direction::Backward));
+    let required = if breaks_readers {
+        Bump::Major
+    } else {
+        report.required_bump.max(Bump::Patch)
+    };
     match declared {
         Some(d) => {
             let given = Bump::between(&base.version, d);

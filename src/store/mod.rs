@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use semver::Version;
 
-use crate::domain::{ContractName, Mode, Policy};
+use crate::domain::{ContractName, Mode, Policy, WriteMode};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -44,6 +44,17 @@ pub enum StoreError {
     /// The database URL is not usable.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// An imported schema id already holds a different schema.
+    #[error("schema id {0} already holds a different schema")]
+    IdTaken(i64),
+    /// An imported schema is already stored under another id.
+    #[error("the schema is already stored with id {existing}, not {requested}")]
+    IdMismatch {
+        /// The id the import asked for.
+        requested: i64,
+        /// The id the schema has.
+        existing: i64,
+    },
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -88,6 +99,8 @@ pub struct GlobalConfig {
     pub mode: Mode,
     /// The default policy (strict unless changed).
     pub policy: Policy,
+    /// The registry-wide write mode (READWRITE unless changed).
+    pub write_mode: WriteMode,
 }
 
 /// A contract's metadata and configuration overrides.
@@ -105,6 +118,8 @@ pub struct ContractRecord {
     pub mode: Option<Mode>,
     /// The contract's policy override, if any.
     pub policy: Option<Policy>,
+    /// The contract's write-mode override, if any.
+    pub write_mode: Option<WriteMode>,
     /// When the contract was first written.
     pub created_at: DateTime<Utc>,
     /// When its metadata or configuration last changed.
@@ -150,6 +165,18 @@ pub struct SchemaRecord {
     pub original: String,
 }
 
+/// A reference from one schema to a registered version, under the name its `$ref` uses
+/// (Confluent's `{"name", "subject", "version"}`), pinned to a version seq.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SchemaReference {
+    /// The name the referring schema's `$ref` uses.
+    pub name: String,
+    /// The contract referred to.
+    pub subject: ContractName,
+    /// The seq of the version referred to.
+    pub version: i64,
+}
+
 /// Everything the registry needs to decide on a registration, read in one go.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct History {
@@ -185,6 +212,14 @@ pub struct NewVersion {
     pub original: String,
     /// Metadata to apply to the contract (created if new).
     pub metadata: MetadataPatch,
+    /// The schema's references, stored with it when the fingerprint is new.
+    pub references: Vec<SchemaReference>,
+    /// The schema id to use (IMPORT mode) instead of the next free one; the store fails
+    /// with [`StoreError::IdTaken`] when it holds another schema, or
+    /// [`StoreError::IdMismatch`] when the schema already has another id.
+    pub schema_id: Option<i64>,
+    /// The seq to use (IMPORT mode) instead of the next one.
+    pub seq: Option<i64>,
 }
 
 /// What a delete request did.
@@ -269,6 +304,29 @@ pub trait Store: Send + Sync {
         version: &Version,
         permanent: bool,
     ) -> Result<DeleteOutcome, StoreError>;
+
+    /// Sets (or with `None` clears) a contract's write-mode override, creating the
+    /// contract when it does not exist yet and a mode is set.
+    async fn put_contract_write_mode(
+        &self,
+        name: &ContractName,
+        mode: Option<WriteMode>,
+    ) -> Result<Option<ContractRecord>, StoreError>;
+
+    /// The references a schema was registered with, in their submitted order.
+    async fn references(&self, schema_id: i64) -> Result<Vec<SchemaReference>, StoreError>;
+
+    /// Every remaining version (soft-deleted included) whose schema has this id, by
+    /// contract and seq.
+    async fn versions_with_schema(&self, schema_id: i64) -> Result<Vec<VersionRecord>, StoreError>;
+
+    /// Every remaining version (soft-deleted included) whose schema refers to version
+    /// `seq` of `name`.
+    async fn referrers(
+        &self,
+        name: &ContractName,
+        seq: i64,
+    ) -> Result<Vec<VersionRecord>, StoreError>;
 }
 
 /// A registration in progress: the contract's write lock and an open transaction.
@@ -280,6 +338,12 @@ pub trait Registration: Send {
     /// A schema by id, read on this transaction's connection (so a writer never needs a
     /// second pooled connection while it holds the lock).
     async fn schema(&mut self, id: i64) -> Result<Option<SchemaRecord>, StoreError>;
+
+    /// A schema's references, read on this transaction's connection.
+    async fn references(&mut self, schema_id: i64) -> Result<Vec<SchemaReference>, StoreError>;
+
+    /// A contract's remaining versions, read on this transaction's connection.
+    async fn versions(&mut self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError>;
 
     /// Inserts the version (and its schema when new), updates the contract and commits.
     /// Returns only after the commit is durable.
@@ -317,6 +381,15 @@ fn tags_text(tags: &[String]) -> String {
 
 /// Reads an optional stored mode.
 fn parse_mode(text: Option<String>) -> Result<Option<Mode>, StoreError> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+    })
+    .transpose()
+}
+
+/// Reads an optional stored write mode.
+fn parse_write_mode(text: Option<String>) -> Result<Option<WriteMode>, StoreError> {
     text.map(|t| {
         t.parse()
             .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))

@@ -20,19 +20,27 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::{
     ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
-    NewVersion, Registration, SchemaRecord, Store, StoreError, VersionRecord, higher, now,
-    parse_mode, parse_name, parse_policy, parse_tags, parse_version, tags_text,
+    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
+    higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version, parse_write_mode,
+    tags_text,
 };
-use crate::domain::{ContractName, Mode, Policy};
+use crate::domain::{ContractName, Mode, Policy, WriteMode};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registry",
-    include_str!("../../migrations/postgres/0001_registry.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "registry",
+        include_str!("../../migrations/postgres/0001_registry.sql"),
+    ),
+    (
+        2,
+        "confluent",
+        include_str!("../../migrations/postgres/0002_confluent.sql"),
+    ),
+];
 
 const CONTRACT_COLUMNS: &str =
-    "name, owner, description, tags, mode, policy, created_at, updated_at";
+    "name, owner, description, tags, mode, policy, write_mode, created_at, updated_at";
 const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, s.fingerprint, v.created_at, v.deleted \
      FROM versions v JOIN schemas s ON s.id = v.schema_id";
 
@@ -75,6 +83,7 @@ fn contract_from_row(row: &PgRow) -> Result<ContractRecord, StoreError> {
         tags: parse_tags(row.try_get("tags")?)?,
         mode: parse_mode(row.try_get("mode")?)?,
         policy: parse_policy(row.try_get("policy")?)?,
+        write_mode: parse_write_mode(row.try_get("write_mode")?)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -141,12 +150,13 @@ async fn read_version(
 }
 
 async fn read_global(conn: &mut PgConnection) -> Result<GlobalConfig, StoreError> {
-    let row = sqlx::query("SELECT mode, policy FROM global_config WHERE id = 1")
+    let row = sqlx::query("SELECT mode, policy, write_mode FROM global_config WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
     Ok(GlobalConfig {
         mode: parse_mode(row.try_get("mode")?)?.unwrap_or_default(),
         policy: parse_policy(row.try_get("policy")?)?.unwrap_or_default(),
+        write_mode: parse_write_mode(row.try_get("write_mode")?)?.unwrap_or_default(),
     })
 }
 
@@ -181,6 +191,114 @@ async fn read_schema(conn: &mut PgConnection, id: i64) -> Result<Option<SchemaRe
     .transpose()
 }
 
+async fn read_references(
+    conn: &mut PgConnection,
+    schema_id: i64,
+) -> Result<Vec<SchemaReference>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT name, subject, version FROM schema_references WHERE schema_id = $1 ORDER BY position",
+    )
+    .bind(schema_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SchemaReference {
+                name: row.try_get("name")?,
+                subject: parse_name(row.try_get("subject")?)?,
+                version: row.try_get("version")?,
+            })
+        })
+        .collect()
+}
+
+/// Stores a new schema (with its references) or finds the stored one; returns its id.
+async fn store_schema(
+    conn: &mut PgConnection,
+    new: &NewVersion,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, StoreError> {
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM schemas WHERE fingerprint = $1")
+        .bind(&new.fingerprint)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match (existing, new.schema_id) {
+        (Some(existing), Some(requested)) if existing != requested => {
+            return Err(StoreError::IdMismatch {
+                requested,
+                existing,
+            });
+        }
+        (Some(existing), _) => return Ok(existing),
+        (None, _) => {}
+    }
+    let id: i64 = match new.schema_id {
+        Some(requested) => {
+            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM schemas WHERE id = $1")
+                .bind(requested)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if taken.is_some() {
+                return Err(StoreError::IdTaken(requested));
+            }
+            sqlx::query(
+                "INSERT INTO schemas (id, fingerprint, original, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(requested)
+            .bind(&new.fingerprint)
+            .bind(&new.original)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            // Keep the id sequence ahead of imported ids, so later registrations never
+            // pick one of them.
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('schemas', 'id'), (SELECT MAX(id) FROM schemas))",
+            )
+            .execute(&mut *conn)
+            .await?;
+            requested
+        }
+        None => {
+            // A concurrent registration of the same schema under another contract may
+            // have inserted it meanwhile: then it is that one's, with its references.
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO schemas (fingerprint, original, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
+            )
+            .bind(&new.fingerprint)
+            .bind(&new.original)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match inserted {
+                Some(id) => id,
+                None => {
+                    return Ok(
+                        sqlx::query_scalar("SELECT id FROM schemas WHERE fingerprint = $1")
+                            .bind(&new.fingerprint)
+                            .fetch_one(&mut *conn)
+                            .await?,
+                    );
+                }
+            }
+        }
+    };
+    for (position, r) in new.references.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO schema_references (schema_id, position, name, subject, version) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(position as i32)
+        .bind(&r.name)
+        .bind(r.subject.as_str())
+        .bind(r.version)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -204,11 +322,14 @@ impl Store for PostgresStore {
 
     async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE global_config SET mode = $1, policy = $2 WHERE id = 1")
-            .bind(config.mode.as_str())
-            .bind(config.policy.as_str())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE global_config SET mode = $1, policy = $2, write_mode = $3 WHERE id = 1",
+        )
+        .bind(config.mode.as_str())
+        .bind(config.policy.as_str())
+        .bind(config.write_mode.as_str())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -362,6 +483,68 @@ impl Store for PostgresStore {
             ..record
         }))
     }
+
+    async fn put_contract_write_mode(
+        &self,
+        name: &ContractName,
+        mode: Option<WriteMode>,
+    ) -> Result<Option<ContractRecord>, StoreError> {
+        let mut tx = self.locked_tx(name).await?;
+        let now = now();
+        if let Some(mode) = mode {
+            sqlx::query(
+                "INSERT INTO contracts (name, write_mode, created_at, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (name) DO UPDATE SET write_mode = excluded.write_mode, updated_at = excluded.updated_at",
+            )
+            .bind(name.as_str())
+            .bind(mode.as_str())
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query("UPDATE contracts SET write_mode = NULL, updated_at = $1 WHERE name = $2")
+                .bind(now)
+                .bind(name.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    async fn references(&self, schema_id: i64) -> Result<Vec<SchemaReference>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_references(&mut conn, schema_id).await
+    }
+
+    async fn versions_with_schema(&self, schema_id: i64) -> Result<Vec<VersionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{VERSION_SELECT} WHERE v.schema_id = $1 ORDER BY v.contract, v.seq"
+        ))
+        .bind(schema_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn referrers(
+        &self,
+        name: &ContractName,
+        seq: i64,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{VERSION_SELECT} WHERE v.schema_id IN \
+             (SELECT schema_id FROM schema_references WHERE subject = $1 AND version = $2) \
+             ORDER BY v.contract, v.seq"
+        ))
+        .bind(name.as_str())
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
 }
 
 /// A registration holding the contract's advisory lock inside its transaction.
@@ -381,6 +564,14 @@ impl Registration for PostgresRegistration {
         read_schema(&mut self.tx, id).await
     }
 
+    async fn references(&mut self, schema_id: i64) -> Result<Vec<SchemaReference>, StoreError> {
+        read_references(&mut self.tx, schema_id).await
+    }
+
+    async fn versions(&mut self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError> {
+        read_versions(&mut self.tx, name).await
+    }
+
     async fn commit(self: Box<Self>, new: NewVersion) -> Result<VersionRecord, StoreError> {
         let PostgresRegistration {
             mut tx,
@@ -388,26 +579,18 @@ impl Registration for PostgresRegistration {
             history,
         } = *self;
         let now = now();
-        sqlx::query("INSERT INTO schemas (fingerprint, original, created_at) VALUES ($1, $2, $3) ON CONFLICT (fingerprint) DO NOTHING")
-            .bind(&new.fingerprint)
-            .bind(&new.original)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let schema_id: i64 = sqlx::query_scalar("SELECT id FROM schemas WHERE fingerprint = $1")
-            .bind(&new.fingerprint)
-            .fetch_one(&mut *tx)
-            .await?;
+        let schema_id = store_schema(&mut tx, &new, now).await?;
         sqlx::query("INSERT INTO contracts (name, created_at, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(name.as_str())
             .bind(now)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let seq: i64 = sqlx::query_scalar("SELECT next_seq FROM contracts WHERE name = $1")
+        let next_seq: i64 = sqlx::query_scalar("SELECT next_seq FROM contracts WHERE name = $1")
             .bind(name.as_str())
             .fetch_one(&mut *tx)
             .await?;
+        let seq = new.seq.unwrap_or(next_seq);
         let highest = higher(history.highest_version, &new.version);
         sqlx::query(
             "UPDATE contracts SET owner = COALESCE($1, owner), description = COALESCE($2, description), \
@@ -416,7 +599,7 @@ impl Registration for PostgresRegistration {
         .bind(new.metadata.owner.as_deref())
         .bind(new.metadata.description.as_deref())
         .bind(new.metadata.tags.as_deref().map(tags_text))
-        .bind(seq + 1)
+        .bind(next_seq.max(seq + 1))
         .bind(highest.to_string())
         .bind(now)
         .bind(name.as_str())

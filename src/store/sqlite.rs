@@ -27,19 +27,27 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
     ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
-    NewVersion, Registration, SchemaRecord, Store, StoreError, VersionRecord, higher, now,
-    parse_mode, parse_name, parse_policy, parse_tags, parse_version, tags_text,
+    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
+    higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version, parse_write_mode,
+    tags_text,
 };
-use crate::domain::{ContractName, Mode, Policy};
+use crate::domain::{ContractName, Mode, Policy, WriteMode};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registry",
-    include_str!("../../migrations/sqlite/0001_registry.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "registry",
+        include_str!("../../migrations/sqlite/0001_registry.sql"),
+    ),
+    (
+        2,
+        "confluent",
+        include_str!("../../migrations/sqlite/0002_confluent.sql"),
+    ),
+];
 
 const CONTRACT_COLUMNS: &str =
-    "name, owner, description, tags, mode, policy, created_at, updated_at";
+    "name, owner, description, tags, mode, policy, write_mode, created_at, updated_at";
 const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, s.fingerprint, v.created_at, v.deleted \
      FROM versions v JOIN schemas s ON s.id = v.schema_id";
 
@@ -87,6 +95,7 @@ fn contract_from_row(row: &SqliteRow) -> Result<ContractRecord, StoreError> {
         tags: parse_tags(row.try_get("tags")?)?,
         mode: parse_mode(row.try_get("mode")?)?,
         policy: parse_policy(row.try_get("policy")?)?,
+        write_mode: parse_write_mode(row.try_get("write_mode")?)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -153,12 +162,13 @@ async fn read_version(
 }
 
 async fn read_global(conn: &mut SqliteConnection) -> Result<GlobalConfig, StoreError> {
-    let row = sqlx::query("SELECT mode, policy FROM global_config WHERE id = 1")
+    let row = sqlx::query("SELECT mode, policy, write_mode FROM global_config WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
     Ok(GlobalConfig {
         mode: parse_mode(row.try_get("mode")?)?.unwrap_or_default(),
         policy: parse_policy(row.try_get("policy")?)?.unwrap_or_default(),
+        write_mode: parse_write_mode(row.try_get("write_mode")?)?.unwrap_or_default(),
     })
 }
 
@@ -199,6 +209,80 @@ async fn read_schema(
     .transpose()
 }
 
+async fn read_references(
+    conn: &mut SqliteConnection,
+    schema_id: i64,
+) -> Result<Vec<SchemaReference>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT name, subject, version FROM schema_references WHERE schema_id = ? ORDER BY position",
+    )
+    .bind(schema_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SchemaReference {
+                name: row.try_get("name")?,
+                subject: parse_name(row.try_get("subject")?)?,
+                version: row.try_get("version")?,
+            })
+        })
+        .collect()
+}
+
+/// Stores a new schema (with its references) or finds the stored one; returns its id.
+async fn store_schema(
+    conn: &mut SqliteConnection,
+    new: &NewVersion,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, StoreError> {
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM schemas WHERE fingerprint = ?")
+        .bind(&new.fingerprint)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match (existing, new.schema_id) {
+        (Some(existing), Some(requested)) if existing != requested => {
+            return Err(StoreError::IdMismatch {
+                requested,
+                existing,
+            });
+        }
+        (Some(existing), _) => return Ok(existing),
+        (None, _) => {}
+    }
+    if let Some(requested) = new.schema_id {
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM schemas WHERE id = ?")
+            .bind(requested)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::IdTaken(requested));
+        }
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO schemas (id, fingerprint, original, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.schema_id)
+    .bind(&new.fingerprint)
+    .bind(&new.original)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (position, r) in new.references.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO schema_references (schema_id, position, name, subject, version) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(&r.name)
+        .bind(r.subject.as_str())
+        .bind(r.version)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -222,9 +306,10 @@ impl Store for SqliteStore {
 
     async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
-        sqlx::query("UPDATE global_config SET mode = ?, policy = ? WHERE id = 1")
+        sqlx::query("UPDATE global_config SET mode = ?, policy = ?, write_mode = ? WHERE id = 1")
             .bind(config.mode.as_str())
             .bind(config.policy.as_str())
+            .bind(config.write_mode.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -383,6 +468,68 @@ impl Store for SqliteStore {
             ..record
         }))
     }
+
+    async fn put_contract_write_mode(
+        &self,
+        name: &ContractName,
+        mode: Option<WriteMode>,
+    ) -> Result<Option<ContractRecord>, StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        let now = now();
+        if let Some(mode) = mode {
+            sqlx::query(
+                "INSERT INTO contracts (name, write_mode, created_at, updated_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (name) DO UPDATE SET write_mode = excluded.write_mode, updated_at = excluded.updated_at",
+            )
+            .bind(name.as_str())
+            .bind(mode.as_str())
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query("UPDATE contracts SET write_mode = NULL, updated_at = ? WHERE name = ?")
+                .bind(now)
+                .bind(name.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    async fn references(&self, schema_id: i64) -> Result<Vec<SchemaReference>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_references(&mut conn, schema_id).await
+    }
+
+    async fn versions_with_schema(&self, schema_id: i64) -> Result<Vec<VersionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{VERSION_SELECT} WHERE v.schema_id = ? ORDER BY v.contract, v.seq"
+        ))
+        .bind(schema_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn referrers(
+        &self,
+        name: &ContractName,
+        seq: i64,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{VERSION_SELECT} WHERE v.schema_id IN \
+             (SELECT schema_id FROM schema_references WHERE subject = ? AND version = ?) \
+             ORDER BY v.contract, v.seq"
+        ))
+        .bind(name.as_str())
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
 }
 
 /// A registration holding the in-process write lock and a `BEGIN IMMEDIATE` transaction.
@@ -403,6 +550,14 @@ impl Registration for SqliteRegistration {
         read_schema(&mut self.tx, id).await
     }
 
+    async fn references(&mut self, schema_id: i64) -> Result<Vec<SchemaReference>, StoreError> {
+        read_references(&mut self.tx, schema_id).await
+    }
+
+    async fn versions(&mut self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError> {
+        read_versions(&mut self.tx, name).await
+    }
+
     async fn commit(self: Box<Self>, new: NewVersion) -> Result<VersionRecord, StoreError> {
         let SqliteRegistration {
             _guard,
@@ -411,26 +566,18 @@ impl Registration for SqliteRegistration {
             history,
         } = *self;
         let now = now();
-        sqlx::query("INSERT INTO schemas (fingerprint, original, created_at) VALUES (?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING")
-            .bind(&new.fingerprint)
-            .bind(&new.original)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let schema_id: i64 = sqlx::query_scalar("SELECT id FROM schemas WHERE fingerprint = ?")
-            .bind(&new.fingerprint)
-            .fetch_one(&mut *tx)
-            .await?;
+        let schema_id = store_schema(&mut tx, &new, now).await?;
         sqlx::query("INSERT INTO contracts (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
             .bind(name.as_str())
             .bind(now)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let seq: i64 = sqlx::query_scalar("SELECT next_seq FROM contracts WHERE name = ?")
+        let next_seq: i64 = sqlx::query_scalar("SELECT next_seq FROM contracts WHERE name = ?")
             .bind(name.as_str())
             .fetch_one(&mut *tx)
             .await?;
+        let seq = new.seq.unwrap_or(next_seq);
         let highest = higher(history.highest_version, &new.version);
         sqlx::query(
             "UPDATE contracts SET owner = COALESCE(?, owner), description = COALESCE(?, description), \
@@ -439,7 +586,7 @@ impl Registration for SqliteRegistration {
         .bind(new.metadata.owner.as_deref())
         .bind(new.metadata.description.as_deref())
         .bind(new.metadata.tags.as_deref().map(tags_text))
-        .bind(seq + 1)
+        .bind(next_seq.max(seq + 1))
         .bind(highest.to_string())
         .bind(now)
         .bind(name.as_str())

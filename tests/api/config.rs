@@ -45,10 +45,11 @@ async fn a_contract_override_changes_what_is_compatible_until_deleted(app: TestA
         ),
         (Some("NONE"), Some("NONE"))
     );
-    // Under NONE a type change is not refused.
+    // Under NONE a type change is not refused, but it still breaks readers: it takes
+    // the next major, so a consumer pinned to ^1 never receives it.
     let anything = app.register(name, &json!({"type": "integer"})).await;
     assert_eq!(anything.status, StatusCode::CREATED, "{}", anything.text);
-    assert_eq!(anything.json["version"], "1.1.0");
+    assert_eq!(anything.json["version"], "2.0.0");
 
     let deleted = app.request(Method::DELETE, &path, None, &[]).await;
     assert_eq!(deleted.status, StatusCode::OK);

@@ -6,6 +6,7 @@ mod helpers;
 
 mod concurrency;
 mod config;
+mod confluent;
 mod delete;
 mod openapi;
 mod process;

@@ -1,0 +1,298 @@
+//! The Confluent-compatible API at the root of the server (`/subjects`, `/schemas`,
+//! `/config`, `/mode`, `/compatibility`, `/contexts`), so Kafka serializers and
+//! Confluent clients work unchanged. It is a second view of the same registry: a
+//! subject is a contract and its Confluent version is the version's `seq`.
+//!
+//! Behaviour follows the reference as the server really behaves
+//! (`shared/reference/confluent.md` §1): responses are
+//! `application/vnd.schemaregistry.v1+json` unless only `application/json` is
+//! accepted; request bodies may be any of the three JSON types or octet-stream;
+//! booleans in query strings are true only when they equal `true` ignoring case
+//! (clients send `True`), never an error; errors are `{"error_code", "message"}`.
+//! Only JSON Schema is supported: AVRO and PROTOBUF registrations get 42201.
+
+mod config;
+mod error;
+mod handlers;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+pub use error::ConfluentError;
+
+/// The preferred response type.
+const V1: &str = "application/vnd.schemaregistry.v1+json";
+/// The unversioned vendor type.
+const VENDOR: &str = "application/vnd.schemaregistry+json";
+/// Plain JSON, the least preferred.
+const JSON: &str = "application/json";
+/// What clients that omit a content type end up sending; read as JSON.
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// The Confluent routes, with content negotiation. Merged into the server's router
+/// next to the native API; not part of `openapi.yaml`.
+pub fn routes() -> Router<AppState> {
+    use handlers as h;
+    const SV: &str = "/subjects/{subject}/versions/{version}";
+    Router::new()
+        .route("/", get(h::root).post(h::root))
+        .route("/schemas/types", get(h::schema_types))
+        .route("/schemas/ids/{id}", get(h::find_schema))
+        .route("/schemas/ids/{id}/schema", get(h::find_schema_text))
+        .route("/schemas/ids/{id}/subjects", get(h::list_schema_subjects))
+        .route("/schemas/ids/{id}/versions", get(h::list_schema_versions))
+        .route("/subjects", get(h::list_subjects))
+        .route(
+            "/subjects/{subject}",
+            post(h::lookup_schema).delete(h::delete_subject),
+        )
+        .route(
+            "/subjects/{subject}/versions",
+            get(h::list_versions).post(h::create_version),
+        )
+        .route(SV, get(h::find_version).delete(h::delete_version))
+        .route(&format!("{SV}/schema"), get(h::find_version_schema))
+        .route(&format!("{SV}/referencedby"), get(h::list_referrers))
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(h::check_compatibility),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(h::check_version_compatibility),
+        )
+        .route(
+            "/config",
+            get(config::find_global_config)
+                .put(config::update_global_config)
+                .delete(config::delete_global_config),
+        )
+        .route(
+            "/config/{subject}",
+            get(config::find_subject_config)
+                .put(config::update_subject_config)
+                .delete(config::delete_subject_config),
+        )
+        .route(
+            "/mode",
+            get(config::find_global_mode)
+                .put(config::update_global_mode)
+                .delete(config::delete_global_mode),
+        )
+        .route(
+            "/mode/{subject}",
+            get(config::find_subject_mode)
+                .put(config::update_subject_mode)
+                .delete(config::delete_subject_mode),
+        )
+        .route("/contexts", get(h::list_contexts))
+        .layer(middleware::from_fn(negotiate))
+}
+
+/// Whether a request path belongs to the Confluent API (everything outside `/api/`
+/// and the health endpoints), so unknown paths answer in its error shape.
+pub fn owns_path(path: &str) -> bool {
+    !(path.starts_with("/api/") || path == "/healthz" || path == "/readyz")
+}
+
+/// Refuses request bodies of other media types (415) and answers that no acceptable
+/// type exists (406); otherwise labels the response with the negotiated type.
+async fn negotiate(request: Request, next: Next) -> Response {
+    if let Some(ct) = request.headers().get(header::CONTENT_TYPE) {
+        let essence = ct
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let has_body = matches!(*request.method(), Method::POST | Method::PUT);
+        if has_body && ![V1, VENDOR, JSON, OCTET_STREAM].contains(&essence.as_str()) {
+            return ConfluentError::new(415, "HTTP 415 Unsupported Media Type").into_response();
+        }
+    }
+    let Some(chosen) = response_type(request.headers()) else {
+        return ConfluentError::new(406, "HTTP 406 Not Acceptable").into_response();
+    };
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
+    response
+}
+
+/// The response type for an `Accept` header: the best of the three JSON types by the
+/// client's q-values times the server's preference (1.0, 0.9, 0.5); the v1 type when
+/// there is no header; `None` when nothing is acceptable.
+fn response_type(headers: &HeaderMap) -> Option<&'static str> {
+    let accept: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let accept = accept.join(",");
+    if accept.trim().is_empty() {
+        return Some(V1);
+    }
+    let ranges: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next()?.trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse().ok()))
+                .next()
+                .unwrap_or(1.0);
+            (!media.is_empty()).then_some((media, q))
+        })
+        .collect();
+    let client_q = |ours: &str| -> f32 {
+        ranges
+            .iter()
+            .filter(|(media, _)| media == ours || media == "*/*" || media == "application/*")
+            .map(|(_, q)| *q)
+            .fold(0.0, f32::max)
+    };
+    [(V1, 1.0), (VENDOR, 0.9), (JSON, 0.5)]
+        .into_iter()
+        .map(|(media, weight)| (media, client_q(media) * weight))
+        .filter(|(_, score)| *score > 0.0)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(media, _)| media)
+}
+
+/// Query parameters, read by hand: Confluent's booleans and integers do not follow
+/// serde's rules.
+#[derive(Debug, Default)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    /// Parses a raw query string (percent-decoded; the first of repeated keys wins).
+    pub fn parse(query: Option<&str>) -> Self {
+        let mut map = HashMap::new();
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        }
+        Self(map)
+    }
+
+    /// A string parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A boolean the JAX-RS way: true only when it equals `true` ignoring case.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// An integer; one that does not parse is the framework's 404, as in Confluent.
+    pub fn int(&self, name: &str, default: i64) -> Result<i64, ConfluentError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| {
+                ConfluentError::new(404, format!("HTTP 404 Not Found: {name} is not an integer"))
+            }),
+        }
+    }
+
+    /// One page of `items` by `offset` (default 0) and `limit` (default and any
+    /// non-positive value: no limit).
+    pub fn page<T>(&self, items: Vec<T>) -> Result<Vec<T>, ConfluentError> {
+        let offset = usize::try_from(self.int("offset", 0)?.max(0)).unwrap_or(usize::MAX);
+        let limit = self.int("limit", -1)?;
+        let items = items.into_iter().skip(offset);
+        Ok(match usize::try_from(limit) {
+            Ok(limit) if limit > 0 => items.take(limit).collect(),
+            _ => items.collect(),
+        })
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Params::parse(parts.uri.query()))
+    }
+}
+
+/// Reads a JSON request body whatever its (already checked) media type: a missing one
+/// is 422, malformed JSON 400, an oversized one 42209.
+pub fn body<T: DeserializeOwned>(
+    bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<T, ConfluentError> {
+    let bytes = bytes.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ConfluentError::new(42209, "the request body is too large")
+        } else {
+            ConfluentError::new(400, e.body_text())
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ConfluentError::new(422, "the request body is missing"));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ConfluentError::new(400, format!("malformed JSON body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<&'static str> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        response_type(&headers)
+    }
+
+    #[test]
+    fn the_v1_type_wins_unless_only_plain_json_is_accepted() {
+        assert_eq!(response_type(&HeaderMap::new()), Some(V1));
+        assert_eq!(accept("*/*"), Some(V1));
+        assert_eq!(accept("application/json"), Some(JSON));
+        assert_eq!(
+            accept(
+                "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
+            ),
+            Some(V1)
+        );
+        assert_eq!(accept("text/html"), None);
+    }
+
+    #[test]
+    fn booleans_are_true_only_for_true_in_any_case() {
+        let p = Params::parse(Some("a=True&b=1&c=&d=FALSE&e=tRuE"));
+        assert!(p.flag("a") && p.flag("e"));
+        assert!(!p.flag("b") && !p.flag("c") && !p.flag("d") && !p.flag("missing"));
+    }
+
+    #[test]
+    fn pages_skip_offset_and_ignore_non_positive_limits() {
+        let p = Params::parse(Some("offset=1&limit=2"));
+        assert_eq!(p.page(vec![1, 2, 3, 4]).unwrap(), vec![2, 3]);
+        let p = Params::parse(Some("limit=0"));
+        assert_eq!(p.page(vec![1, 2]).unwrap(), vec![1, 2]);
+        assert_eq!(
+            Params::parse(Some("limit=x"))
+                .page(vec![1])
+                .unwrap_err()
+                .code,
+            404
+        );
+    }
+}
