@@ -29,7 +29,7 @@ use crate::store::{
     NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
 };
 
-use cache::Cache;
+use cache::{Cache, Recent, VERSIONS_TTL};
 use plan::Step;
 
 /// How many parsed schemas (and, separately, schema texts) are kept in memory.
@@ -314,6 +314,8 @@ pub struct Registry {
     parse_options: ParseOptions,
     parsed: Cache<Schema>,
     texts: Cache<Arc<SchemaRecord>>,
+    /// Version lists read for `latest` and ranges, fresh for [`VERSIONS_TTL`].
+    recent: Recent<Arc<Vec<VersionRecord>>>,
 }
 
 /// Where previous schemas are read from: the pool, or the registration's own
@@ -361,6 +363,7 @@ impl Registry {
             parse_options: ParseOptions::default(),
             parsed: Cache::new(CACHE_ENTRIES),
             texts: Cache::new(CACHE_ENTRIES),
+            recent: Recent::new(CACHE_ENTRIES, VERSIONS_TTL),
         }
     }
 
@@ -437,7 +440,9 @@ impl Registry {
                 schema_id: submission.import.map(|i| i.schema_id),
                 seq: import_seq,
             };
-            match tx.commit(new).await {
+            let committed = tx.commit(new).await;
+            self.recent.invalidate(name.as_str());
+            match committed {
                 Ok(version) => {
                     self.parsed
                         .insert(version.schema_id, candidate.schema.clone());
@@ -517,7 +522,17 @@ impl Registry {
         name: &ContractName,
         selector: &VersionSelector,
     ) -> Result<VersionRecord, RegistryError> {
-        let versions = self.store.versions(name).await?;
+        // `latest` and ranges may lag another process by at most VERSIONS_TTL; a
+        // selector the recent list cannot answer (such as an exact version registered
+        // elsewhere a moment ago) is answered from the store.
+        if let Some(versions) = self.recent.get(name.as_str()) {
+            if let Some(hit) = selector.select(versions.iter().map(|v| (&v.version, !v.deleted, v)))
+            {
+                return Ok(hit.clone());
+            }
+        }
+        let versions = Arc::new(self.store.versions(name).await?);
+        self.recent.insert(name.as_str(), Arc::clone(&versions));
         if versions.is_empty() && self.store.contract(name).await?.is_none() {
             return Err(RegistryError::ContractNotFound(name.to_string()));
         }
@@ -710,7 +725,9 @@ impl Registry {
         if let Some(target) = versions.iter().find(|v| &v.version == version) {
             self.refuse_if_referenced(target, permanent).await?;
         }
-        match self.store.delete_version(name, version, permanent).await? {
+        let outcome = self.store.delete_version(name, version, permanent).await;
+        self.recent.invalidate(name.as_str());
+        match outcome? {
             DeleteOutcome::Deleted(v) => Ok(v),
             DeleteOutcome::NotFound => {
                 if self.store.contract(name).await?.is_none() {
