@@ -686,14 +686,9 @@ impl Registry {
         policy: Option<Policy>,
     ) -> Result<ContractConfig, RegistryError> {
         let current = self.store.contract(name).await?;
-        self.refuse_if_read_only(name, current.as_ref()).await?;
         let mode = mode.or(current.as_ref().and_then(|c| c.mode));
         let policy = policy.or(current.as_ref().and_then(|c| c.policy));
-        let contract = self.store.put_contract_config(name, mode, policy).await?;
-        Ok(ContractConfig::of(
-            Some(&contract),
-            self.store.global_config().await?,
-        ))
+        self.replace_contract_config(name, mode, policy).await
     }
 
     /// Removes a contract's overrides; it then follows the global configuration.
