@@ -1,4 +1,7 @@
-//! End-to-end tests of `accord validate`: the real binary, real files, real pipes.
+//! End-to-end tests of `accord validate`: the real binary, real files, real pipes,
+//! and a fake registry for `--registry`.
+
+mod fake_registry;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -684,4 +687,102 @@ fn piped_runs_print_no_progress_bar() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
+}
+
+fn registry_versions() -> Vec<fake_registry::Version> {
+    let schema: Value =
+        serde_json::from_str(include_str!("fixtures/validate/order.schema.json")).unwrap();
+    vec![fake_registry::Version::new(
+        "orders.order_placed",
+        "1.0.0",
+        42,
+        schema,
+    )]
+}
+
+/// Runs `accord` off the async runtime, so the fake registry keeps serving.
+async fn accord_async(args: Vec<String>, stdin: Vec<u8>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        accord(&args, Some(&stdin))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contract_can_come_from_a_registry_and_then_from_the_cache_when_it_is_down() {
+    let registry = fake_registry::FakeRegistry::start(registry_versions(), Some("t0ken")).await;
+    let url = registry.url.clone();
+    let cache = tempfile::tempdir().unwrap();
+    let args = |cache_dir: &Path| -> Vec<String> {
+        [
+            "validate",
+            "--registry",
+            &url,
+            "--contract",
+            "orders.order_placed@^1",
+            "--token",
+            "t0ken",
+            "--cache-dir",
+            cache_dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let input = format!("{}\n", record(1, "a@example.com")).into_bytes();
+
+    let out = accord_async(args(cache.path()), input.clone()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!(s["contract"]["name"], "orders.order_placed");
+    assert_eq!(s["contract"]["version"], "1.0.0");
+    assert_eq!(s["contract"]["schema_id"], 42);
+    assert_eq!(s["valid"], 1);
+    registry.stop().await;
+
+    // Offline start: the cached copy, with a warning naming the version.
+    let out = accord_async(args(cache.path()), input.clone()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning:") && stderr(&out).contains("orders.order_placed 1.0.0"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(summary(&out)["valid"], 1);
+
+    // No cached copy: exit 3 with a message that says why.
+    let empty = tempfile::tempdir().unwrap();
+    let out = accord_async(args(empty.path()), input).await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach the registry"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_contract_in_the_registry_exits_3() {
+    let registry = fake_registry::FakeRegistry::start(registry_versions(), None).await;
+    let cache = tempfile::tempdir().unwrap();
+    let args = [
+        "validate",
+        "--registry",
+        &registry.url,
+        "--contract",
+        "orders.missing",
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+    ];
+    let out = accord_async(args.map(str::to_owned).to_vec(), Vec::new()).await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("contract-not-found"),
+        "{}",
+        stderr(&out)
+    );
+    registry.stop().await;
 }

@@ -33,7 +33,10 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use crate::client::{Contract, ContractInfo, ValidateOptions, Violation};
+use crate::client::{
+    Client, Contract, ContractInfo, Selector, ValidateOptions, Violation, parse_contract_ref,
+};
+use crate::domain::ContractName;
 use crate::schema::{NoResolver, ParseOptions, Schema};
 
 /// Target size of one batch of input lines.
@@ -247,7 +250,8 @@ fn execute(args: ValidateArgs) -> Result<ExitCode, Failure> {
         formats: !args.no_formats,
         mask_values: args.mask_values,
     };
-    let contract = load_contract(&args, options).map_err(Failure::Load)?;
+    let source = source(&args, options).map_err(Failure::Usage)?;
+    let contract = load_contract(source, options).map_err(Failure::Load)?;
     let inputs = open_inputs(&args.inputs).map_err(Failure::Load)?;
     let valid_out = open_output(args.valid_out.as_deref()).map_err(Failure::Load)?;
     let dead_letter = open_output(args.dead_letter.as_deref()).map_err(Failure::Load)?;
@@ -320,25 +324,75 @@ fn execute(args: ValidateArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_contract(args: &ValidateArgs, options: ValidateOptions) -> Result<Contract> {
-    let Some(path) = &args.schema else {
+/// Where the contract comes from, checked before anything is loaded.
+enum Source<'a> {
+    File(&'a Path),
+    Registry {
+        client: Client,
+        name: ContractName,
+        selector: Selector,
+    },
+}
+
+fn source(args: &ValidateArgs, options: ValidateOptions) -> Result<Source<'_>> {
+    if let Some(path) = &args.schema {
+        return Ok(Source::File(path));
+    }
+    let (Some(registry), Some(reference)) = (&args.registry, &args.contract) else {
         return Err(anyhow!(
-            "fetching contracts from a registry is not available yet; use --schema FILE"
+            "give --schema FILE, or --registry URL with --contract NAME[@REQ]"
         ));
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the schema file {}", path.display()))?;
-    let schema = Schema::from_text(&text, &ParseOptions::default(), &NoResolver)
-        .with_context(|| format!("{} is not a usable schema", path.display()))?;
-    let info = ContractInfo {
-        name: path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
-        ..ContractInfo::default()
+    let (name, selector) = parse_contract_ref(reference)?;
+    let mut builder = Client::builder(registry).validate_options(options);
+    if let Some(token) = &args.token {
+        builder = builder.token(token);
+    }
+    if let Some(dir) = &args.cache_dir {
+        builder = builder.cache_dir(dir);
+    }
+    Ok(Source::Registry {
+        client: builder.build()?,
+        name,
+        selector,
+    })
+}
+
+fn load_contract(source: Source, options: ValidateOptions) -> Result<Arc<Contract>> {
+    let (client, name, selector) = match source {
+        Source::File(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the schema file {}", path.display()))?;
+            let schema = Schema::from_text(&text, &ParseOptions::default(), &NoResolver)
+                .with_context(|| format!("{} is not a usable schema", path.display()))?;
+            let info = ContractInfo {
+                name: path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
+                ..ContractInfo::default()
+            };
+            let contract = Contract::compile(info, schema, options)
+                .with_context(|| format!("cannot compile {}", path.display()))?;
+            return Ok(Arc::new(contract));
+        }
+        Source::Registry {
+            client,
+            name,
+            selector,
+        } => (client, name, selector),
     };
-    Contract::compile(info, schema, options)
-        .with_context(|| format!("cannot compile {}", path.display()))
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the HTTP runtime")?;
+    let fetched = runtime
+        .block_on(client.fetch_selected(&name, &selector))
+        .with_context(|| format!("cannot load the contract {name}@{selector}"))?;
+    for warning in &fetched.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(fetched.contract)
 }
 
 /// One input stream.

@@ -6,6 +6,8 @@
 //! `email` rejects the display-name form `Name <user@example.com>`, which the crate
 //! accepts by default but which is not an addr-spec (RFC 5321 §4.1.2).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::schema::Schema;
@@ -53,22 +55,43 @@ pub struct ContractInfo {
     pub schema_id: Option<i64>,
     /// The sha256 fingerprint of the schema's canonical form.
     pub fingerprint: String,
+    /// Whether the registry marks this version deleted (still served, not for new data).
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A schema compiled into a validator, ready to check many instances. `Send + Sync`:
 /// share it behind an `Arc` between threads.
 pub struct Contract {
     info: ContractInfo,
+    compiled: Arc<Compiled>,
+}
+
+/// The part of a contract that is expensive to build, shared by every contract
+/// (name, version) that points at the same schema.
+pub(crate) struct Compiled {
     schema: Schema,
     options: ValidateOptions,
     validator: jsonschema::Validator,
+}
+
+impl Compiled {
+    /// Builds the validator with Accord's format rules (see the module docs).
+    pub(crate) fn new(schema: Schema, options: ValidateOptions) -> Result<Self, ClientError> {
+        let validator = build_validator(&schema, options)?;
+        Ok(Self {
+            schema,
+            options,
+            validator,
+        })
+    }
 }
 
 impl std::fmt::Debug for Contract {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Contract")
             .field("info", &self.info)
-            .field("options", &self.options)
+            .field("options", &self.compiled.options)
             .finish_non_exhaustive()
     }
 }
@@ -76,18 +99,22 @@ impl std::fmt::Debug for Contract {
 impl Contract {
     /// Compiles `schema` with `options`. `info.fingerprint` is taken from the schema.
     pub fn compile(
-        mut info: ContractInfo,
+        info: ContractInfo,
         schema: Schema,
         options: ValidateOptions,
     ) -> Result<Self, ClientError> {
-        let validator = build_validator(&schema, options)?;
-        info.fingerprint = schema.fingerprint().to_owned();
-        Ok(Self {
+        Ok(Self::from_compiled(
             info,
-            schema,
-            options,
-            validator,
-        })
+            Arc::new(Compiled::new(schema, options)?),
+        ))
+    }
+
+    pub(crate) fn from_compiled(mut info: ContractInfo, compiled: Arc<Compiled>) -> Self {
+        compiled
+            .schema
+            .fingerprint()
+            .clone_into(&mut info.fingerprint);
+        Self { info, compiled }
     }
 
     /// The contract's identity.
@@ -112,28 +139,35 @@ impl Contract {
 
     /// The checked schema document.
     pub fn schema(&self) -> &Schema {
-        &self.schema
+        &self.compiled.schema
     }
 
     /// The options the validator was built with.
     pub fn options(&self) -> ValidateOptions {
-        self.options
+        self.compiled.options
+    }
+
+    /// Whether two contracts share one compiled validator (same schema, same options).
+    pub fn shares_validator_with(&self, other: &Contract) -> bool {
+        Arc::ptr_eq(&self.compiled, &other.compiled)
     }
 
     /// Whether `instance` satisfies the contract. The fast path: it stops at the
     /// first failure and builds no messages.
     pub fn is_valid(&self, instance: &Value) -> bool {
-        self.validator.is_valid(instance)
+        self.compiled.validator.is_valid(instance)
     }
 
     /// Checks `instance` and returns every violation (empty when it is valid).
     pub fn validate(&self, instance: &Value) -> Vec<Violation> {
-        self.validator
+        let mask = self.compiled.options.mask_values;
+        self.compiled
+            .validator
             .iter_errors(instance)
             .map(|e| Violation {
                 instance_path: e.instance_path().to_string(),
                 schema_path: e.schema_path().to_string(),
-                message: if self.options.mask_values {
+                message: if mask {
                     e.masked().to_string()
                 } else {
                     e.to_string()
