@@ -786,3 +786,41 @@ async fn an_unknown_contract_in_the_registry_exits_3() {
     );
     registry.stop().await;
 }
+
+#[test]
+fn fail_fast_stops_on_a_pipe_that_stays_open() {
+    for threads in ["1", "2"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args([
+                "validate",
+                "--schema",
+                &schema(),
+                "--fail-fast",
+                "--threads",
+                threads,
+                "--format",
+                "json",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The producer writes one good and one bad record, then goes quiet without
+        // closing the pipe: the bad record must still be seen and stop the run.
+        let mut pipe = child.stdin.take().unwrap();
+        writeln!(pipe, "{}\n{{}}", record(1, "a@example.com")).unwrap();
+        pipe.flush().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(child.wait_with_output()));
+        let out = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!("accord --threads {threads} still waits for input after the breaker tripped")
+            })
+            .unwrap();
+        drop(pipe);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        assert_eq!(summary(&out)["records"], 2);
+    }
+}

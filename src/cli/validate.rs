@@ -262,13 +262,13 @@ fn execute(args: ValidateArgs) -> Result<ExitCode, Failure> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
     let total_bytes = inputs.iter().map(|i| i.size).sum::<Option<u64>>();
     let show_progress = !args.no_progress && io::stderr().is_terminal();
-    let job = Job {
-        contract: &contract,
+    let job = Arc::new(Job {
+        contract: Arc::clone(&contract),
         max_line: args.max_line_bytes,
         keep_valid: valid_out.is_some(),
         keep_dead: dead_letter.is_some(),
         names: inputs.iter().map(|i| i.name.clone()).collect(),
-    };
+    });
     let mut sink = Sink {
         valid_out,
         dead_letter,
@@ -284,7 +284,7 @@ fn execute(args: ValidateArgs) -> Result<ExitCode, Failure> {
     let read = if threads == 1 {
         run_serial(inputs, &job, &mut sink)
     } else {
-        run_parallel(inputs, &job, threads, &mut sink)
+        run_parallel(inputs, job, threads, &mut sink)
     };
     let finished = sink.finish();
     let seconds = started.elapsed().as_secs_f64();
@@ -399,6 +399,8 @@ fn load_contract(source: Source, options: ValidateOptions) -> Result<Arc<Contrac
 struct Input {
     name: String,
     size: Option<u64>,
+    /// Standard input: batches end at short reads, so a trickling pipe is checked live.
+    eager: bool,
     reader: Box<dyn Read + Send>,
 }
 
@@ -430,6 +432,7 @@ fn open_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
             Ok(Input {
                 name: path.display().to_string(),
                 size: if gzip { None } else { size },
+                eager: false,
                 reader,
             })
         })
@@ -440,6 +443,7 @@ fn stdin_input() -> Input {
     Input {
         name: "-".to_owned(),
         size: None,
+        eager: true,
         reader: Box::new(io::stdin()),
     }
 }
@@ -457,8 +461,8 @@ fn open_output(path: Option<&Path>) -> Result<Option<Box<dyn Write>>> {
 }
 
 /// What every worker needs to know.
-struct Job<'a> {
-    contract: &'a Contract,
+struct Job {
+    contract: Arc<Contract>,
     max_line: usize,
     keep_valid: bool,
     keep_dead: bool,
@@ -719,18 +723,22 @@ fn write_dead_letter(
 }
 
 /// Reads every input in order and hands out batches of whole lines. `emit` returns
-/// the buffer to fill next, or `Break` to stop reading.
+/// the buffer to fill next, or `Break` to stop reading. Returns how many batches
+/// were handed out.
 fn read_batches(
     inputs: Vec<Input>,
     max_line: usize,
     mut emit: impl FnMut(Batch) -> ControlFlow<(), Vec<u8>>,
-) -> Result<()> {
+) -> Result<u64> {
     let mut seq = 0;
     let mut buf = Vec::with_capacity(BATCH_BYTES);
     let mut carry: Vec<u8> = Vec::new();
     for (source, input) in inputs.into_iter().enumerate() {
         let Input {
-            name, mut reader, ..
+            name,
+            mut reader,
+            eager,
+            ..
         } = input;
         let mut lines_done = 0u64;
         let mut eof = false;
@@ -739,7 +747,7 @@ fn read_batches(
             buf.clear();
             buf.extend_from_slice(&carry);
             carry.clear();
-            eof = fill(&mut reader, &mut buf, BATCH_BYTES)
+            eof = fill(&mut reader, &mut buf, BATCH_BYTES, eager)
                 .with_context(|| format!("cannot read the input {name}"))?;
             let mut too_long = None;
             // At the end of the input everything left is whole lines (the last one may
@@ -789,15 +797,17 @@ fn read_batches(
             lines_done += lines;
             match emit(batch) {
                 ControlFlow::Continue(next) => buf = next,
-                ControlFlow::Break(()) => return Ok(()),
+                ControlFlow::Break(()) => return Ok(seq),
             }
         }
     }
-    Ok(())
+    Ok(seq)
 }
 
-/// Reads until `buf` has grown by `want` bytes or the input ends; returns whether it ended.
-fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+/// Reads until `buf` has grown by `want` bytes or the input ends; returns whether it
+/// ended. When `eager`, it also returns after a short read once it holds a whole line:
+/// on a pipe that trickles, records are checked as they come rather than per 4 MiB.
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eager: bool) -> io::Result<bool> {
     let mut len = buf.len();
     let target = len + want;
     buf.resize(target, 0);
@@ -807,7 +817,14 @@ fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<boo
                 buf.truncate(len);
                 return Ok(true);
             }
-            Ok(n) => len += n,
+            Ok(n) => {
+                let short = len + n < target;
+                len += n;
+                if eager && short && memchr::memchr(b'\n', &buf[len - n..len]).is_some() {
+                    buf.truncate(len);
+                    return Ok(false);
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 buf.truncate(len);
@@ -852,7 +869,10 @@ fn run_serial(inputs: Vec<Input>, job: &Job, sink: &mut Sink) -> Result<()> {
     failure.map_or(Ok(()), Err)
 }
 
-fn run_parallel(inputs: Vec<Input>, job: &Job, threads: usize, sink: &mut Sink) -> Result<()> {
+/// Runs the pipeline on `threads` workers. The threads are not scoped: when the
+/// run stops early (`--fail-fast`, a failed write) the reader may be blocked on a
+/// read that never returns (a quiet pipe), and the run must not wait for it.
+fn run_parallel(inputs: Vec<Input>, job: Arc<Job>, threads: usize, sink: &mut Sink) -> Result<()> {
     let pool_size = threads + POOL_SLACK;
     let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(pool_size);
     let (done_tx, done_rx) = mpsc::channel::<Outcome>();
@@ -863,71 +883,82 @@ fn run_parallel(inputs: Vec<Input>, job: &Job, threads: usize, sink: &mut Sink) 
     let work_rx = Arc::new(Mutex::new(work_rx));
     let max_line = job.max_line;
 
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("accord-read".to_owned())
-            .spawn_scoped(scope, move || {
-                read_batches(inputs, max_line, |batch| {
-                    if work_tx.send(batch).is_err() {
-                        return ControlFlow::Break(());
-                    }
-                    pool_rx
-                        .recv()
-                        .map_or(ControlFlow::Break(()), ControlFlow::Continue)
-                })
+    let reader = std::thread::Builder::new()
+        .name("accord-read".to_owned())
+        .spawn(move || {
+            read_batches(inputs, max_line, |batch| {
+                if work_tx.send(batch).is_err() {
+                    return ControlFlow::Break(());
+                }
+                pool_rx
+                    .recv()
+                    .map_or(ControlFlow::Break(()), ControlFlow::Continue)
             })
-            .context("cannot start the reader thread")?;
-        for i in 0..threads {
-            let rx = Arc::clone(&work_rx);
-            let tx = done_tx.clone();
-            std::thread::Builder::new()
-                .name(format!("accord-validate-{i}"))
-                .stack_size(8 << 20)
-                .spawn_scoped(scope, move || {
-                    loop {
-                        // The lock is held only while waiting; processing runs unlocked.
-                        let next = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(batch) = next else { break };
-                        if tx.send(process(batch, job)).is_err() {
-                            break;
-                        }
+        })
+        .context("cannot start the reader thread")?;
+    for i in 0..threads {
+        let rx = Arc::clone(&work_rx);
+        let tx = done_tx.clone();
+        let job = Arc::clone(&job);
+        std::thread::Builder::new()
+            .name(format!("accord-validate-{i}"))
+            .stack_size(8 << 20)
+            .spawn(move || {
+                loop {
+                    // The lock is held only while waiting; processing runs unlocked.
+                    let next = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(batch) = next else { break };
+                    if tx.send(process(batch, &job)).is_err() {
+                        break;
                     }
-                })
-                .context("cannot start a worker thread")?;
-        }
-        drop(work_rx);
-        drop(done_tx);
+                }
+            })
+            .context("cannot start a worker thread")?;
+    }
+    drop(work_rx);
+    drop(done_tx);
 
-        let mut pending = BTreeMap::new();
-        let mut next = 0u64;
-        let mut result = Ok(());
-        'collect: for outcome in &done_rx {
-            pending.insert(outcome.seq, outcome);
-            while let Some(outcome) = pending.remove(&next) {
-                next += 1;
-                match sink.absorb(outcome) {
-                    Ok((buffer, false)) => {
-                        let _ = pool_tx.try_send(buffer);
-                    }
-                    Ok((_, true)) => break 'collect,
-                    Err(e) => {
-                        result = Err(e);
-                        break 'collect;
-                    }
+    let mut pending = BTreeMap::new();
+    let mut next = 0u64;
+    let mut stopped = Ok(false);
+    'collect: for outcome in &done_rx {
+        pending.insert(outcome.seq, outcome);
+        while let Some(outcome) = pending.remove(&next) {
+            next += 1;
+            match sink.absorb(outcome) {
+                Ok((buffer, false)) => {
+                    let _ = pool_tx.try_send(buffer);
+                }
+                Ok((_, true)) => {
+                    stopped = Ok(true);
+                    break 'collect;
+                }
+                Err(e) => {
+                    stopped = Err(e);
+                    break 'collect;
                 }
             }
         }
-        // Closing both ends makes the reader and the workers stop at their next step.
-        drop(done_rx);
-        drop(pool_tx);
-        let read = reader
-            .join()
-            .map_err(|_| anyhow!("the reader thread panicked"))?;
-        result.and(read)
-    })
+    }
+    // Closing both ends makes the reader and the workers stop at their next step.
+    drop(done_rx);
+    drop(pool_tx);
+    if stopped? {
+        return Ok(());
+    }
+    // Every worker has ended, so the reader has too (or is about to).
+    let sent = reader
+        .join()
+        .map_err(|_| anyhow!("the reader thread panicked"))??;
+    if next != sent {
+        return Err(anyhow!(
+            "a worker thread failed: {next} of {sent} batches were checked"
+        ));
+    }
+    Ok(())
 }
 
 /// Counts over the whole run.
@@ -1177,6 +1208,7 @@ mod tests {
         let input = Input {
             name: "t".into(),
             size: None,
+            eager: false,
             reader: Box::new(io::Cursor::new(data.to_vec())),
         };
         let mut seen = Vec::new();
