@@ -486,7 +486,10 @@ struct Outcome {
     bytes: u64,
     records: u64,
     valid: u64,
-    valid_out: Vec<u8>,
+    /// Byte ranges of `buffer` holding valid records, each with its newline; runs of
+    /// consecutive valid lines are one range. Valid output is written straight from
+    /// the input buffer: no copy, no second buffer per batch.
+    valid_out: Vec<std::ops::Range<usize>>,
     dead: Vec<u8>,
     rejects: Vec<Reject>,
     /// The batch's buffer, handed back for reuse.
@@ -580,8 +583,11 @@ fn process(batch: Batch, job: &Job) -> Outcome {
         if job.contract.is_valid(&value) {
             out.valid += 1;
             if job.keep_valid {
-                out.valid_out.extend_from_slice(line);
-                out.valid_out.push(b'\n');
+                let with_newline = (end + 1).min(data.len());
+                match out.valid_out.last_mut() {
+                    Some(run) if run.end == start => run.end = with_newline,
+                    _ => out.valid_out.push(start..with_newline),
+                }
             }
             continue;
         }
@@ -747,7 +753,14 @@ fn read_batches(
             buf.clear();
             buf.extend_from_slice(&carry);
             carry.clear();
-            eof = fill(&mut reader, &mut buf, BATCH_BYTES, eager)
+            // Top the buffer up to one batch, so pooled buffers keep their size; a
+            // long partial line instead doubles it (a few copies, not one per read).
+            let want = if buf.len() < BATCH_BYTES / 2 {
+                BATCH_BYTES - buf.len()
+            } else {
+                buf.len()
+            };
+            eof = fill(&mut reader, &mut buf, want, eager)
                 .with_context(|| format!("cannot read the input {name}"))?;
             let mut too_long = None;
             // At the end of the input everything left is whole lines (the last one may
@@ -1016,8 +1029,16 @@ impl Sink {
             }
         }
         if let Some(w) = &mut self.valid_out {
-            w.write_all(&o.valid_out)
-                .context("cannot write the valid records")?;
+            for run in &o.valid_out {
+                let bytes = &o.buffer[run.clone()];
+                w.write_all(bytes)
+                    .context("cannot write the valid records")?;
+                if bytes.last() != Some(&b'\n') {
+                    // The input's last line had no newline; the output's does.
+                    w.write_all(b"\n")
+                        .context("cannot write the valid records")?;
+                }
+            }
         }
         if let Some(w) = &mut self.dead_letter {
             w.write_all(&o.dead)
