@@ -43,6 +43,8 @@ use crate::schema::{NoResolver, ParseOptions, Schema};
 const BATCH_BYTES: usize = 4 << 20;
 /// Batch buffers in flight beyond one per worker (one being read, one being written).
 const POOL_SLACK: usize = 2;
+/// What one read of a full pipe returns on Linux (the default pipe capacity).
+const PIPE_CHUNK: usize = 64 << 10;
 /// How much of an over-long or unparsable line the dead-letter file keeps.
 const RAW_PREFIX_BYTES: usize = 4096;
 /// A percentage breaker with `--fail-fast` waits for this many records before it
@@ -818,8 +820,10 @@ fn read_batches(
 }
 
 /// Reads until `buf` has grown by `want` bytes or the input ends; returns whether it
-/// ended. When `eager`, it also returns after a short read once it holds a whole line:
-/// on a pipe that trickles, records are checked as they come rather than per 4 MiB.
+/// ended. When `eager`, it also returns once it holds a whole line and a read came
+/// back with less than a pipe's worth ([`PIPE_CHUNK`]): the producer is slower than
+/// us, so its records are checked as they come rather than per 4 MiB. A fast producer
+/// fills the pipe and every read returns a full chunk, so batches stay large.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eager: bool) -> io::Result<bool> {
     let mut len = buf.len();
     let target = len + want;
@@ -831,9 +835,8 @@ fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eager: bool) -> i
                 return Ok(true);
             }
             Ok(n) => {
-                let short = len + n < target;
                 len += n;
-                if eager && short && memchr::memchr(b'\n', &buf[len - n..len]).is_some() {
+                if eager && n < PIPE_CHUNK && memchr::memchr(b'\n', &buf[len - n..len]).is_some() {
                     buf.truncate(len);
                     return Ok(false);
                 }
