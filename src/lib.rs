@@ -8,10 +8,12 @@
 //! - [`domain`]: names, modes, policies, bumps: trusted value types.
 //! - [`schema`]: JSON Schema documents: drafts, `$ref` resolution, canonical form.
 //! - [`compat`]: the diff engine: rules, changes, reports, modes, required bumps.
+//! - [`client`]: the consumer library: fetch, cache and compile contracts, validate payloads.
 //! - [`cli`]: the `accord` command's subcommands.
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod client;
 pub mod compat;
 pub mod domain;
 pub mod http;

@@ -11,6 +11,7 @@ mod publish;
 mod registry_client;
 mod rules;
 mod serve;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Register contract files with a registry, idempotently.
     Publish(publish::PublishArgs),
+    /// Validate NDJSON records against a contract (`--schema FILE` or `--registry URL --contract NAME[@REQ]`).
+    Validate(validate::ValidateArgs),
 }
 
 /// Output formats shared by the commands.
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run(args),
         Command::Check(args) => check::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Validate(args) => return validate::run(args),
     };
     result.unwrap_or_else(|f| {
         eprintln!("accord: {}", f.message);

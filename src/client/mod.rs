@@ -1,0 +1,99 @@
+//! The consumer library: fetch contracts from a registry, cache them, compile them
+//! into validators and check payloads against them.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), accord::client::ClientError> {
+//! let client = accord::client::Client::builder("http://127.0.0.1:8081").token("s3cret").build()?;
+//! let contract = client.contract("orders.order_placed", "^1").await?;
+//! let record = serde_json::json!({"order_id": "ORD-1"});
+//! for v in contract.validate(&record) {
+//!     eprintln!("{} ({}): {}", v.instance_path, v.schema_path, v.message);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! - [`Contract`]: a schema compiled with Accord's format rules (formats asserted for
+//!   every draft, strict `email`); [`Contract::validate`] lists every violation.
+//! - [`Client`]: HTTP fetches that honour `ETag` and `Cache-Control`, one compiled
+//!   validator per schema id, and an on-disk cache for starting while the registry
+//!   is unreachable.
+
+mod cache;
+mod contract;
+mod fetch;
+
+pub use contract::{Contract, ContractInfo, ValidateOptions, Violation};
+pub use fetch::{Client, ClientBuilder, Fetched, Origin, Selector, parse_contract_ref};
+
+use crate::schema::SchemaError;
+
+/// Why a contract could not be loaded, fetched or compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The schema document is not acceptable.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// The schema passed its checks but the validator could not be built.
+    #[error("cannot compile the schema at {pointer:?}: {message}")]
+    Compile {
+        /// JSON pointer to the offending keyword.
+        pointer: String,
+        /// What the compiler said.
+        message: String,
+    },
+    /// A contract name or version requirement that cannot be parsed.
+    #[error("invalid contract reference {reference:?}: {reason}")]
+    InvalidReference {
+        /// The reference as given.
+        reference: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A registry URL that cannot be used.
+    #[error("invalid registry URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The registry has no such contract or no version matching the requirement.
+    #[error("{reference} not found in the registry ({code}): {message}")]
+    NotFound {
+        /// `name@selector` as asked.
+        reference: String,
+        /// The registry's error code (`contract-not-found`, `version-not-found`).
+        code: String,
+        /// The registry's message.
+        message: String,
+    },
+    /// The registry refused the token (or asked for one).
+    #[error("the registry refused the request (HTTP {status}): {message}; check the token")]
+    Unauthorized {
+        /// 401 or 403.
+        status: u16,
+        /// The registry's message.
+        message: String,
+    },
+    /// The registry could not be reached and no cached copy exists.
+    #[error(
+        "cannot reach the registry at {url}: {reason}; and there is no cached copy to start from{}",
+        cache_dir.as_ref().map(|d| format!(" (looked in {d})")).unwrap_or_else(|| " (the disk cache is off)".to_owned())
+    )]
+    Unreachable {
+        /// The URL requested.
+        url: String,
+        /// The network error or server status.
+        reason: String,
+        /// The cache directory that had no copy.
+        cache_dir: Option<String>,
+    },
+    /// The registry answered something unexpected.
+    #[error("unexpected answer from the registry (HTTP {status}): {message}")]
+    Registry {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong with the answer.
+        message: String,
+    },
+}
