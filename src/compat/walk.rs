@@ -843,7 +843,13 @@ impl<'m> Differ<'m> {
         out: &mut Vec<Finding>,
     ) -> Result<(), CompatError> {
         let os = self.dedupe_old(os);
-        let ns = self.dedupe_new(ns);
+        // Identical members collapse, except in a new `oneOf`: there a duplicate makes
+        // every value it accepts match twice, which the overlap check must see.
+        let ns = if nc == Crit::OneOf {
+            ns.to_vec()
+        } else {
+            self.dedupe_new(ns)
+        };
         if oc != nc {
             let widened = nc == Crit::AnyOf
                 || (os.len() == 1 && ns.len() == 1)
@@ -967,7 +973,9 @@ impl<'m> Differ<'m> {
             let changed: Vec<usize> = (0..ns.len())
                 .filter(|j| match matching[*j] {
                     None => true,
-                    Some(i) => !results[&(i, *j)].is_empty(),
+                    // A member changed when its text did, even if no finding says so
+                    // (`false` → anything gives none, yet may now overlap).
+                    Some(i) => self.o.identity(os[i]) != self.n.identity(ns[*j]),
                 })
                 .collect();
             let all = Kind::Any;
