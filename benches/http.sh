@@ -155,7 +155,8 @@ for run in $(seq "$RUNS"); do
   curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/contracts/bench.contract_09999/versions/latest/schema" 2>/dev/null || \
     curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/contracts/bench.contract_00000/versions/latest/schema"
   end=$(date +%s.%N)
-  awk -v s="$start" -v e="$end" -v r="$run" 'BEGIN { printf "  run %d: exec to first latest fetch %.0f ms\n", r, (e-s)*1000 }' | tee -a "$OUT/cold.txt"
+  peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$ACCORD_PID/status" 2>/dev/null || echo 0)
+  awk -v s="$start" -v e="$end" -v r="$run" -v kb="$peak_kb" 'BEGIN { printf "  run %d: exec to first latest fetch %.0f ms, peak RSS %.1f MB\n", r, (e-s)*1000, kb/1024 }' | tee -a "$OUT/cold.txt"
   stop "$ACCORD_PID"
 done
 
