@@ -173,4 +173,18 @@ fn a_contract_is_published_after_the_contracts_it_refers_to() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(names[0], "z", "{doc:#}");
+    // For real: `z` is registered first and `a` then resolves its `$ref` to it.
+    let (code, doc) = publish_json(dir.path(), &server, &[]);
+    assert_eq!(code, Some(0), "{doc:#}");
+    let outcomes: Vec<(&str, &str)> = doc["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![("z", "registered"), ("a", "registered")],
+        "{doc:#}"
+    );
 }

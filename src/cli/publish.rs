@@ -62,6 +62,34 @@ struct Registration<'a> {
     owner: &'a str,
     description: &'a str,
     tags: &'a [String],
+    /// The other contracts this schema's `$ref`s name by `$id`, at their declared versions.
+    references: Vec<Value>,
+}
+
+/// The registry `references` for contract `i`: one per other contract whose `$id` one of
+/// its `$ref`s uses, pinned to that contract's declared version (published before it).
+fn references_of(contracts: &[ContractFile], i: usize) -> Vec<Value> {
+    let mut refs = Vec::new();
+    collect_refs(&contracts[i].schema_tree.to_value(), &mut refs);
+    let mut bases: Vec<&str> = refs
+        .iter()
+        .map(|r| r.split('#').next().unwrap_or_default())
+        .filter(|b| !b.is_empty())
+        .collect();
+    bases.sort_unstable();
+    bases.dedup();
+    bases
+        .into_iter()
+        .filter_map(|base| {
+            contracts.iter().enumerate().find(|(j, c)| {
+                *j != i && c.schema_tree.to_value().get("$id").and_then(Value::as_str).map(|id| id.split('#').next().unwrap_or_default()) == Some(base)
+            })
+        })
+        .map(|(_, c)| {
+            let id = c.schema_tree.to_value().get("$id").and_then(Value::as_str).unwrap_or_default().split('#').next().unwrap_or_default().to_owned();
+            serde_json::json!({"name": id, "contract": c.name.as_str(), "version": c.version.to_string()})
+        })
+        .collect()
 }
 
 /// Runs the command.
@@ -84,8 +112,14 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
     let mut steps = Vec::new();
     let mut refused = false;
     for i in order {
-        let step = publish_one(&client, &contracts[i], &resolver, args.dry_run)
-            .map_err(|e| Failure::load(format!("{e:#}")))?;
+        let step = publish_one(
+            &client,
+            &contracts[i],
+            references_of(&contracts, i),
+            &resolver,
+            args.dry_run,
+        )
+        .map_err(|e| Failure::load(format!("{e:#}")))?;
         refused = step.outcome == "refused";
         steps.push(step);
         if refused {
@@ -184,6 +218,7 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 fn publish_one(
     client: &RegistryClient,
     c: &ContractFile,
+    references: Vec<Value>,
     resolver: &MapResolver,
     dry_run: bool,
 ) -> Result<Step> {
@@ -255,6 +290,7 @@ fn publish_one(
                 owner: &c.owner,
                 description: &c.description,
                 tags: &c.tags,
+                references,
             };
             let path = if dry_run {
                 format!("/contracts/{name}/compatibility")

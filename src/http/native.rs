@@ -108,6 +108,44 @@ pub struct RegisterRequest {
     pub description: Option<String>,
     /// Contract tags to set.
     pub tags: Option<Vec<String>>,
+    /// Other registered contracts this schema's `$ref`s point at: each `name` is the
+    /// URI a `$ref` uses (without fragment), resolved to `contract` at `version` (an
+    /// exact version, `latest`, or a range, pinned to the version it names now).
+    #[serde(default)]
+    pub references: Vec<ReferenceRequest>,
+}
+
+/// One entry of [`RegisterRequest::references`].
+#[derive(Debug, Deserialize)]
+pub struct ReferenceRequest {
+    /// The URI the referring schema's `$ref` uses.
+    pub name: String,
+    /// The contract referred to.
+    pub contract: String,
+    /// Which of its versions: exact, `latest` or a range.
+    pub version: String,
+}
+
+/// A submission with its references pinned to registered versions.
+async fn submission(
+    state: &AppState,
+    mut request: RegisterRequest,
+) -> Result<Submission, ApiError> {
+    let wanted = std::mem::take(&mut request.references);
+    let mut submission = request.into_submission()?;
+    for r in wanted {
+        let contract = contract_name(&r.contract)?;
+        let version = state
+            .registry
+            .find_version(&contract, &selector(&r.version)?)
+            .await?;
+        submission.references.push(crate::store::SchemaReference {
+            name: r.name,
+            subject: contract,
+            version: version.seq,
+        });
+    }
+    Ok(submission)
 }
 
 impl RegisterRequest {
@@ -443,7 +481,7 @@ pub async fn create_version(
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let name = contract_name(&name)?;
-    let submission = request.into_submission()?;
+    let submission = submission(&state, request).await?;
     let (status, version, required_bump, changes) =
         match state.registry.register(&name, submission).await? {
             Registered::Created { version, report } => (
@@ -471,7 +509,7 @@ pub async fn check_compatibility(
     let name = contract_name(&name)?;
     let dry = state
         .registry
-        .check(&name, request.into_submission()?)
+        .check(&name, submission(&state, request).await?)
         .await?;
     let (outcome, version, error) = match &dry.outcome {
         Outcome::Create(v) => ("create", Some(v.to_string()), None),

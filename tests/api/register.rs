@@ -335,7 +335,37 @@ async fn the_same_schema_under_two_contracts_has_one_id(app: TestApp) {
     assert_eq!(b.status, StatusCode::CREATED);
 }
 
+async fn a_schema_may_refer_to_another_registered_contract(app: TestApp) {
+    let customer = json!({"$id": "https://schemas.example.com/customer.json", "type": "object",
+        "properties": {"id": {"type": "string"}}, "required": ["id"]});
+    assert_eq!(
+        app.register("customers.customer", &customer).await.status,
+        StatusCode::CREATED
+    );
+    let order = json!({"type": "object", "properties": {
+        "customer": {"$ref": "https://schemas.example.com/customer.json"}}});
+    let unresolved = app.register(ORDERS, &order).await;
+    assert_eq!(
+        unresolved.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unresolved.text
+    );
+    let reference = json!({"references": [{"name": "https://schemas.example.com/customer.json",
+        "contract": "customers.customer", "version": "^1"}]});
+    let created = app.register_with(ORDERS, &order, reference.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    // A reference to a contract that does not exist is the contract's 404.
+    let missing = json!({"references": [{"name": "https://schemas.example.com/customer.json",
+        "contract": "customers.nobody", "version": "latest"}]});
+    assert_eq!(
+        app.register_with(ORDERS, &order, missing).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 on_both_backends!(
+    a_schema_may_refer_to_another_registered_contract,
     a_first_version_is_one_point_oh_and_reregistering_it_writes_nothing,
     the_same_schema_with_other_key_order_and_spacing_is_the_same_version,
     compatible_changes_get_a_minor_and_annotations_a_patch,
