@@ -595,17 +595,22 @@ pub async fn find_version(
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
     let schema = state.registry.schema(version.schema_id).await?;
-    // The metadata carries `deleted`, which can change: a deleted version gets its own
-    // tag, and the answer is never marked immutable.
-    let tag = if version.deleted {
-        etag(&format!("{}.deleted", version.fingerprint))
+    // An exact live version is immutable (the client library then never asks again),
+    // as its schema is. The metadata also carries `deleted`: a soft delete is not
+    // seen by a consumer holding the immutable answer, which keeps validating as
+    // before, the same as with the schema document. A deleted version gets its own
+    // tag and the short max-age, since it may still be removed for good.
+    let (tag, cache) = if version.deleted {
+        (etag(&format!("{}.deleted", version.fingerprint)), SHORT)
+    } else if sel.is_immutable() {
+        (etag(&version.fingerprint), IMMUTABLE)
     } else {
-        etag(&version.fingerprint)
+        (etag(&version.fingerprint), SHORT)
     };
     Ok(cached(
         &headers,
         &tag,
-        SHORT,
+        cache,
         version_json(&version, &schema)?,
     ))
 }
