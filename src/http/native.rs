@@ -40,7 +40,7 @@ fn contract_name(s: &str) -> Result<ContractName, ApiError> {
 /// A name on a route that only reads or changes an existing contract: contracts
 /// created through the Confluent API may have any subject name, and the native API
 /// must be able to read them. Creation keeps the strict rule ([`contract_name`]).
-fn existing_name(s: &str) -> Result<ContractName, ApiError> {
+pub(super) fn existing_name(s: &str) -> Result<ContractName, ApiError> {
     ContractName::confluent(s).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -50,7 +50,7 @@ fn existing_name(s: &str) -> Result<ContractName, ApiError> {
     })
 }
 
-fn selector(s: &str) -> Result<VersionSelector, ApiError> {
+pub(super) fn selector(s: &str) -> Result<VersionSelector, ApiError> {
     VersionSelector::parse(s).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -12,3 +12,4 @@ mod openapi;
 mod process;
 mod read;
 mod register;
+mod validate;
