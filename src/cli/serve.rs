@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::Failure;
-use crate::http::{self, AppState, DEFAULT_MAX_BODY_BYTES};
+use crate::http::{
+    self, AppState, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_VALIDATE_BYTES, ValidateLimits,
+};
 use crate::registry::Registry;
 use crate::store::{self, StoreError};
 
@@ -28,6 +30,10 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Largest NDJSON body accepted by the validate endpoint, in bytes (it is
+    /// streamed, not buffered, so it may be far larger than --max-body-bytes).
+    #[arg(long, env = "ACCORD_MAX_VALIDATE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_BYTES)]
+    pub max_validate_bytes: usize,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
@@ -67,7 +73,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the listening address")?;
     let registry = Arc::new(Registry::new(Arc::clone(&store)));
-    let router = http::router(AppState { registry }, args.max_body_bytes);
+    let validate = ValidateLimits {
+        max_stream_bytes: args.max_validate_bytes,
+        ..ValidateLimits::default()
+    };
+    let router = http::router(AppState { registry, validate }, args.max_body_bytes);
     // The database URL may hold a password: log the backend only.
     tracing::info!(listen = %addr, backend = ?backend, "accord serving");
     println!("accord listening on http://{addr}");

@@ -1,16 +1,15 @@
 //! A compiled contract: the schema, where it came from, and the validator built
 //! from it with Accord's format rules.
 //!
-//! Formats are asserted for every draft unless [`ValidateOptions::formats`] is off
-//! (the `jsonschema` crate only asserts them for drafts 4, 6 and 7 by default), and
-//! `email` rejects the display-name form `Name <user@example.com>`, which the crate
-//! accepts by default but which is not an addr-spec (RFC 5321 §4.1.2).
+//! The validator is built by [`crate::schema::build_validator`], which the server's
+//! validate endpoint uses too: formats are asserted for every draft unless
+//! [`ValidateOptions::formats`] is off, and `email` rejects the display-name form.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::schema::Schema;
+use crate::schema::{Schema, SchemaError, Violation, build_validator, violations};
 
 use super::ClientError;
 
@@ -31,17 +30,6 @@ impl Default for ValidateOptions {
             mask_values: false,
         }
     }
-}
-
-/// One reason an instance does not satisfy a contract.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Violation {
-    /// JSON pointer to the offending value in the instance (`""` is the root).
-    pub instance_path: String,
-    /// JSON pointer to the keyword that failed, in the schema.
-    pub schema_path: String,
-    /// What is wrong, in words (values masked when asked).
-    pub message: String,
 }
 
 /// Where a contract came from: its registry identity, when it has one.
@@ -78,7 +66,10 @@ pub(crate) struct Compiled {
 impl Compiled {
     /// Builds the validator with Accord's format rules (see the module docs).
     pub(crate) fn new(schema: Schema, options: ValidateOptions) -> Result<Self, ClientError> {
-        let validator = build_validator(&schema, options)?;
+        let validator = build_validator(&schema, options.formats).map_err(|e| match e {
+            SchemaError::Invalid { pointer, message } => ClientError::Compile { pointer, message },
+            other => ClientError::Schema(other),
+        })?;
         Ok(Self {
             schema,
             options,
@@ -160,37 +151,12 @@ impl Contract {
 
     /// Checks `instance` and returns every violation (empty when it is valid).
     pub fn validate(&self, instance: &Value) -> Vec<Violation> {
-        let mask = self.compiled.options.mask_values;
-        self.compiled
-            .validator
-            .iter_errors(instance)
-            .map(|e| Violation {
-                instance_path: e.instance_path().to_string(),
-                schema_path: e.schema_path().to_string(),
-                message: if mask {
-                    e.masked().to_string()
-                } else {
-                    e.to_string()
-                },
-            })
-            .collect()
+        violations(
+            &self.compiled.validator,
+            instance,
+            self.compiled.options.mask_values,
+        )
     }
-}
-
-/// Builds the validator with Accord's format rules (see the module docs).
-fn build_validator(
-    schema: &Schema,
-    options: ValidateOptions,
-) -> Result<jsonschema::Validator, ClientError> {
-    schema
-        .validator_options()
-        .should_validate_formats(options.formats)
-        .with_email_options(jsonschema::EmailOptions::default().without_display_text())
-        .build(schema.value())
-        .map_err(|e| ClientError::Compile {
-            pointer: e.schema_path().to_string(),
-            message: e.to_string(),
-        })
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ mod cache;
 mod contract;
 mod fetch;
 
-pub use contract::{Contract, ContractInfo, ValidateOptions, Violation};
+pub use crate::schema::Violation;
+pub use contract::{Contract, ContractInfo, ValidateOptions};
 pub use fetch::{Client, ClientBuilder, Fetched, Origin, Selector, parse_contract_ref};
 
 use crate::schema::SchemaError;

@@ -5,10 +5,11 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// For answers that can never change: exact versions and schema ids.
+/// For answers that can never change: exact live versions (schema and version JSON)
+/// and schema ids.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// For answers that move when a version is registered or deleted: `latest`, ranges,
-/// and version metadata (which carries `deleted`).
+/// and deleted versions.
 pub const SHORT: &str = "public, max-age=5";
 
 /// The strong entity tag for a fingerprint: `"<fingerprint>"`.

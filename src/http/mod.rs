@@ -12,6 +12,7 @@ mod caching;
 pub mod confluent;
 pub mod error;
 mod native;
+mod validate;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,11 +30,37 @@ use error::ApiError;
 /// The default request-body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The default limit on an NDJSON body sent to the validate endpoint: 256 MiB.
+pub const DEFAULT_MAX_VALIDATE_BYTES: usize = 256 * 1024 * 1024;
+/// The default limit on one NDJSON line, as in `accord validate`: 16 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Limits of the validate endpoint's NDJSON stream (a JSON document obeys the
+/// router's body limit instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidateLimits {
+    /// The largest NDJSON body, in bytes; more is answered 413.
+    pub max_stream_bytes: usize,
+    /// The longest line, in bytes; a longer one is an unparsable record.
+    pub max_line_bytes: usize,
+}
+
+impl Default for ValidateLimits {
+    fn default() -> Self {
+        Self {
+            max_stream_bytes: DEFAULT_MAX_VALIDATE_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The use cases.
     pub registry: Arc<Registry>,
+    /// Limits of the validate endpoint's NDJSON stream.
+    pub validate: ValidateLimits,
 }
 
 /// One route: method (upper case), path template (OpenAPI and axum share `{param}`),
@@ -73,6 +100,11 @@ fn routes() -> Vec<Route> {
             "GET",
             "/api/v1/contracts/{name}/versions/{selector}/schema",
             get(native::find_version_schema),
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/{name}/versions/{selector}/validate",
+            post(validate::validate_payload),
         ),
         (
             "POST",

@@ -40,7 +40,7 @@ fn contract_name(s: &str) -> Result<ContractName, ApiError> {
 /// A name on a route that only reads or changes an existing contract: contracts
 /// created through the Confluent API may have any subject name, and the native API
 /// must be able to read them. Creation keeps the strict rule ([`contract_name`]).
-fn existing_name(s: &str) -> Result<ContractName, ApiError> {
+pub(super) fn existing_name(s: &str) -> Result<ContractName, ApiError> {
     ContractName::confluent(s).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -50,7 +50,7 @@ fn existing_name(s: &str) -> Result<ContractName, ApiError> {
     })
 }
 
-fn selector(s: &str) -> Result<VersionSelector, ApiError> {
+pub(super) fn selector(s: &str) -> Result<VersionSelector, ApiError> {
     VersionSelector::parse(s).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -633,17 +633,22 @@ pub async fn find_version(
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
     let schema = state.registry.schema(version.schema_id).await?;
-    // The metadata carries `deleted`, which can change: a deleted version gets its own
-    // tag, and the answer is never marked immutable.
-    let tag = if version.deleted {
-        etag(&format!("{}.deleted", version.fingerprint))
+    // An exact live version is immutable (the client library then never asks again),
+    // as its schema is. The metadata also carries `deleted`: a soft delete is not
+    // seen by a consumer holding the immutable answer, which keeps validating as
+    // before, the same as with the schema document. A deleted version gets its own
+    // tag and the short max-age, since it may still be removed for good.
+    let (tag, cache) = if version.deleted {
+        (etag(&format!("{}.deleted", version.fingerprint)), SHORT)
+    } else if sel.is_immutable() {
+        (etag(&version.fingerprint), IMMUTABLE)
     } else {
-        etag(&version.fingerprint)
+        (etag(&version.fingerprint), SHORT)
     };
     Ok(cached(
         &headers,
         &tag,
-        SHORT,
+        cache,
         version_json(&version, &schema)?,
     ))
 }

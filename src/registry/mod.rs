@@ -3,7 +3,8 @@
 //! contracts.
 //!
 //! Nothing here knows HTTP or SQL. The compatibility engine is CPU work and runs on
-//! the blocking pool. Parsed schemas are cached by global id (they are immutable);
+//! the blocking pool. Parsed schemas, and the validators compiled from them, are
+//! cached by global id (they are immutable);
 //! which version is `latest` or matches a range is read from the store on every call,
 //! so two processes on one database always agree.
 //!
@@ -23,7 +24,9 @@ use serde_json::Value;
 
 use crate::compat::{self, CompatError, Previous, Report};
 use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector, WriteMode};
-use crate::schema::{DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError};
+use crate::schema::{
+    DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError, build_validator,
+};
 use crate::store::{
     ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
     NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
@@ -34,6 +37,10 @@ use plan::Step;
 
 /// How many parsed schemas (and, separately, schema texts) are kept in memory.
 const CACHE_ENTRIES: usize = 10_000;
+
+/// How many compiled validators are kept in memory (a validator is larger than its
+/// parsed schema, and only schemas someone validates against need one).
+const VALIDATOR_ENTRIES: usize = 1000;
 
 /// How often a registration is retried when a unique constraint refuses its insert
 /// (possible only if something bypassed the contract lock, e.g. an older process).
@@ -314,6 +321,8 @@ pub struct Registry {
     parse_options: ParseOptions,
     parsed: Cache<Schema>,
     texts: Cache<Arc<SchemaRecord>>,
+    /// Validators built with the consumer library's rules, by schema id.
+    validators: Cache<Arc<jsonschema::Validator>>,
     /// Version lists read for `latest` and ranges, fresh for [`VERSIONS_TTL`].
     recent: Recent<Arc<Vec<VersionRecord>>>,
 }
@@ -363,6 +372,7 @@ impl Registry {
             parse_options: ParseOptions::default(),
             parsed: Cache::new(CACHE_ENTRIES),
             texts: Cache::new(CACHE_ENTRIES),
+            validators: Cache::new(VALIDATOR_ENTRIES),
             recent: Recent::new(CACHE_ENTRIES, VERSIONS_TTL),
         }
     }
@@ -574,6 +584,24 @@ impl Registry {
         );
         self.texts.insert(id, Arc::clone(&record));
         Ok(record)
+    }
+
+    /// The validator of a schema id, built once (ids are immutable) by
+    /// [`build_validator`] with formats asserted, exactly as the consumer library
+    /// builds it, so the server and the client judge a record alike.
+    pub async fn validator(&self, id: i64) -> Result<Arc<jsonschema::Validator>, RegistryError> {
+        if let Some(hit) = self.validators.get(id) {
+            return Ok(hit);
+        }
+        let schema = self
+            .parsed_schema(&mut Source::Store(self.store.as_ref()), id)
+            .await?;
+        let validator = tokio::task::spawn_blocking(move || build_validator(&schema, true))
+            .await
+            .map_err(|e| RegistryError::Internal(e.to_string()))??;
+        let validator = Arc::new(validator);
+        self.validators.insert(id, Arc::clone(&validator));
+        Ok(validator)
     }
 
     /// Contracts whose name starts with `prefix`, one page.

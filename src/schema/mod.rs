@@ -7,6 +7,7 @@
 //! every regular expression compiles, and the nesting is bounded.
 
 mod canonical;
+mod compile;
 mod draft;
 mod resolve;
 pub(crate) mod walk;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use canonical::{canonical_text, compact_text, fingerprint};
+pub use compile::{Violation, build_validator, violations};
 pub use draft::Draft;
 pub use resolve::{DEFAULT_BASE, Documents, Location, MapResolver, NoResolver, Resolver};
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use accord::http::{AppState, DEFAULT_MAX_BODY_BYTES};
+use accord::http::{AppState, DEFAULT_MAX_BODY_BYTES, ValidateLimits};
 use accord::registry::Registry;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
@@ -90,6 +90,23 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub _db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// Stops the server and waits until it no longer listens (in-flight requests
+    /// finished), keeping the database for inspection.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+    }
 }
 
 impl Drop for TestApp {
@@ -107,18 +124,27 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// [`spawn_app`] with a body limit.
 pub async fn spawn_app_with(backend: Backend, max_body_bytes: usize) -> Option<TestApp> {
+    spawn_app_limits(backend, max_body_bytes, ValidateLimits::default()).await
+}
+
+/// [`spawn_app`] with a body limit and limits on the validate endpoint's stream.
+pub async fn spawn_app_limits(
+    backend: Backend,
+    max_body_bytes: usize,
+    validate: ValidateLimits,
+) -> Option<TestApp> {
     init_logging();
     let db = fresh_db(backend).await?;
     let store = accord::store::connect(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(store));
-    let router = accord::http::router(AppState { registry }, max_body_bytes);
+    let router = accord::http::router(AppState { registry, validate }, max_body_bytes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(accord::http::serve(listener, router, async move {
+    let server = tokio::spawn(accord::http::serve(listener, router, async move {
         let _ = rx.await;
     }));
     Some(TestApp {
@@ -126,6 +152,7 @@ pub async fn spawn_app_with(backend: Backend, max_body_bytes: usize) -> Option<T
         client: reqwest::Client::new(),
         _db: db,
         shutdown: Some(tx),
+        server: Some(server),
     })
 }
 

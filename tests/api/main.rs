@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod client_e2e;
 mod concurrency;
 mod config;
 mod confluent;
@@ -12,3 +13,4 @@ mod openapi;
 mod process;
 mod read;
 mod register;
+mod validate;

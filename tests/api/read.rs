@@ -145,6 +145,26 @@ async fn schema_documents_are_served_as_submitted_with_caching_headers(app: Test
     assert_eq!(latest.headers["cache-control"], "public, max-age=5");
     assert_eq!(latest.text, by_id.text);
 
+    // The version JSON (what the client library fetches): immutable for an exact
+    // version, short for `latest` and ranges, with the fingerprint as ETag throughout.
+    let tag = format!("\"{fingerprint}\"");
+    for (selector, cache) in [
+        ("1.0.0", "public, max-age=31536000, immutable"),
+        ("latest", "public, max-age=5"),
+        ("%5E1", "public, max-age=5"),
+    ] {
+        let path = format!("/api/v1/contracts/{ORDERS}/versions/{selector}");
+        let version = app.get(&path).await;
+        assert_eq!(version.status, StatusCode::OK, "{path}: {}", version.text);
+        assert_eq!(version.headers["cache-control"], cache, "{path}");
+        assert_eq!(version.headers["etag"].to_str().unwrap(), tag, "{path}");
+        let again = app
+            .request(Method::GET, &path, None, &[("if-none-match", &tag)])
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers["cache-control"], cache, "{path}");
+    }
+
     let tag = format!("\"{fingerprint}\"");
     for path in [
         format!("/api/v1/schemas/{id}"),
