@@ -22,7 +22,8 @@ pub struct Violation {
     pub message: String,
 }
 
-/// Builds the validator of `schema` with Accord's format rules (see the module docs);
+/// Builds the validator of `schema` with Accord's format rules (see the module docs;
+/// the strict `email` check comes with [`Schema::validator_options`]);
 /// `formats: false` leaves `format` an annotation. A failure is
 /// [`SchemaError::Invalid`] naming the keyword.
 pub fn build_validator(
@@ -32,7 +33,6 @@ pub fn build_validator(
     schema
         .validator_options()
         .should_validate_formats(formats)
-        .with_email_options(jsonschema::EmailOptions::default().without_display_text())
         .build(schema.value())
         .map_err(|e| SchemaError::Invalid {
             pointer: e.schema_path().to_string(),

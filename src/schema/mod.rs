@@ -290,6 +290,7 @@ fn validator_options(docs: &Documents, draft: Draft) -> jsonschema::ValidationOp
         .with_draft(draft.to_jsonschema())
         .with_base_uri(DEFAULT_BASE)
         .with_retriever(MemoryRetriever(external))
+        .with_email_options(jsonschema::EmailOptions::default().without_display_text())
         .with_pattern_options(
             jsonschema::PatternOptions::fancy_regex().backtrack_limit(REGEX_BACKTRACK_LIMIT),
         )
