@@ -504,7 +504,7 @@ impl<'d> Builder<'d> {
                 let mut typed = Vec::new();
                 for t in types {
                     let kind = match t.as_str() {
-                        "object" => self.object(loc, obj, draft, true),
+                        "object" => self.object(loc, obj, true),
                         "array" => self.array(loc, obj, draft, true),
                         "string" => Kind::String(string_kind(obj, true)),
                         "number" => Kind::Number(number_kind(obj, draft, true, false)),
@@ -531,7 +531,7 @@ impl<'d> Builder<'d> {
             }
             None => {
                 if has(OBJECT_KEYWORDS) {
-                    parts.push(self.object(loc, obj, draft, false));
+                    parts.push(self.object(loc, obj, false));
                 }
                 if has(ARRAY_KEYWORDS) {
                     parts.push(self.array(loc, obj, draft, false));
@@ -622,13 +622,7 @@ impl<'d> Builder<'d> {
         self.nodes.len() - 1
     }
 
-    fn object(
-        &mut self,
-        loc: &Location,
-        obj: &Map<String, Value>,
-        draft: Draft,
-        typed: bool,
-    ) -> Kind {
+    fn object(&mut self, loc: &Location, obj: &Map<String, Value>, typed: bool) -> Kind {
         let mut properties = Vec::new();
         if let Some(Value::Object(props)) = obj.get("properties") {
             for (name, v) in props {
@@ -677,7 +671,6 @@ impl<'d> Builder<'d> {
                 }
             }
         }
-        let _ = draft;
         let additional = self.extra(loc, obj, "additionalProperties");
         let unevaluated = self.extra(loc, obj, "unevaluatedProperties");
         let property_names = self.child_opt(loc, obj, "propertyNames");

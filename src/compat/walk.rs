@@ -237,7 +237,7 @@ impl<'m> Differ<'m> {
                     None,
                     "constraints were added where any value was accepted".to_owned(),
                 );
-                f.local_witness = self.n_rejected_example(n);
+                f.local_witness = example_of(self.o, o);
                 out.push(f);
             }
             (Kind::Combined { .. }, _) | (_, Kind::Combined { .. }) => {
@@ -498,9 +498,8 @@ impl<'m> Differ<'m> {
                 if matches!(self.n.node(b).kind, Kind::Any) {
                     return Ok(true);
                 }
-                let r = self.compare_any_to(b);
                 let mut f = self.finding(
-                    r,
+                    Rule::SchemaAdded,
                     o,
                     b,
                     None,
@@ -511,7 +510,6 @@ impl<'m> Differ<'m> {
                 f.new_pointer = Some(self.n.node(b).pointer.clone());
                 f.instance_path = path.to_owned();
                 out.push(f);
-                let _ = n;
                 Ok(false)
             }
             (Target::Node(a), Target::Never) => {
@@ -545,14 +543,6 @@ impl<'m> Differ<'m> {
                 Ok(false)
             }
         }
-    }
-
-    fn compare_any_to(&self, _b: NodeId) -> Rule {
-        Rule::SchemaAdded
-    }
-
-    fn n_rejected_example(&self, _n: NodeId) -> Option<Value> {
-        None
     }
 
     // ----- combinators -------------------------------------------------------------
@@ -637,13 +627,11 @@ impl<'m> Differ<'m> {
                     Crit::AllOf => {
                         // Old must satisfy every member.
                         let mut all = Vec::new();
-                        let mut ok = true;
                         for &m in &subs {
                             let r = self.compare(o, m)?;
                             if self.ok(&r) {
                                 all.extend(r.iter().cloned());
                             } else {
-                                ok = false;
                                 if same_kind(&self.o.node(o).kind, &self.n.node(m).kind) {
                                     all.extend(r.iter().cloned());
                                 } else {
@@ -663,7 +651,6 @@ impl<'m> Differ<'m> {
                                 }
                             }
                         }
-                        let _ = ok;
                         out.extend(all);
                         Ok(())
                     }
@@ -713,13 +700,11 @@ impl<'m> Differ<'m> {
                     }
                     Crit::AnyOf | Crit::OneOf => {
                         // Every old alternative must fit the new schema.
-                        let mut all_ok = true;
                         for &m in &subs {
                             let r = self.compare(m, n)?;
                             if self.ok(&r) {
                                 out.extend(r.iter().cloned());
                             } else {
-                                all_ok = false;
                                 if synthetic == Synthetic::Types {
                                     let mut f = self.finding(
                                         Rule::TypeNarrowed,
@@ -753,7 +738,6 @@ impl<'m> Differ<'m> {
                                 }
                             }
                         }
-                        let _ = all_ok;
                         Ok(())
                     }
                 }
@@ -978,8 +962,6 @@ impl<'m> Differ<'m> {
                     Some(i) => self.o.identity(os[i]) != self.n.identity(ns[*j]),
                 })
                 .collect();
-            let all = Kind::Any;
-            let _ = all;
             for &j in &changed {
                 for k in 0..ns.len() {
                     if k != j && overlaps(self.n, ns[j], self.n, ns[k], u8::MAX) {
@@ -1183,7 +1165,7 @@ impl<'m> Differ<'m> {
                 }
                 ContentModel::Closed | ContentModel::Partial => {
                     if old_model == ContentModel::Partial {
-                        let fallback = self.fallback(self.o, a, name);
+                        let fallback = self.fallback(a, name);
                         let mut sub = Vec::new();
                         let covered = self.compare_targets(
                             fallback,
@@ -1252,7 +1234,7 @@ impl<'m> Differ<'m> {
                     out,
                 ),
                 ContentModel::Partial => {
-                    let fallback = self.fallback(self.n, b, name);
+                    let fallback = self.fallback(b, name);
                     let mut sub = Vec::new();
                     let covered =
                         self.compare_targets(Target::Node(ap), fallback, &path, (o, n), &mut sub)?;
@@ -1529,13 +1511,12 @@ impl<'m> Differ<'m> {
     }
 
     /// The schema an object applies to a property it does not declare by name.
-    fn fallback(&mut self, model: &Model, obj: &ObjectKind, name: &str) -> Target {
+    fn fallback(&mut self, obj: &ObjectKind, name: &str) -> Target {
         for (pattern, id) in &obj.patterns {
             if self.pattern_matches(pattern, name) != Some(false) {
                 return Target::Node(*id);
             }
         }
-        let _ = model;
         match obj.additional {
             Extra::Schema(id) => Target::Node(id),
             Extra::Closed => Target::Never,
@@ -2298,11 +2279,10 @@ pub(crate) fn describe(k: &Kind) -> String {
         Kind::Enum { values, .. } => format!("one of {} listed values", values.len()),
         Kind::Not(_) => "a `not` schema".to_owned(),
         Kind::Combined {
-            crit,
             subs,
             synthetic: Synthetic::Types,
+            ..
         } => {
-            let _ = crit;
             format!("one of {} types", subs.len())
         }
         Kind::Combined { crit, subs, .. } => {
