@@ -37,6 +37,7 @@ use crate::client::{
     Client, Contract, ContractInfo, Selector, ValidateOptions, Violation, parse_contract_ref,
 };
 use crate::domain::ContractName;
+use crate::schema::ndjson::{Line, Lines};
 use crate::schema::{NoResolver, ParseOptions, Schema};
 
 /// Target size of one batch of input lines.
@@ -542,18 +543,13 @@ fn process(batch: Batch, job: &Job) -> Outcome {
     // string (a measurable share of parsing); a batch with a bad byte anywhere falls
     // back to checking line by line.
     let text = std::str::from_utf8(data).ok();
-    let mut line_no = batch.first_line;
-    let mut pos = 0;
-    while pos < data.len() {
-        let start = pos;
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+    for Line {
+        number: this_line,
+        start,
+        end,
+    } in Lines::new(data, batch.first_line)
+    {
         let line = &data[start..end];
-        pos = end + 1;
-        let this_line = line_no;
-        line_no += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
         out.records += 1;
         if line.len() > job.max_line {
             reject_unparsable(

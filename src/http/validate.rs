@@ -31,6 +31,7 @@ use serde_json::Value;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::{AppState, ValidateLimits};
 use crate::domain::{ContractName, VersionSelector};
+use crate::schema::ndjson::{Line, Lines};
 use crate::schema::{Violation, violations};
 use crate::store::VersionRecord;
 
@@ -339,18 +340,14 @@ fn check_lines(
     limits: ValidateLimits,
 ) -> (StreamValidation, u64) {
     let mut out = StreamValidation::default();
-    let mut line_no = first_line;
-    let mut pos = 0;
-    while pos < data.len() {
-        let start = pos;
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+    let mut lines = Lines::new(data, first_line);
+    for Line {
+        number: this_line,
+        start,
+        end,
+    } in lines.by_ref()
+    {
         let line = &data[start..end];
-        pos = end + 1;
-        let this_line = line_no;
-        line_no += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
         let listed = out.errors.len() < room;
         if line.len() > limits.max_line_bytes {
             out.reject_unparsable(this_line, too_long(line.len() as u64, limits), listed);
@@ -386,7 +383,7 @@ fn check_lines(
             });
         }
     }
-    (out, line_no)
+    (out, lines.next_number())
 }
 
 #[cfg(test)]

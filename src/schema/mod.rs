@@ -9,6 +9,7 @@
 mod canonical;
 mod compile;
 mod draft;
+pub mod ndjson;
 mod resolve;
 pub(crate) mod walk;
 
