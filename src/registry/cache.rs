@@ -60,49 +60,93 @@ mod tests {
     }
 }
 
-/// How long a contract's version list may be served from memory. Another process's
-/// registration becomes visible within this time (the issue allows one second); this
+/// How long a contract's version list is served from memory without a second look.
+pub(crate) const VERSIONS_FRESH: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// The oldest a version list may ever be when served: after [`VERSIONS_FRESH`] one
+/// request rereads it while the others keep being answered from the old list, but
+/// never from one older than this. Another process's registration therefore becomes
+/// visible within this bound plus one read (the issue allows one second); this
 /// process's own writes invalidate the entry at once.
-pub(crate) const VERSIONS_TTL: std::time::Duration = std::time::Duration::from_millis(500);
+pub(crate) const VERSIONS_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// One remembered list: when it was read, whether a reread is under way, the list.
+struct Entry<V> {
+    read_at: std::time::Instant,
+    refreshing: std::sync::atomic::AtomicBool,
+    value: V,
+}
 
 /// Recently read version lists by contract name, for `latest` and range lookups.
+///
+/// Refreshes are single-flight: when a list goes past its fresh time, the first
+/// caller to notice is told to reread it (gets `None`) and every other caller keeps
+/// the old list until the reread lands or the list reaches its maximum age. Under load
+/// that turns "every request rereads at once, every half second" into one reread.
 pub(crate) struct Recent<V> {
     capacity: usize,
-    ttl: std::time::Duration,
-    map: RwLock<HashMap<String, (std::time::Instant, V)>>,
+    fresh: std::time::Duration,
+    max_age: std::time::Duration,
+    map: RwLock<HashMap<String, Entry<V>>>,
 }
 
 impl<V: Clone> Recent<V> {
-    /// An empty cache of at most `capacity` lists, each fresh for `ttl`.
-    pub(crate) fn new(capacity: usize, ttl: std::time::Duration) -> Self {
+    /// An empty cache of at most `capacity` lists, each served without a reread for
+    /// `fresh` and never once older than `max_age`.
+    pub(crate) fn new(
+        capacity: usize,
+        fresh: std::time::Duration,
+        max_age: std::time::Duration,
+    ) -> Self {
         Self {
             capacity,
-            ttl,
+            fresh,
+            max_age: max_age.max(fresh),
             map: RwLock::new(HashMap::new()),
         }
     }
 
-    /// The list for `key` if it was read less than the TTL ago.
+    /// The list for `key`, unless the caller should read it afresh: when there is
+    /// none, when it is past its maximum age, or when it is past its fresh time and
+    /// this caller is the first to notice (it then owes an [`insert`](Self::insert)).
     pub(crate) fn get(&self, key: &str) -> Option<V> {
+        use std::sync::atomic::Ordering;
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+        let entry = map.get(key)?;
+        let age = entry.read_at.elapsed();
+        if age < self.fresh {
+            return Some(entry.value.clone());
+        }
+        if age >= self.max_age {
+            return None;
+        }
+        match entry
+            .refreshing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => None,                       // this caller rereads
+            Err(_) => Some(entry.value.clone()), // a reread is under way
+        }
     }
 
     /// Remembers `value` for `key`, read just now.
     pub(crate) fn insert(&self, key: &str, value: V) {
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         if map.len() >= self.capacity && !map.contains_key(key) {
-            let ttl = self.ttl;
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
+            let max_age = self.max_age;
+            map.retain(|_, e| e.read_at.elapsed() < max_age);
             if map.len() >= self.capacity {
                 if let Some(victim) = map.keys().next().cloned() {
                     map.remove(&victim);
                 }
             }
         }
-        map.insert(key.to_owned(), (std::time::Instant::now(), value));
+        let entry = Entry {
+            read_at: std::time::Instant::now(),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
+            value,
+        };
+        map.insert(key.to_owned(), entry);
     }
 
     /// Forgets `key` (after this process wrote to it).
@@ -117,16 +161,43 @@ impl<V: Clone> Recent<V> {
 #[cfg(test)]
 mod recent_tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
-    fn entries_expire_after_the_ttl_and_on_invalidation() {
-        let cache = Recent::new(4, std::time::Duration::from_millis(0));
+    fn entries_are_served_until_fresh_time_and_forgotten_on_invalidation() {
+        let cache = Recent::new(4, Duration::ZERO, Duration::ZERO);
         cache.insert("a", 1);
-        assert_eq!(cache.get("a"), None, "a zero TTL never serves");
-        let cache = Recent::new(4, std::time::Duration::from_secs(60));
+        assert_eq!(cache.get("a"), None, "a zero maximum age never serves");
+        let cache = Recent::new(4, Duration::from_secs(60), Duration::from_secs(60));
         cache.insert("a", 1);
         assert_eq!(cache.get("a"), Some(1));
         cache.invalidate("a");
+        assert_eq!(cache.get("a"), None);
+    }
+
+    #[test]
+    fn past_fresh_time_one_caller_rereads_while_the_others_get_the_old_list() {
+        let cache = Recent::new(4, Duration::ZERO, Duration::from_secs(60));
+        cache.insert("a", 1);
+        assert_eq!(cache.get("a"), None, "the first caller is told to reread");
+        assert_eq!(cache.get("a"), Some(1), "the next ones keep the old list");
+        assert_eq!(cache.get("a"), Some(1));
+        cache.insert("a", 2);
+        assert_eq!(
+            cache.get("a"),
+            None,
+            "a new reread after the next fresh time"
+        );
+        assert_eq!(cache.get("a"), Some(2));
+    }
+
+    #[test]
+    fn a_list_past_its_maximum_age_is_never_served() {
+        let cache = Recent::new(4, Duration::ZERO, Duration::from_millis(20));
+        cache.insert("a", 1);
+        assert_eq!(cache.get("a"), None);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(cache.get("a"), None, "even while a reread is under way");
         assert_eq!(cache.get("a"), None);
     }
 }

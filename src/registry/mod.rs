@@ -12,7 +12,7 @@
 //! versions: a schema that refers to others is parsed with a resolver holding every
 //! document it reaches, transitively, under the names its `$ref`s use.
 
-mod cache;
+pub(crate) mod cache;
 mod plan;
 mod subject;
 
@@ -32,7 +32,7 @@ use crate::store::{
     NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
 };
 
-use cache::{Cache, Recent, VERSIONS_TTL};
+use cache::{Cache, Recent, VERSIONS_FRESH, VERSIONS_MAX_AGE};
 use plan::Step;
 
 /// How many parsed schemas (and, separately, schema texts) are kept in memory.
@@ -323,7 +323,7 @@ pub struct Registry {
     texts: Cache<Arc<SchemaRecord>>,
     /// Validators built with the consumer library's rules, by schema id.
     validators: Cache<Arc<jsonschema::Validator>>,
-    /// Version lists read for `latest` and ranges, fresh for [`VERSIONS_TTL`].
+    /// Version lists read for `latest` and ranges, at most [`VERSIONS_MAX_AGE`] old.
     recent: Recent<Arc<Vec<VersionRecord>>>,
 }
 
@@ -373,7 +373,7 @@ impl Registry {
             parsed: Cache::new(CACHE_ENTRIES),
             texts: Cache::new(CACHE_ENTRIES),
             validators: Cache::new(VALIDATOR_ENTRIES),
-            recent: Recent::new(CACHE_ENTRIES, VERSIONS_TTL),
+            recent: Recent::new(CACHE_ENTRIES, VERSIONS_FRESH, VERSIONS_MAX_AGE),
         }
     }
 
@@ -532,7 +532,7 @@ impl Registry {
         name: &ContractName,
         selector: &VersionSelector,
     ) -> Result<VersionRecord, RegistryError> {
-        // `latest` and ranges may lag another process by at most VERSIONS_TTL; a
+        // `latest` and ranges may lag another process by at most VERSIONS_MAX_AGE; a
         // selector the recent list cannot answer (such as an exact version registered
         // elsewhere a moment ago) is answered from the store.
         if let Some(versions) = self.recent.get(name.as_str()) {
