@@ -61,6 +61,19 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Limits of the validate endpoint's NDJSON stream.
     pub validate: ValidateLimits,
+    /// Schema documents ready to serve, by id.
+    documents: Arc<caching::Documents>,
+}
+
+impl AppState {
+    /// The state of a server over `registry`.
+    pub fn new(registry: Arc<Registry>, validate: ValidateLimits) -> Self {
+        Self {
+            registry,
+            validate,
+            documents: Arc::default(),
+        }
+    }
 }
 
 /// One route: method (upper case), path template (OpenAPI and axum share `{param}`),
@@ -143,19 +156,27 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
     routes().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
-/// The application: every route, the body limit, tracing, JSON 404/405 answers.
+/// The application: every route, the body limit, request logs when enabled, JSON
+/// 404/405 answers.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let mut router = Router::new();
     for (_, path, handler) in routes() {
         router = router.route(path, handler);
     }
-    router
+    let router = router
         .merge(confluent::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body_bytes));
+    // Request logs are tower-http's DEBUG events (`ACCORD_LOG=info,tower_http=debug`).
+    // When the filter in force at start-up would drop them all, the layer is left
+    // out: it would still time and wrap every request for nothing.
+    let router = if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Unknown paths answer in the error shape of the API they would belong to.

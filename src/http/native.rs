@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use semver::Version;
@@ -15,12 +15,15 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::caching::{IMMUTABLE, SHORT, cached, etag};
+use super::caching::{IMMUTABLE, IfNoneMatch, SHORT, cached, etag, version_header};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_details};
 use crate::compat::{Change, Report};
 use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
 use crate::store::{ContractRecord, MetadataPatch, SchemaRecord, VersionRecord};
+
+/// The version a `…/schema` answer is, so a client that asked for a range knows.
+const ACCORD_VERSION: HeaderName = HeaderName::from_static("accord-version");
 
 /// The largest page of `GET /contracts`.
 const MAX_PAGE: i64 = 1000;
@@ -627,7 +630,7 @@ pub async fn list_versions(
 pub async fn find_version(
     State(state): State<AppState>,
     ApiPath((name, sel)): ApiPath<(String, String)>,
-    headers: HeaderMap,
+    conditional: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let name = existing_name(&name)?;
     let sel = selector(&sel)?;
@@ -646,8 +649,8 @@ pub async fn find_version(
         (etag(&version.fingerprint), SHORT)
     };
     Ok(cached(
-        &headers,
-        &tag,
+        &conditional,
+        tag,
         cache,
         version_json(&version, &schema)?,
     ))
@@ -657,21 +660,19 @@ pub async fn find_version(
 pub async fn find_version_schema(
     State(state): State<AppState>,
     ApiPath((name, sel)): ApiPath<(String, String)>,
-    headers: HeaderMap,
+    conditional: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let name = existing_name(&name)?;
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
-    let schema = state.registry.schema(version.schema_id).await?;
+    let document = state
+        .documents
+        .get(&state.registry, version.schema_id)
+        .await?;
     let cache = if sel.is_immutable() { IMMUTABLE } else { SHORT };
-    let mut response = cached(
-        &headers,
-        &etag(&schema.fingerprint),
-        cache,
-        schema.original.clone(),
-    );
-    if let Ok(v) = HeaderValue::from_str(&version.version.to_string()) {
-        response.headers_mut().insert("accord-version", v);
+    let mut response = document.respond(&conditional, cache);
+    if let Some(v) = version_header(&version.version) {
+        response.headers_mut().insert(ACCORD_VERSION, v);
     }
     Ok(response)
 }
@@ -680,15 +681,10 @@ pub async fn find_version_schema(
 pub async fn find_schema(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-    headers: HeaderMap,
+    conditional: IfNoneMatch,
 ) -> Result<Response, ApiError> {
-    let schema = state.registry.schema(id).await?;
-    Ok(cached(
-        &headers,
-        &etag(&schema.fingerprint),
-        IMMUTABLE,
-        schema.original.clone(),
-    ))
+    let document = state.documents.get(&state.registry, id).await?;
+    Ok(document.respond(&conditional, IMMUTABLE))
 }
 
 /// `DELETE /contracts/{name}/versions/{version}`: soft delete, or `?permanent=true`.

@@ -138,7 +138,7 @@ pub async fn spawn_app_limits(
     let store = accord::store::connect(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(store));
-    let router = accord::http::router(AppState { registry, validate }, max_body_bytes);
+    let router = accord::http::router(AppState::new(registry, validate), max_body_bytes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
