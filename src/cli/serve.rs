@@ -34,13 +34,23 @@ pub struct ServeArgs {
     /// streamed, not buffered, so it may be far larger than --max-body-bytes).
     #[arg(long, env = "ACCORD_MAX_VALIDATE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_BYTES)]
     pub max_validate_bytes: usize,
+    /// Worker threads of the async runtime (default: one per CPU core). Fewer leaves
+    /// cores to other processes on the machine, such as a load generator.
+    #[arg(long, env = "ACCORD_WORKERS")]
+    pub workers: Option<std::num::NonZeroUsize>,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
 /// unusable database URL, 3 when the database or the address cannot be opened.
 pub fn run(args: ServeArgs) -> Result<ExitCode, Failure> {
     super::init_tracing();
-    let runtime = tokio::runtime::Runtime::new()
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers.get());
+    }
+    let runtime = runtime
+        .build()
         .map_err(|e| Failure::load(format!("starting the async runtime: {e}")))?;
     runtime.block_on(serve(args)).map_err(failure)?;
     Ok(ExitCode::SUCCESS)
@@ -77,7 +87,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_stream_bytes: args.max_validate_bytes,
         ..ValidateLimits::default()
     };
-    let router = http::router(AppState { registry, validate }, args.max_body_bytes);
+    let router = http::router(AppState::new(registry, validate), args.max_body_bytes);
     // The database URL may hold a password: log the backend only.
     tracing::info!(listen = %addr, backend = ?backend, "accord serving");
     println!("accord listening on http://{addr}");

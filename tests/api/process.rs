@@ -18,8 +18,14 @@ struct Server {
 
 /// Starts `accord serve` on a free port and waits for the line that names its address.
 async fn start(database: &str) -> Server {
+    start_with(database, &[]).await
+}
+
+/// [`start`] with more command-line arguments.
+async fn start_with(database: &str, more: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
+        .args(more)
         .env("ACCORD_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -122,6 +128,28 @@ async fn sigterm_shuts_the_server_down_cleanly() {
 }
 
 #[tokio::test]
+async fn the_worker_count_is_honoured_and_zero_is_refused() {
+    let db = fresh_db(Backend::Sqlite).await.unwrap();
+    let server = start_with(&db.url, &["--workers", "1"]).await;
+    let a = server.register("orders.order_placed", revision(0)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let latest = server
+        .get("/api/v1/contracts/orders.order_placed/versions/latest/schema")
+        .await;
+    assert_eq!(latest.json, revision(0));
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["serve", "--database", &db.url, "--listen", "127.0.0.1:0"])
+        .args(["--workers", "0"])
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--workers"), "{stderr}");
+}
+
+#[tokio::test]
 async fn an_unknown_database_scheme_is_a_start_up_error_naming_both_backends() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_accord"))
         .args([
@@ -187,4 +215,24 @@ async fn two_processes_on_one_postgres_database_behave_as_one_registry() {
         .await;
     assert_eq!(latest_a.json["seq"], 31);
     assert_eq!(latest_a.json["version"], latest_b.json["version"]);
+
+    // B has `latest` in memory now; a registration through A shows there within the
+    // one second the registry promises (B rereads a list at most 800 ms old).
+    let next = a.register("orders.order_placed", revision(31)).await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.text);
+    let registered_at = std::time::Instant::now();
+    loop {
+        let seen = b
+            .get("/api/v1/contracts/orders.order_placed/versions/latest")
+            .await;
+        if seen.json["seq"] == 32 {
+            break;
+        }
+        assert!(
+            registered_at.elapsed() < std::time::Duration::from_secs(1),
+            "B still serves seq {} as latest a second after A acknowledged seq 32",
+            seen.json["seq"]
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
