@@ -3,9 +3,10 @@
 #
 #  1. fetch: wrk -t1 -c32 -d10s on GET /api/v1/schemas/{id} and
 #     GET /api/v1/contracts/{name}/versions/latest/schema, side by side with the bare
-#     axum floor from ../shared/bench/peers/axumfloor serving the same bytes;
-#  2. writes: 1,000 sequential registrations (curl, one connection each) on SQLite
-#     and, when ACCORD_BENCH_POSTGRES_URL is set, PostgreSQL;
+#     axum floor from ../shared/bench/peers/axumfloor serving the same bytes, for each
+#     runtime worker setting in FETCH_WORKERS (both servers alike);
+#  2. writes: 1,000 sequential registrations (one keep-alive connection, each timed)
+#     on SQLite and, when ACCORD_BENCH_POSTGRES_URL is set, PostgreSQL;
 #  3. cold start: time from exec to the first answered `latest` fetch over a
 #     database seeded with 10,000 contracts x 10 versions.
 #
@@ -14,6 +15,7 @@
 # env: PEERS_DIR (default ~/.cache/accord-peers; run ../shared/bench/setup_peers.sh
 #      first), ACCORD_BENCH_POSTGRES_URL (an empty database: it is written to),
 #      DURATION (10s), RUNS (3), PORT (18091), FLOOR_PORT (18081),
+#      FETCH_WORKERS ("default 1"),
 #      COLD_CONTRACTS (10000), COLD_VERSIONS (10), REGISTRATIONS (1000).
 # Every server this script starts is stopped by its own PID on exit. Needs wrk, curl,
 # python3 (and psql for the PostgreSQL parts). Follow ../shared/bench/README.md's
@@ -67,54 +69,96 @@ rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1 == "99%" {print $2}' "$1"; }
 
 # ---------------------------------------------------------------- 1. fetch
-echo "== fetch (wrk -t1 -c32 -d$DURATION, $RUNS runs, interleaved)"
-start_accord "sqlite://$WORK/fetch.db"
-BODY_FILE="$ROOT/contracts/orders.order_placed/1.1.0.json"
-jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/1.0.0.json" |
-  curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions" -H 'content-type: application/json' -d @- > /dev/null
-ID=$(jq -c '{schema: .}' "$BODY_FILE" |
-  curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions" -H 'content-type: application/json' -d @- | jq .schema_id)
-# The floor serves the exact bytes the registry answers.
-curl -fsS "http://127.0.0.1:$PORT/api/v1/schemas/$ID" > "$WORK/body.json"
-"$FLOOR" "$WORK/body.json" "127.0.0.1:$FLOOR_PORT" 2> "$OUT/floor.stderr" &
-FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
-wait_ready "http://127.0.0.1:$FLOOR_PORT/schemas/order-placed.json"
-declare -A URLS=(
-  [floor]="http://127.0.0.1:$FLOOR_PORT/schemas/order-placed.json"
-  [by_id]="http://127.0.0.1:$PORT/api/v1/schemas/$ID"
-  [latest]="http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions/latest/schema"
-)
-for name in floor by_id latest; do
-  curl -fsS "${URLS[$name]}" | cmp -s - "$WORK/body.json" || { echo "!! $name does not serve the exact body" >&2; exit 1; }
-  wrk -t1 -c8 -d2s "${URLS[$name]}" > /dev/null   # warm-up
-done
-for run in $(seq "$RUNS"); do
+# Each worker setting in FETCH_WORKERS is measured for both servers alike: `default`
+# (tokio's one worker per core, what `accord serve` runs with unless told) and a
+# number N (`accord serve --workers N`, the floor with TOKIO_WORKER_THREADS=N). On a
+# 2-core machine wrk's thread takes one core, so `1` leaves the server the other.
+fetch_round() {  # workers-label
+  local label="$1" flags=() floor_env=()
+  if [[ "$label" != default ]]; then
+    flags=(--workers "$label"); floor_env=(TOKIO_WORKER_THREADS="$label")
+  fi
+  echo "== fetch, workers: $label (wrk -t1 -c32 -d$DURATION, $RUNS runs, interleaved)"
+  "$ACCORD" serve --database "sqlite://$WORK/fetch-$label.db" --listen "127.0.0.1:$PORT" "${flags[@]}" \
+    > "$WORK/accord.out" 2> "$OUT/accord.stderr" &
+  ACCORD_PID=$!; PIDS+=("$ACCORD_PID")
+  wait_ready "http://127.0.0.1:$PORT/healthz"
+  jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/1.0.0.json" |
+    curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions" -H 'content-type: application/json' -d @- > /dev/null
+  local id
+  id=$(jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/1.1.0.json" |
+    curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions" -H 'content-type: application/json' -d @- | jq .schema_id)
+  # The floor serves the exact bytes the registry answers.
+  curl -fsS "http://127.0.0.1:$PORT/api/v1/schemas/$id" > "$WORK/body.json"
+  env "${floor_env[@]}" "$FLOOR" "$WORK/body.json" "127.0.0.1:$FLOOR_PORT" 2> "$OUT/floor.stderr" &
+  FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
+  wait_ready "http://127.0.0.1:$FLOOR_PORT/schemas/order-placed.json"
+  declare -A urls=(
+    [floor]="http://127.0.0.1:$FLOOR_PORT/schemas/order-placed.json"
+    [by_id]="http://127.0.0.1:$PORT/api/v1/schemas/$id"
+    [latest]="http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions/latest/schema"
+  )
+  local name run f
   for name in floor by_id latest; do
-    wrk -t1 -c32 "-d$DURATION" --latency "${URLS[$name]}" > "$OUT/fetch.$name.run$run.txt"
-    echo "  $name run $run: $(rps "$OUT/fetch.$name.run$run.txt") req/s, p99 $(p99 "$OUT/fetch.$name.run$run.txt")"
+    curl -fsS "${urls[$name]}" | cmp -s - "$WORK/body.json" || { echo "!! $name does not serve the exact body" >&2; exit 1; }
+    wrk -t1 -c8 -d2s "${urls[$name]}" > /dev/null   # warm-up
   done
+  for run in $(seq "$RUNS"); do
+    for name in floor by_id latest; do
+      f="$OUT/fetch.$label.$name.run$run.txt"
+      wrk -t1 -c32 "-d$DURATION" --latency "${urls[$name]}" > "$f"
+      echo "  $name run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
+    done
+  done
+  stop "$FLOOR_PID"; stop "$ACCORD_PID"
+  python3 - "$OUT" "$label" "$RUNS" <<'PY' | tee -a "$OUT/fetch.summary.txt"
+import re, statistics, sys
+out, label, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def read(name, run):
+    text = open(f"{out}/fetch.{label}.{name}.run{run}.txt").read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    v, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
+    return rps, float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+rows = {n: [read(n, r) for r in range(1, runs + 1)] for n in ("floor", "by_id", "latest")}
+for name in ("floor", "by_id", "latest"):
+    ratios = [rows[name][i][0] / rows["floor"][i][0] for i in range(runs)]
+    p99s = [p for _, p in rows[name]]
+    print(f"  workers {label:>7} {name:>6}: median {statistics.median(r for r, _ in rows[name]):9.0f} req/s, "
+          f"{statistics.median(ratios):.2f}x the floor (runs {' / '.join(f'{x:.2f}' for x in ratios)}), "
+          f"p99 median {statistics.median(p99s):.2f} ms (runs {' / '.join(f'{p:.2f}' for p in p99s)})")
+PY
+}
+for workers in ${FETCH_WORKERS:-default 1}; do
+  fetch_round "$workers"
 done
-stop "$FLOOR_PID"; stop "$ACCORD_PID"
 
 # ---------------------------------------------------------------- 2. writes
 register_many() {  # label database-url
   start_accord "$2"
-  python3 - "$REGISTRATIONS" > "$WORK/bodies.ndjson" <<'PY'
-import json, sys
-for i in range(int(sys.argv[1])):
+  # One keep-alive connection; every registration timed on its own.
+  python3 - "$REGISTRATIONS" "$PORT" "$1" <<'PY' | tee -a "$OUT/writes.txt"
+import http.client, json, statistics, sys, time
+n, port, label = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+conn = http.client.HTTPConnection("127.0.0.1", port)
+latencies = []
+start = time.perf_counter()
+for i in range(n):
     # Annotation-only revisions: each one is compatible, and gets a patch bump.
-    print(json.dumps({"schema": {"type": "object", "properties": {"id": {"type": "string"}}, "description": f"revision {i}"}}))
+    body = json.dumps({"schema": {"type": "object", "properties": {"id": {"type": "string"}}, "description": f"revision {i}"}})
+    t = time.perf_counter()
+    conn.request("POST", "/api/v1/contracts/bench.writes/versions", body, {"content-type": "application/json"})
+    resp = conn.getresponse()
+    resp.read()
+    latencies.append(time.perf_counter() - t)
+    if resp.status != 201:
+        sys.exit(f"registration {i} answered {resp.status}")
+total = time.perf_counter() - start
+last = sorted(latencies[-100:])
+ms = lambda s: s * 1000
+print(f"  {label}: {n} sequential registrations in {total:.2f} s = {n / total:.0f}/s; "
+      f"first 100 median {ms(statistics.median(latencies[:100])):.2f} ms; "
+      f"last 100 median {ms(statistics.median(last)):.2f} ms, p99 {ms(last[98]):.2f} ms, max {ms(last[-1]):.2f} ms")
 PY
-  local start end
-  start=$(date +%s.%N)
-  while IFS= read -r body; do
-    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PORT/api/v1/contracts/bench.writes/versions" \
-      -H 'content-type: application/json' -d "$body"
-  done < "$WORK/bodies.ndjson"
-  end=$(date +%s.%N)
-  awk -v s="$start" -v e="$end" -v n="$REGISTRATIONS" -v l="$1" \
-    'BEGIN { printf "  %s: %d sequential registrations in %.2f s = %.0f/s (%.2f ms each, incl. curl start-up)\n", l, n, e-s, n/(e-s), (e-s)*1000/n }' \
-    | tee -a "$OUT/writes.txt"
   stop "$ACCORD_PID"
 }
 echo "== writes"
