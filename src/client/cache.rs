@@ -118,6 +118,9 @@ pub(crate) struct VersionBody {
     pub created_at: Option<String>,
     #[serde(default)]
     pub deleted: bool,
+    /// The documents the schema's `$ref`s load, by URI (absent when none).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub documents: std::collections::BTreeMap<String, Value>,
 }
 
 /// One cache file: an answer and its freshness.
@@ -245,6 +248,11 @@ mod tests {
                 schema: serde_json::json!({"type": "object"}),
                 created_at: None,
                 deleted: false,
+                documents: [(
+                    "https://schemas.example.com/customer.json".to_owned(),
+                    serde_json::json!({"type": "string"}),
+                )]
+                .into(),
             },
         };
         a.store("orders.placed", "^1", &answer).await.unwrap();

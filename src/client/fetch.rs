@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, IF_NONE_MATCH};
 
 use crate::domain::ContractName;
-use crate::schema::{NoResolver, ParseOptions, Schema};
+use crate::schema::{MapResolver, ParseOptions, Schema};
 
 use super::ClientError;
 use super::cache::{CachedAnswer, DiskCache, Freshness, VersionBody};
@@ -410,8 +410,14 @@ impl Client {
         let compiled = match existing {
             Some(c) => c,
             None => {
+                // References are answered from the documents the registry sent along;
+                // nothing else is ever fetched.
+                let mut resolver = MapResolver::new();
+                for (uri, doc) in &body.documents {
+                    resolver.insert(uri.clone(), doc.clone());
+                }
                 let schema =
-                    Schema::from_value(body.schema.clone(), &ParseOptions::default(), &NoResolver)?;
+                    Schema::from_value(body.schema.clone(), &ParseOptions::default(), &resolver)?;
                 let compiled = Arc::new(Compiled::new(schema, self.inner.options)?);
                 lock(&self.inner.compiled)
                     .entry(id)

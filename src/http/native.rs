@@ -4,6 +4,8 @@
 //! Handlers parse and validate input into domain types, call one registry use case
 //! and shape the answer; the rules live in the registry.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, StatusCode};
@@ -222,6 +224,9 @@ pub struct VersionResponse {
     pub summary: VersionSummary,
     /// The schema as first submitted.
     pub schema: Box<RawValue>,
+    /// The documents its `$ref`s load from other contracts, by URI (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub documents: BTreeMap<String, Value>,
 }
 
 /// The answer to a registration.
@@ -431,7 +436,11 @@ pub struct DiffQuery {
     pub to: String,
 }
 
-fn version_json(version: &VersionRecord, schema: &SchemaRecord) -> Result<String, ApiError> {
+fn version_json(
+    version: &VersionRecord,
+    schema: &SchemaRecord,
+    documents: BTreeMap<String, Value>,
+) -> Result<String, ApiError> {
     let schema = RawValue::from_string(schema.original.clone()).map_err(|e| {
         tracing::error!(schema.id = version.schema_id, error = %e, "stored schema is not JSON");
         ApiError::new(
@@ -443,6 +452,7 @@ fn version_json(version: &VersionRecord, schema: &SchemaRecord) -> Result<String
     let body = VersionResponse {
         summary: version.into(),
         schema,
+        documents,
     };
     serde_json::to_string(&body).map_err(|e| {
         tracing::error!(error = %e, "serialising a version");
@@ -636,6 +646,10 @@ pub async fn find_version(
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
     let schema = state.registry.schema(version.schema_id).await?;
+    let documents = state
+        .registry
+        .referenced_documents(version.schema_id)
+        .await?;
     // An exact live version is immutable (the client library then never asks again),
     // as its schema is. The metadata also carries `deleted`: a soft delete is not
     // seen by a consumer holding the immutable answer, which keeps validating as
@@ -652,7 +666,7 @@ pub async fn find_version(
         &conditional,
         tag,
         cache,
-        version_json(&version, &schema)?,
+        version_json(&version, &schema, documents)?,
     ))
 }
 

@@ -586,6 +586,23 @@ impl Registry {
         Ok(record)
     }
 
+    /// The documents a schema's `$ref`s load from other registered contracts, by the
+    /// URI they are loaded from (empty for a self-contained schema), so a consumer can
+    /// compile the schema without asking for each reference.
+    pub async fn referenced_documents(
+        &self,
+        id: i64,
+    ) -> Result<std::collections::BTreeMap<String, Value>, RegistryError> {
+        let schema = self
+            .parsed_schema(&mut Source::Store(self.store.as_ref()), id)
+            .await?;
+        Ok(schema
+            .documents()
+            .external()
+            .map(|(uri, doc)| (uri.to_owned(), doc.clone()))
+            .collect())
+    }
+
     /// The validator of a schema id, built once (ids are immutable) by
     /// [`build_validator`] with formats asserted, exactly as the consumer library
     /// builds it, so the server and the client judge a record alike.

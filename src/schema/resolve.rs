@@ -144,6 +144,12 @@ impl Documents {
         self.docs.iter().skip(1).map(|d| d.uri.as_str())
     }
 
+    /// The documents other than the root, by the URI they were loaded from: what a
+    /// [`MapResolver`] needs to load the same root again.
+    pub fn external(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.docs.iter().skip(1).map(|d| (d.uri.as_str(), &d.value))
+    }
+
     /// Resolves a `$ref` written at `at` (the location of the schema object holding it).
     pub fn resolve(&self, at: &Location, reference: &str) -> Option<Location> {
         let base = self.base_at(at);

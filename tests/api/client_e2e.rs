@@ -237,7 +237,75 @@ async fn accord_validate_checks_records_against_a_range_from_the_real_server(app
     assert_eq!(summary["breaker_tripped"], true);
 }
 
+/// `orders` refers to `customers`, which refers to `addresses`, each by `$id`.
+async fn a_schema_that_refers_to_other_contracts_is_compiled_from_the_documents_sent_along(
+    app: TestApp,
+) {
+    const ADDRESS: &str = "https://schemas.example.com/address.json";
+    const CUSTOMER: &str = "https://schemas.example.com/customer.json";
+    let address = json!({"$id": ADDRESS, "type": "object",
+        "properties": {"zip": {"type": "string"}}, "required": ["zip"]});
+    let customer = json!({"$id": CUSTOMER, "type": "object",
+        "properties": {"id": {"type": "string"}, "address": {"$ref": ADDRESS}}});
+    let order = json!({"type": "object", "required": ["customer"],
+        "properties": {"customer": {"$ref": CUSTOMER}}});
+    let refer = |uri: &str, contract: &str| json!({"references": [{"name": uri, "contract": contract, "version": "^1"}]});
+    let a = app.register("shared.address", &address).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let c = app
+        .register_with(
+            "shared.customer",
+            &customer,
+            refer(ADDRESS, "shared.address"),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let o = app
+        .register_with(NAME, &order, refer(CUSTOMER, "shared.customer"))
+        .await;
+    assert_eq!(o.status, StatusCode::CREATED, "{}", o.text);
+
+    let version = app
+        .get(&format!("/api/v1/contracts/{NAME}/versions/latest"))
+        .await;
+    let mut uris: Vec<&String> = version.json["documents"]
+        .as_object()
+        .expect("documents")
+        .keys()
+        .collect();
+    uris.sort();
+    assert_eq!(uris, [ADDRESS, CUSTOMER]);
+    assert_eq!(version.json["documents"][ADDRESS], address);
+
+    let cache = tempfile::tempdir().unwrap();
+    let contract = client(&app, cache.path())
+        .contract(NAME, "^1")
+        .await
+        .expect("a contract with references loads");
+    let good = json!({"customer": {"id": "c-1", "address": {"zip": "10115"}}});
+    let bad = json!({"customer": {"id": "c-1", "address": {"zip": 10115}}});
+    assert!(contract.validate(&good).is_empty());
+    let client_says = contract.validate(&bad);
+    assert_eq!(client_says.len(), 1, "{client_says:?}");
+    let server = app
+        .post(
+            &format!("/api/v1/contracts/{NAME}/versions/latest/validate"),
+            &bad,
+        )
+        .await;
+    assert_eq!(
+        server.json["errors"],
+        serde_json::to_value(&client_says).unwrap(),
+        "the client and the server judge a referring schema alike"
+    );
+    assert_eq!(
+        server.json["errors"][0]["instance_path"],
+        "/customer/address/zip"
+    );
+}
+
 on_both_backends!(
+    a_schema_that_refers_to_other_contracts_is_compiled_from_the_documents_sent_along,
     a_range_is_fetched_and_records_are_judged_as_the_server_judges_them,
     an_exact_version_is_not_refetched_and_latest_is_revalidated_after_max_age,
     a_consumer_starts_from_the_disk_cache_while_the_registry_is_down,
