@@ -2,7 +2,7 @@
 //! `If-None-Match`, and `Cache-Control` by how stable the answer is.
 //!
 //! The two fetch routes a consumer hits on every start (`/schemas/{id}` and
-//! `…/versions/{selector}/schema`) answer from a [`Document`] built once per schema
+//! `…/versions/{selector}/schema`) answer from a [`ServedSchema`] built once per schema
 //! id: its body shares the registry's cached text and its tag is a ready header
 //! value, so an answer costs no copy and no formatting.
 
@@ -27,8 +27,8 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// and deleted versions.
 pub const SHORT: &str = "public, max-age=5";
 
-/// The most documents kept ready to serve.
-const DOCUMENTS: usize = 10_000;
+/// The most schemas kept ready to serve.
+const SERVED: usize = 10_000;
 
 /// The strong entity tag for a fingerprint: `"<fingerprint>"`.
 pub fn etag(fingerprint: &str) -> HeaderValue {
@@ -117,14 +117,14 @@ pub fn cached(
 }
 
 /// A schema document ready to serve.
-pub struct Document {
+pub struct ServedSchema {
     /// Its entity tag, from the fingerprint.
     pub etag: HeaderValue,
     /// The text as first submitted, shared with the registry's record.
     pub body: Bytes,
 }
 
-impl Document {
+impl ServedSchema {
     fn of(record: Arc<SchemaRecord>) -> Self {
         struct Text(Arc<SchemaRecord>);
         impl AsRef<[u8]> for Text {
@@ -149,28 +149,28 @@ impl Document {
     }
 }
 
-/// Documents by schema id (immutable, so never invalidated).
-pub struct Documents(Cache<Arc<Document>>);
+/// Served schemas by id (immutable, so never invalidated).
+pub struct ServedSchemas(Cache<Arc<ServedSchema>>);
 
-impl Default for Documents {
+impl Default for ServedSchemas {
     fn default() -> Self {
-        Self(Cache::new(DOCUMENTS))
+        Self(Cache::new(SERVED))
     }
 }
 
-impl Documents {
-    /// The document of schema `id`, built on first use.
+impl ServedSchemas {
+    /// Schema `id` ready to serve, built on first use.
     pub async fn get(
         &self,
         registry: &Registry,
         id: i64,
-    ) -> Result<Arc<Document>, crate::registry::RegistryError> {
+    ) -> Result<Arc<ServedSchema>, crate::registry::RegistryError> {
         if let Some(hit) = self.0.get(id) {
             return Ok(hit);
         }
-        let document = Arc::new(Document::of(registry.schema(id).await?));
-        self.0.insert(id, Arc::clone(&document));
-        Ok(document)
+        let served = Arc::new(ServedSchema::of(registry.schema(id).await?));
+        self.0.insert(id, Arc::clone(&served));
+        Ok(served)
     }
 }
 

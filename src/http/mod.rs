@@ -62,7 +62,7 @@ pub struct AppState {
     /// Limits of the validate endpoint's NDJSON stream.
     pub validate: ValidateLimits,
     /// Schema documents ready to serve, by id.
-    documents: Arc<caching::Documents>,
+    served: Arc<caching::ServedSchemas>,
 }
 
 impl AppState {
@@ -71,7 +71,7 @@ impl AppState {
         Self {
             registry,
             validate,
-            documents: Arc::default(),
+            served: Arc::default(),
         }
     }
 }

@@ -679,12 +679,9 @@ pub async fn find_version_schema(
     let name = existing_name(&name)?;
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
-    let document = state
-        .documents
-        .get(&state.registry, version.schema_id)
-        .await?;
+    let served = state.served.get(&state.registry, version.schema_id).await?;
     let cache = if sel.is_immutable() { IMMUTABLE } else { SHORT };
-    let mut response = document.respond(&conditional, cache);
+    let mut response = served.respond(&conditional, cache);
     if let Some(v) = version_header(&version.version) {
         response.headers_mut().insert(ACCORD_VERSION, v);
     }
@@ -697,8 +694,8 @@ pub async fn find_schema(
     ApiPath(id): ApiPath<i64>,
     conditional: IfNoneMatch,
 ) -> Result<Response, ApiError> {
-    let document = state.documents.get(&state.registry, id).await?;
-    Ok(document.respond(&conditional, IMMUTABLE))
+    let served = state.served.get(&state.registry, id).await?;
+    Ok(served.respond(&conditional, IMMUTABLE))
 }
 
 /// `DELETE /contracts/{name}/versions/{version}`: soft delete, or `?permanent=true`.
