@@ -593,6 +593,11 @@ impl Registry {
         &self,
         id: i64,
     ) -> Result<std::collections::BTreeMap<String, Value>, RegistryError> {
+        // Only a schema with references has documents to send; the others are not
+        // parsed (a read path should not compile a validator per schema id).
+        if !self.schema(id).await?.refers {
+            return Ok(std::collections::BTreeMap::new());
+        }
         let schema = self
             .parsed_schema(&mut Source::Store(self.store.as_ref()), id)
             .await?;

@@ -163,6 +163,8 @@ pub struct SchemaRecord {
     pub fingerprint: String,
     /// The document as first submitted (compact, key order kept).
     pub original: String,
+    /// Whether it refers to other registered versions (has references).
+    pub refers: bool,
 }
 
 /// A reference from one schema to a registered version, under the name its `$ref` uses

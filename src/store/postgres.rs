@@ -177,15 +177,20 @@ async fn read_history(conn: &mut PgConnection, name: &ContractName) -> Result<Hi
 }
 
 async fn read_schema(conn: &mut PgConnection, id: i64) -> Result<Option<SchemaRecord>, StoreError> {
-    let row = sqlx::query("SELECT id, fingerprint, original FROM schemas WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, fingerprint, original, \
+         EXISTS (SELECT 1 FROM schema_references r WHERE r.schema_id = schemas.id) AS refers \
+         FROM schemas WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.map(|row| {
         Ok(SchemaRecord {
             id: row.try_get("id")?,
             fingerprint: row.try_get("fingerprint")?,
             original: row.try_get("original")?,
+            refers: row.try_get("refers")?,
         })
     })
     .transpose()
