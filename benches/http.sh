@@ -55,8 +55,8 @@ wait_ready() {  # url
   echo "server at $1 did not come up" >&2; return 1
 }
 
-start_accord() {  # database-url -> sets ACCORD_PID
-  "$ACCORD" serve --database "$1" --listen "127.0.0.1:$PORT" > "$WORK/accord.out" 2> "$OUT/accord.stderr" &
+start_accord() {  # database-url [serve flags...] -> sets ACCORD_PID
+  "$ACCORD" serve --database "$1" --listen "127.0.0.1:$PORT" "${@:2}" > "$WORK/accord.out" 2> "$OUT/accord.stderr" &
   ACCORD_PID=$!; PIDS+=("$ACCORD_PID")
   wait_ready "http://127.0.0.1:$PORT/healthz"
 }
@@ -79,10 +79,7 @@ fetch_round() {  # workers-label
     flags=(--workers "$label"); floor_env=(TOKIO_WORKER_THREADS="$label")
   fi
   echo "== fetch, workers: $label (wrk -t1 -c32 -d$DURATION, $RUNS runs, interleaved)"
-  "$ACCORD" serve --database "sqlite://$WORK/fetch-$label.db" --listen "127.0.0.1:$PORT" "${flags[@]}" \
-    > "$WORK/accord.out" 2> "$OUT/accord.stderr" &
-  ACCORD_PID=$!; PIDS+=("$ACCORD_PID")
-  wait_ready "http://127.0.0.1:$PORT/healthz"
+  start_accord "sqlite://$WORK/fetch-$label.db" "${flags[@]}"
   jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/1.0.0.json" |
     curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions" -H 'content-type: application/json' -d @- > /dev/null
   local id
@@ -157,7 +154,7 @@ last = sorted(latencies[-100:])
 ms = lambda s: s * 1000
 print(f"  {label}: {n} sequential registrations in {total:.2f} s = {n / total:.0f}/s; "
       f"first 100 median {ms(statistics.median(latencies[:100])):.2f} ms; "
-      f"last 100 median {ms(statistics.median(last)):.2f} ms, p99 {ms(last[98]):.2f} ms, max {ms(last[-1]):.2f} ms")
+      f"last 100 median {ms(statistics.median(last)):.2f} ms, p99 {ms(last[max(0, -(-99 * len(last) // 100) - 1)]):.2f} ms, max {ms(last[-1]):.2f} ms")
 PY
   stop "$ACCORD_PID"
 }
