@@ -10,6 +10,7 @@ EXAMPLES = {
  "description-changed": ('{"description":"a"}', '{"description":"b"}'),
  "default-changed": ('{"type":"integer","default":1}', '{"type":"integer","default":2}'),
  "annotation-changed": ('{"type":"string","examples":["a"]}', '{"type":"string","examples":["b"]}'),
+ "ignored-keyword-changed": ('{"type":"array","additionalItems":true}', '{"type":"array","additionalItems":false}'),
  "schema-added": ('{"type":"array"}', '{"type":"array","items":{"type":"string"}}'),
  "schema-removed": ('{"type":"array","items":{"type":"string"}}', '{"type":"array"}'),
  "type-widened": ('{"type":"integer"}', '{"type":"number"}'),

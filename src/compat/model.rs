@@ -457,7 +457,7 @@ impl<'d> Builder<'d> {
         let mut annotations = BTreeMap::new();
         let mut unknown = BTreeMap::new();
         for (k, v) in obj {
-            if ANNOTATIONS.contains(&k.as_str()) {
+            if ANNOTATIONS.contains(&k.as_str()) || ignored_keyword(draft, obj, k) {
                 annotations.insert(k.clone(), v.clone());
             } else if k == draft.id_keyword() && v.as_str().is_some_and(|s| !s.starts_with('#')) {
                 annotations.insert("$id".to_owned(), v.clone());
@@ -725,7 +725,13 @@ impl<'d> Builder<'d> {
                 }
                 _ => {}
             }
-            rest = self.extra(loc, obj, "additionalItems");
+            // `additionalItems` applies only after an array of positional `items`;
+            // beside a single `items` schema, or without `items`, it is ignored.
+            rest = if matches!(obj.get("items"), Some(Value::Array(_))) {
+                self.extra(loc, obj, "additionalItems")
+            } else {
+                Extra::Open
+            };
         }
         let contains = self.child_opt(loc, obj, "contains");
         let unevaluated = self.extra(loc, obj, "unevaluatedItems");
@@ -751,6 +757,14 @@ impl<'d> Builder<'d> {
             unique: obj.get("uniqueItems") == Some(&Value::Bool(true)),
         }))
     }
+}
+
+/// Whether validators ignore `key` where it stands: `additionalItems` applies only after
+/// an array of positional `items`, and 2020-12 has no `additionalItems` at all. Such a
+/// keyword is compared like an annotation: its changes are reported, as changing nothing.
+fn ignored_keyword(draft: Draft, obj: &Map<String, Value>, key: &str) -> bool {
+    key == "additionalItems"
+        && (draft >= Draft::Draft202012 || !matches!(obj.get("items"), Some(Value::Array(_))))
 }
 
 fn string_kind(obj: &Map<String, Value>, typed: bool) -> StringKind {

@@ -83,6 +83,7 @@ rules! {
     DescriptionChanged = "description-changed", [false, false], [false, false], true, "DESCRIPTION_CHANGED", "The `description` annotation changed.";
     DefaultChanged = "default-changed", [false, false], [false, false], true, "DEFAULT_CHANGED", "The `default` annotation changed.";
     AnnotationChanged = "annotation-changed", [false, false], [false, false], true, "", "Another annotation changed: `examples`, `$comment`, `deprecated`, `readOnly`, `writeOnly`, `contentMediaType`, `contentEncoding` or `contentSchema`.";
+    IgnoredKeywordChanged = "ignored-keyword-changed", [false, false], [false, false], true, "", "A keyword changed where validators ignore it: `additionalItems` without an array of `items` before it (or under 2020-12, which replaced it); no instance's validity changes.";
 
     // Whole schemas and types.
     SchemaAdded = "schema-added", [true, true], [false, false], false, "SCHEMA_ADDED", "A subschema was added where there was none (e.g. `items`, `propertyNames`, `contains`): values it rejects were accepted before.";

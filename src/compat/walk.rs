@@ -393,9 +393,15 @@ impl<'m> Differ<'m> {
                 "title" => Rule::TitleChanged,
                 "description" => Rule::DescriptionChanged,
                 "default" => Rule::DefaultChanged,
+                "additionalItems" => Rule::IgnoredKeywordChanged,
                 _ => Rule::AnnotationChanged,
             };
-            let mut f = self.finding(rule, o, n, Some(key), Some(key), format!("`{key}` changed"));
+            let message = if rule == Rule::IgnoredKeywordChanged {
+                format!("`{key}` changed where validators ignore it; no value's validity changes")
+            } else {
+                format!("`{key}` changed")
+            };
+            let mut f = self.finding(rule, o, n, Some(key), Some(key), message);
             f.old_pointer = ov.and(f.old_pointer);
             f.new_pointer = nv.and(f.new_pointer);
             f.old = ov.map(short);
