@@ -11,6 +11,7 @@
 //! SQL lives only in `sqlite.rs` and `postgres.rs`; duplication between the two is
 //! accepted (STYLE.md). Queries are checked at run time (no `query!`).
 
+mod memo;
 mod postgres;
 mod sqlite;
 
@@ -190,6 +191,14 @@ pub struct History {
     pub highest_version: Option<Version>,
     /// The registry-wide defaults.
     pub global: GlobalConfig,
+}
+
+/// A contract's row as the backends read it: the record, the highest version ever
+/// registered, and the revision (bumped with every change to its versions).
+struct ContractRow {
+    record: ContractRecord,
+    highest_version: Option<Version>,
+    revision: i64,
 }
 
 /// Metadata changes: `None` leaves a field as it is.
@@ -481,6 +490,26 @@ async fn migrator(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        for (dir, embedded) in [
+            ("sqlite", sqlite::MIGRATIONS),
+            ("postgres", postgres::MIGRATIONS),
+        ] {
+            let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let mut files: Vec<String> = std::fs::read_dir(&path)
+                .expect("migrations directory")
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let names: Vec<String> = embedded
+                .iter()
+                .map(|(version, description, _)| format!("{version:04}_{description}.sql"))
+                .collect();
+            assert_eq!(names, files, "migrations/{dir}");
+        }
+    }
 
     #[test]
     fn the_url_scheme_selects_the_backend() {

@@ -11,6 +11,7 @@
 //! one process; the unique constraints on `(contract, seq)` and `(contract, version)`
 //! stay as the last line of defence. Nothing about versions is cached in memory.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,15 +19,16 @@ use semver::Version;
 use sqlx::postgres::{PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
+use super::memo::VersionMemo;
 use super::{
-    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
-    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
-    higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version, parse_write_mode,
-    tags_text,
+    ContractRecord, ContractRow, ContractSummary, DeleteOutcome, GlobalConfig, History,
+    MetadataPatch, NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError,
+    VersionRecord, higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version,
+    parse_write_mode, tags_text,
 };
 use crate::domain::{ContractName, Mode, Policy, WriteMode};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "registry",
@@ -36,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "confluent",
         include_str!("../../migrations/postgres/0002_confluent.sql"),
+    ),
+    (
+        3,
+        "revision",
+        include_str!("../../migrations/postgres/0003_revision.sql"),
     ),
 ];
 
@@ -47,6 +54,7 @@ const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, 
 /// A registry store on one PostgreSQL database (or schema, via `search_path`).
 pub struct PostgresStore {
     pool: PgPool,
+    memo: Arc<VersionMemo>,
 }
 
 impl PostgresStore {
@@ -58,7 +66,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            memo: Arc::default(),
+        })
     }
 
     /// Opens a transaction holding the contract's advisory lock.
@@ -104,19 +115,20 @@ fn version_from_row(row: &PgRow) -> Result<VersionRecord, StoreError> {
 async fn read_contract(
     conn: &mut PgConnection,
     name: &ContractName,
-) -> Result<Option<(ContractRecord, Option<Version>)>, StoreError> {
+) -> Result<Option<ContractRow>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {CONTRACT_COLUMNS}, highest_version FROM contracts WHERE name = $1"
+        "SELECT {CONTRACT_COLUMNS}, highest_version, revision FROM contracts WHERE name = $1"
     ))
     .bind(name.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|row| {
         let highest: Option<String> = row.try_get("highest_version")?;
-        Ok((
-            contract_from_row(&row)?,
-            highest.as_deref().map(parse_version).transpose()?,
-        ))
+        Ok(ContractRow {
+            record: contract_from_row(&row)?,
+            highest_version: highest.as_deref().map(parse_version).transpose()?,
+            revision: row.try_get("revision")?,
+        })
     })
     .transpose()
 }
@@ -160,20 +172,39 @@ async fn read_global(conn: &mut PgConnection) -> Result<GlobalConfig, StoreError
     })
 }
 
-async fn read_history(conn: &mut PgConnection, name: &ContractName) -> Result<History, StoreError> {
+/// A contract's history and revision. With a memo, the version list is taken from it
+/// when it holds the list at the revision just read, and read (and remembered) otherwise;
+/// only callers holding the contract's write lock pass one, so the list and the revision
+/// cannot drift apart between the two reads.
+async fn read_history(
+    conn: &mut PgConnection,
+    name: &ContractName,
+    memo: Option<&VersionMemo>,
+) -> Result<(History, i64), StoreError> {
     let contract = read_contract(conn, name).await?;
-    let versions = read_versions(conn, name).await?;
+    let revision = contract.as_ref().map_or(0, |c| c.revision);
+    let versions = match memo.and_then(|m| m.get(name, revision)) {
+        Some(versions) => versions,
+        None => {
+            let versions = read_versions(conn, name).await?;
+            if let Some(memo) = memo {
+                memo.put(name, revision, versions.clone());
+            }
+            versions
+        }
+    };
     let global = read_global(conn).await?;
     let (contract, highest_version) = match contract {
-        Some((c, h)) => (Some(c), h),
+        Some(c) => (Some(c.record), c.highest_version),
         None => (None, None),
     };
-    Ok(History {
+    let history = History {
         contract,
         versions,
         highest_version,
         global,
-    })
+    };
+    Ok((history, revision))
 }
 
 async fn read_schema(conn: &mut PgConnection, id: i64) -> Result<Option<SchemaRecord>, StoreError> {
@@ -341,7 +372,9 @@ impl Store for PostgresStore {
 
     async fn history(&self, name: &ContractName) -> Result<History, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        read_history(&mut conn, name).await
+        read_history(&mut conn, name, None)
+            .await
+            .map(|(history, _)| history)
     }
 
     async fn begin_registration(
@@ -349,11 +382,13 @@ impl Store for PostgresStore {
         name: &ContractName,
     ) -> Result<Box<dyn Registration>, StoreError> {
         let mut tx = self.locked_tx(name).await?;
-        let history = read_history(&mut tx, name).await?;
+        let (history, revision) = read_history(&mut tx, name, Some(&self.memo)).await?;
         Ok(Box::new(PostgresRegistration {
             tx,
             name: name.clone(),
             history,
+            revision,
+            memo: Arc::clone(&self.memo),
         }))
     }
 
@@ -369,7 +404,7 @@ impl Store for PostgresStore {
 
     async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(read_contract(&mut conn, name).await?.map(|(c, _)| c))
+        Ok(read_contract(&mut conn, name).await?.map(|c| c.record))
     }
 
     async fn list_contracts(
@@ -419,7 +454,7 @@ impl Store for PostgresStore {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        let contract = read_contract(&mut tx, name).await?.map(|c| c.record);
         tx.commit().await?;
         Ok(contract)
     }
@@ -445,7 +480,7 @@ impl Store for PostgresStore {
         .await?;
         let contract = read_contract(&mut tx, name)
             .await?
-            .map(|(c, _)| c)
+            .map(|c| c.record)
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         Ok(contract)
@@ -461,31 +496,35 @@ impl Store for PostgresStore {
         let Some(record) = read_version(&mut tx, name, version).await? else {
             return Ok(DeleteOutcome::NotFound);
         };
-        if permanent {
-            if !record.deleted {
-                return Ok(DeleteOutcome::NotSoftDeleted);
+        let statement = match (permanent, record.deleted) {
+            (true, false) => return Ok(DeleteOutcome::NotSoftDeleted),
+            (false, true) => return Ok(DeleteOutcome::AlreadyDeleted),
+            (true, true) => {
+                sqlx::query("DELETE FROM versions WHERE contract = $1 AND version = $2")
             }
-            sqlx::query("DELETE FROM versions WHERE contract = $1 AND version = $2")
-                .bind(name.as_str())
-                .bind(version.to_string())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(DeleteOutcome::Deleted(record));
-        }
-        if record.deleted {
-            return Ok(DeleteOutcome::AlreadyDeleted);
-        }
-        sqlx::query("UPDATE versions SET deleted = TRUE, deleted_at = $1 WHERE contract = $2 AND version = $3")
-            .bind(now())
+            (false, false) => sqlx::query(
+                "UPDATE versions SET deleted = TRUE, deleted_at = $3 WHERE contract = $1 AND version = $2",
+            ),
+        };
+        let statement = statement.bind(name.as_str()).bind(version.to_string());
+        let statement = if permanent {
+            statement
+        } else {
+            statement.bind(now())
+        };
+        statement.execute(&mut *tx).await?;
+        sqlx::query("UPDATE contracts SET revision = revision + 1 WHERE name = $1")
             .bind(name.as_str())
-            .bind(version.to_string())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(DeleteOutcome::Deleted(VersionRecord {
-            deleted: true,
-            ..record
+        Ok(DeleteOutcome::Deleted(if permanent {
+            record
+        } else {
+            VersionRecord {
+                deleted: true,
+                ..record
+            }
         }))
     }
 
@@ -514,7 +553,7 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        let contract = read_contract(&mut tx, name).await?.map(|c| c.record);
         tx.commit().await?;
         Ok(contract)
     }
@@ -557,6 +596,9 @@ struct PostgresRegistration {
     tx: Transaction<'static, Postgres>,
     name: ContractName,
     history: History,
+    /// The contract's revision when the history was read.
+    revision: i64,
+    memo: Arc<VersionMemo>,
 }
 
 #[async_trait]
@@ -581,7 +623,9 @@ impl Registration for PostgresRegistration {
         let PostgresRegistration {
             mut tx,
             name,
-            history,
+            mut history,
+            revision,
+            memo,
         } = *self;
         let now = now();
         let schema_id = store_schema(&mut tx, &new, now).await?;
@@ -596,10 +640,11 @@ impl Registration for PostgresRegistration {
             .fetch_one(&mut *tx)
             .await?;
         let seq = new.seq.unwrap_or(next_seq);
-        let highest = higher(history.highest_version, &new.version);
+        let highest = higher(history.highest_version.take(), &new.version);
         sqlx::query(
             "UPDATE contracts SET owner = COALESCE($1, owner), description = COALESCE($2, description), \
-             tags = COALESCE($3, tags), next_seq = $4, highest_version = $5, updated_at = $6 WHERE name = $7",
+             tags = COALESCE($3, tags), next_seq = $4, highest_version = $5, updated_at = $6, \
+             revision = revision + 1 WHERE name = $7",
         )
         .bind(new.metadata.owner.as_deref())
         .bind(new.metadata.description.as_deref())
@@ -619,7 +664,7 @@ impl Registration for PostgresRegistration {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(VersionRecord {
+        let record = VersionRecord {
             contract: name,
             seq,
             version: new.version,
@@ -627,6 +672,12 @@ impl Registration for PostgresRegistration {
             fingerprint: new.fingerprint,
             created_at: now,
             deleted: false,
-        })
+        };
+        let mut versions = history.versions;
+        versions.push(record.clone());
+        // IMPORT may give a seq below the others; the list stays in seq order.
+        versions.sort_by_key(|v| v.seq);
+        memo.put(&record.contract, revision + 1, versions);
+        Ok(record)
     }
 }

@@ -25,15 +25,16 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::memo::VersionMemo;
 use super::{
-    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
-    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
-    higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version, parse_write_mode,
-    tags_text,
+    ContractRecord, ContractRow, ContractSummary, DeleteOutcome, GlobalConfig, History,
+    MetadataPatch, NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError,
+    VersionRecord, higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version,
+    parse_write_mode, tags_text,
 };
 use crate::domain::{ContractName, Mode, Policy, WriteMode};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "registry",
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "confluent",
         include_str!("../../migrations/sqlite/0002_confluent.sql"),
+    ),
+    (
+        3,
+        "revision",
+        include_str!("../../migrations/sqlite/0003_revision.sql"),
     ),
 ];
 
@@ -55,6 +61,7 @@ const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, 
 pub struct SqliteStore {
     pool: SqlitePool,
     write: Arc<Mutex<()>>,
+    memo: Arc<VersionMemo>,
 }
 
 impl SqliteStore {
@@ -74,6 +81,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             write: Arc::new(Mutex::new(())),
+            memo: Arc::default(),
         })
     }
 
@@ -116,19 +124,20 @@ fn version_from_row(row: &SqliteRow) -> Result<VersionRecord, StoreError> {
 async fn read_contract(
     conn: &mut SqliteConnection,
     name: &ContractName,
-) -> Result<Option<(ContractRecord, Option<Version>)>, StoreError> {
+) -> Result<Option<ContractRow>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {CONTRACT_COLUMNS}, highest_version FROM contracts WHERE name = ?"
+        "SELECT {CONTRACT_COLUMNS}, highest_version, revision FROM contracts WHERE name = ?"
     ))
     .bind(name.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|row| {
         let highest: Option<String> = row.try_get("highest_version")?;
-        Ok((
-            contract_from_row(&row)?,
-            highest.as_deref().map(parse_version).transpose()?,
-        ))
+        Ok(ContractRow {
+            record: contract_from_row(&row)?,
+            highest_version: highest.as_deref().map(parse_version).transpose()?,
+            revision: row.try_get("revision")?,
+        })
     })
     .transpose()
 }
@@ -172,23 +181,39 @@ async fn read_global(conn: &mut SqliteConnection) -> Result<GlobalConfig, StoreE
     })
 }
 
+/// A contract's history and revision. With a memo, the version list is taken from it
+/// when it holds the list at the revision just read, and read (and remembered) otherwise;
+/// only callers holding the contract's write lock pass one, so the list and the revision
+/// cannot drift apart between the two reads.
 async fn read_history(
     conn: &mut SqliteConnection,
     name: &ContractName,
-) -> Result<History, StoreError> {
+    memo: Option<&VersionMemo>,
+) -> Result<(History, i64), StoreError> {
     let contract = read_contract(conn, name).await?;
-    let versions = read_versions(conn, name).await?;
+    let revision = contract.as_ref().map_or(0, |c| c.revision);
+    let versions = match memo.and_then(|m| m.get(name, revision)) {
+        Some(versions) => versions,
+        None => {
+            let versions = read_versions(conn, name).await?;
+            if let Some(memo) = memo {
+                memo.put(name, revision, versions.clone());
+            }
+            versions
+        }
+    };
     let global = read_global(conn).await?;
     let (contract, highest_version) = match contract {
-        Some((c, h)) => (Some(c), h),
+        Some(c) => (Some(c.record), c.highest_version),
         None => (None, None),
     };
-    Ok(History {
+    let history = History {
         contract,
         versions,
         highest_version,
         global,
-    })
+    };
+    Ok((history, revision))
 }
 
 async fn read_schema(
@@ -323,7 +348,9 @@ impl Store for SqliteStore {
 
     async fn history(&self, name: &ContractName) -> Result<History, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        read_history(&mut conn, name).await
+        read_history(&mut conn, name, None)
+            .await
+            .map(|(history, _)| history)
     }
 
     async fn begin_registration(
@@ -331,12 +358,14 @@ impl Store for SqliteStore {
         name: &ContractName,
     ) -> Result<Box<dyn Registration>, StoreError> {
         let (guard, mut tx) = self.write_tx().await?;
-        let history = read_history(&mut tx, name).await?;
+        let (history, revision) = read_history(&mut tx, name, Some(&self.memo)).await?;
         Ok(Box::new(SqliteRegistration {
             _guard: guard,
             tx,
             name: name.clone(),
             history,
+            revision,
+            memo: Arc::clone(&self.memo),
         }))
     }
 
@@ -352,7 +381,7 @@ impl Store for SqliteStore {
 
     async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(read_contract(&mut conn, name).await?.map(|(c, _)| c))
+        Ok(read_contract(&mut conn, name).await?.map(|c| c.record))
     }
 
     async fn list_contracts(
@@ -402,7 +431,7 @@ impl Store for SqliteStore {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        let contract = read_contract(&mut tx, name).await?.map(|c| c.record);
         tx.commit().await?;
         Ok(contract)
     }
@@ -428,7 +457,7 @@ impl Store for SqliteStore {
         .await?;
         let contract = read_contract(&mut tx, name)
             .await?
-            .map(|(c, _)| c)
+            .map(|c| c.record)
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         Ok(contract)
@@ -444,33 +473,35 @@ impl Store for SqliteStore {
         let Some(record) = read_version(&mut tx, name, version).await? else {
             return Ok(DeleteOutcome::NotFound);
         };
-        if permanent {
-            if !record.deleted {
-                return Ok(DeleteOutcome::NotSoftDeleted);
+        let statement = match (permanent, record.deleted) {
+            (true, false) => return Ok(DeleteOutcome::NotSoftDeleted),
+            (false, true) => return Ok(DeleteOutcome::AlreadyDeleted),
+            (true, true) => {
+                sqlx::query("DELETE FROM versions WHERE contract = ?1 AND version = ?2")
             }
-            sqlx::query("DELETE FROM versions WHERE contract = ? AND version = ?")
-                .bind(name.as_str())
-                .bind(version.to_string())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(DeleteOutcome::Deleted(record));
-        }
-        if record.deleted {
-            return Ok(DeleteOutcome::AlreadyDeleted);
-        }
-        sqlx::query(
-            "UPDATE versions SET deleted = 1, deleted_at = ? WHERE contract = ? AND version = ?",
-        )
-        .bind(now())
-        .bind(name.as_str())
-        .bind(version.to_string())
-        .execute(&mut *tx)
-        .await?;
+            (false, false) => sqlx::query(
+                "UPDATE versions SET deleted = 1, deleted_at = ?3 WHERE contract = ?1 AND version = ?2",
+            ),
+        };
+        let statement = statement.bind(name.as_str()).bind(version.to_string());
+        let statement = if permanent {
+            statement
+        } else {
+            statement.bind(now())
+        };
+        statement.execute(&mut *tx).await?;
+        sqlx::query("UPDATE contracts SET revision = revision + 1 WHERE name = ?")
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(DeleteOutcome::Deleted(VersionRecord {
-            deleted: true,
-            ..record
+        Ok(DeleteOutcome::Deleted(if permanent {
+            record
+        } else {
+            VersionRecord {
+                deleted: true,
+                ..record
+            }
         }))
     }
 
@@ -499,7 +530,7 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let contract = read_contract(&mut tx, name).await?.map(|(c, _)| c);
+        let contract = read_contract(&mut tx, name).await?.map(|c| c.record);
         tx.commit().await?;
         Ok(contract)
     }
@@ -543,6 +574,9 @@ struct SqliteRegistration {
     tx: Transaction<'static, Sqlite>,
     name: ContractName,
     history: History,
+    /// The contract's revision when the history was read.
+    revision: i64,
+    memo: Arc<VersionMemo>,
 }
 
 #[async_trait]
@@ -568,7 +602,9 @@ impl Registration for SqliteRegistration {
             _guard,
             mut tx,
             name,
-            history,
+            mut history,
+            revision,
+            memo,
         } = *self;
         let now = now();
         let schema_id = store_schema(&mut tx, &new, now).await?;
@@ -583,10 +619,11 @@ impl Registration for SqliteRegistration {
             .fetch_one(&mut *tx)
             .await?;
         let seq = new.seq.unwrap_or(next_seq);
-        let highest = higher(history.highest_version, &new.version);
+        let highest = higher(history.highest_version.take(), &new.version);
         sqlx::query(
             "UPDATE contracts SET owner = COALESCE(?, owner), description = COALESCE(?, description), \
-             tags = COALESCE(?, tags), next_seq = ?, highest_version = ?, updated_at = ? WHERE name = ?",
+             tags = COALESCE(?, tags), next_seq = ?, highest_version = ?, updated_at = ?, \
+             revision = revision + 1 WHERE name = ?",
         )
         .bind(new.metadata.owner.as_deref())
         .bind(new.metadata.description.as_deref())
@@ -606,7 +643,7 @@ impl Registration for SqliteRegistration {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(VersionRecord {
+        let record = VersionRecord {
             contract: name,
             seq,
             version: new.version,
@@ -614,6 +651,12 @@ impl Registration for SqliteRegistration {
             fingerprint: new.fingerprint,
             created_at: now,
             deleted: false,
-        })
+        };
+        let mut versions = history.versions;
+        versions.push(record.clone());
+        // IMPORT may give a seq below the others; the list stays in seq order.
+        versions.sort_by_key(|v| v.seq);
+        memo.put(&record.contract, revision + 1, versions);
+        Ok(record)
     }
 }

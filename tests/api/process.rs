@@ -235,4 +235,12 @@ async fn two_processes_on_one_postgres_database_behave_as_one_registry() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+
+    // A remembers the version list between its own registrations (it just wrote seq
+    // 32); what B writes next is still seen: B's schema is an existing version to A.
+    let by_b = b.register("orders.order_placed", revision(40)).await;
+    assert_eq!(by_b.status, StatusCode::CREATED, "{}", by_b.text);
+    let by_a = a.register("orders.order_placed", revision(40)).await;
+    assert_eq!(by_a.status, StatusCode::OK, "{}", by_a.text);
+    assert_eq!(by_a.json["seq"], 33);
 }
