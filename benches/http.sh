@@ -16,7 +16,9 @@
 #      first), ACCORD_BENCH_POSTGRES_URL (an empty database: it is written to),
 #      DURATION (10s), RUNS (3), PORT (18091), FLOOR_PORT (18081),
 #      FETCH_WORKERS ("default 1"),
-#      COLD_CONTRACTS (10000), COLD_VERSIONS (10), REGISTRATIONS (1000).
+#      COLD_CONTRACTS (10000), COLD_VERSIONS (10), REGISTRATIONS (1000),
+#      PARTS ("fetch writes cold": which measurements to run),
+#      ACCORD_BIN (a prebuilt accord to measure instead of building this checkout's).
 # Every server this script starts is stopped by its own PID on exit. Needs wrk, curl,
 # python3 (and psql for the PostgreSQL parts). Follow ../shared/bench/README.md's
 # ground rules: nothing else running; compare only figures from one session.
@@ -32,8 +34,9 @@ FLOOR_PORT="${FLOOR_PORT:-18081}"
 COLD_CONTRACTS="${COLD_CONTRACTS:-10000}"
 COLD_VERSIONS="${COLD_VERSIONS:-10}"
 REGISTRATIONS="${REGISTRATIONS:-1000}"
+PARTS=" ${PARTS:-fetch writes cold} "
 FLOOR="$PEERS/axumfloor/target/release/axumfloor"
-ACCORD="$ROOT/target/release/accord"
+ACCORD="${ACCORD_BIN:-$ROOT/target/release/accord}"
 WORK="$(mktemp -d)"
 mkdir -p "$OUT"
 
@@ -46,9 +49,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
-[[ -x "$FLOOR" ]] || { echo "axum floor not built: bash ../shared/bench/setup_peers.sh" >&2; exit 1; }
-( cd "$ROOT" && cargo build --release --bin accord -q )
+if [[ "$PARTS" == *" fetch "* ]]; then
+  command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+  [[ -x "$FLOOR" ]] || { echo "axum floor not built: bash ../shared/bench/setup_peers.sh" >&2; exit 1; }
+fi
+[[ -n "${ACCORD_BIN:-}" ]] || ( cd "$ROOT" && cargo build --release --bin accord -q )
 
 wait_ready() {  # url
   for _ in $(seq 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -125,9 +130,11 @@ for name in ("floor", "by_id", "latest"):
           f"p99 median {statistics.median(p99s):.2f} ms (runs {' / '.join(f'{p:.2f}' for p in p99s)})")
 PY
 }
-for workers in ${FETCH_WORKERS:-default 1}; do
-  fetch_round "$workers"
-done
+if [[ "$PARTS" == *" fetch "* ]]; then
+  for workers in ${FETCH_WORKERS:-default 1}; do
+    fetch_round "$workers"
+  done
+fi
 
 # ---------------------------------------------------------------- 2. writes
 register_many() {  # label database-url
@@ -158,17 +165,20 @@ print(f"  {label}: {n} sequential registrations in {total:.2f} s = {n / total:.0
 PY
   stop "$ACCORD_PID"
 }
-echo "== writes"
-register_many sqlite "sqlite://$WORK/writes.db"
-if [[ -n "${ACCORD_BENCH_POSTGRES_URL:-}" ]]; then
-  register_many postgres "$ACCORD_BENCH_POSTGRES_URL"
+if [[ "$PARTS" == *" writes "* ]]; then
+  echo "== writes"
+  register_many sqlite "sqlite://$WORK/writes.db"
+  if [[ -n "${ACCORD_BENCH_POSTGRES_URL:-}" ]]; then
+    register_many postgres "$ACCORD_BENCH_POSTGRES_URL"
+  fi
 fi
 
 # ---------------------------------------------------------------- 3. cold start
-echo "== cold start ($COLD_CONTRACTS contracts x $COLD_VERSIONS versions, SQLite)"
-COLD_DB="$WORK/cold.db"
-"$ACCORD" migrate --database "sqlite://$COLD_DB" > /dev/null 2>&1
-python3 - "$COLD_DB" "$COLD_CONTRACTS" "$COLD_VERSIONS" <<'PY'
+if [[ "$PARTS" == *" cold "* ]]; then
+  echo "== cold start ($COLD_CONTRACTS contracts x $COLD_VERSIONS versions, SQLite)"
+  COLD_DB="$WORK/cold.db"
+  "$ACCORD" migrate --database "sqlite://$COLD_DB" > /dev/null 2>&1
+  python3 - "$COLD_DB" "$COLD_CONTRACTS" "$COLD_VERSIONS" <<'PY'
 # Seeds rows directly (the HTTP path would take minutes); fingerprints are distinct
 # placeholders, which the serving path never recomputes.
 import hashlib, json, sqlite3, sys
@@ -190,15 +200,16 @@ con.executemany("INSERT INTO contracts (name, next_seq, highest_version, created
 con.executemany("INSERT INTO versions (contract, seq, version, schema_id, created_at, deleted) VALUES (?, ?, ?, ?, ?, 0)", version_rows)
 con.commit()
 PY
-for run in $(seq "$RUNS"); do
-  start=$(date +%s.%N)
-  start_accord "sqlite://$COLD_DB"
-  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/contracts/bench.contract_09999/versions/latest/schema" 2>/dev/null || \
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/contracts/bench.contract_00000/versions/latest/schema"
-  end=$(date +%s.%N)
-  peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$ACCORD_PID/status" 2>/dev/null || echo 0)
-  awk -v s="$start" -v e="$end" -v r="$run" -v kb="$peak_kb" 'BEGIN { printf "  run %d: exec to first latest fetch %.0f ms, peak RSS %.1f MB\n", r, (e-s)*1000, kb/1024 }' | tee -a "$OUT/cold.txt"
-  stop "$ACCORD_PID"
-done
+  for run in $(seq "$RUNS"); do
+    start=$(date +%s.%N)
+    start_accord "sqlite://$COLD_DB"
+    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/contracts/bench.contract_09999/versions/latest/schema" 2>/dev/null || \
+      curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/contracts/bench.contract_00000/versions/latest/schema"
+    end=$(date +%s.%N)
+    peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$ACCORD_PID/status" 2>/dev/null || echo 0)
+    awk -v s="$start" -v e="$end" -v r="$run" -v kb="$peak_kb" 'BEGIN { printf "  run %d: exec to first latest fetch %.0f ms, peak RSS %.1f MB\n", r, (e-s)*1000, kb/1024 }' | tee -a "$OUT/cold.txt"
+    stop "$ACCORD_PID"
+  done
+fi
 
 echo "raw results in $OUT"
