@@ -17,21 +17,30 @@ use crate::domain::ContractName;
 
 use super::VersionRecord;
 
-/// How many contracts' lists are kept. When full, an arbitrary one is dropped; a
-/// dropped list costs one read on its contract's next registration.
-const CAPACITY: usize = 256;
+/// How many version records are kept in all (a record is about 150 bytes, so some
+/// 30 MB at most). When a list does not fit, arbitrary others are dropped; a dropped
+/// list costs one read on its contract's next registration. A single list longer than
+/// this is not kept at all.
+const CAPACITY: usize = 200_000;
 
 /// Remembered version lists by contract name, with the revision they were read at.
 #[derive(Default)]
 pub(super) struct VersionMemo {
-    lists: Mutex<HashMap<ContractName, (i64, Vec<VersionRecord>)>>,
+    inner: Mutex<Lists>,
+}
+
+#[derive(Default)]
+struct Lists {
+    by_name: HashMap<ContractName, (i64, Vec<VersionRecord>)>,
+    /// The number of records in `by_name`, all lists together.
+    records: usize,
 }
 
 impl VersionMemo {
     /// The list of `name` at `revision`, if it is remembered at that revision.
     pub(super) fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
-        let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
-        match lists.get(name) {
+        let lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match lists.by_name.get(name) {
             Some((r, versions)) if *r == revision => Some(versions.clone()),
             _ => None,
         }
@@ -39,13 +48,23 @@ impl VersionMemo {
 
     /// Remembers `versions` as the list of `name` at `revision`.
     pub(super) fn put(&self, name: &ContractName, revision: i64, versions: Vec<VersionRecord>) {
-        let mut lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
-        if lists.len() >= CAPACITY && !lists.contains_key(name) {
-            if let Some(victim) = lists.keys().next().cloned() {
-                lists.remove(&victim);
+        let mut lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, old)) = lists.by_name.remove(name) {
+            lists.records -= old.len();
+        }
+        if versions.len() > CAPACITY {
+            return;
+        }
+        while lists.records + versions.len() > CAPACITY {
+            let Some(victim) = lists.by_name.keys().next().cloned() else {
+                break;
+            };
+            if let Some((_, dropped)) = lists.by_name.remove(&victim) {
+                lists.records -= dropped.len();
             }
         }
-        lists.insert(name.clone(), (revision, versions));
+        lists.records += versions.len();
+        lists.by_name.insert(name.clone(), (revision, versions));
     }
 }
 
@@ -84,12 +103,25 @@ mod tests {
     }
 
     #[test]
-    fn the_memo_never_holds_more_than_its_capacity() {
+    fn the_memo_never_holds_more_records_than_its_capacity() {
         let memo = VersionMemo::default();
-        for i in 0..CAPACITY + 10 {
-            memo.put(&name(i), 1, Vec::new());
-        }
-        assert_eq!(memo.lists.lock().unwrap().len(), CAPACITY);
-        assert!(memo.get(&name(CAPACITY + 9), 1).is_some());
+        let big = |n: &ContractName, len: usize| (1..=len as i64).map(|s| version(n, s)).collect();
+        memo.put(&name(0), 1, big(&name(0), CAPACITY / 2));
+        memo.put(&name(1), 1, big(&name(1), CAPACITY / 2));
+        memo.put(&name(2), 1, big(&name(2), 10));
+        let lists = memo.inner.lock().unwrap();
+        let held: usize = lists.by_name.values().map(|(_, v)| v.len()).sum();
+        assert_eq!(held, lists.records);
+        assert!(held <= CAPACITY);
+        assert!(
+            lists.by_name.contains_key(&name(2)),
+            "the newest list is kept"
+        );
+        drop(lists);
+        memo.put(&name(3), 1, big(&name(3), CAPACITY + 1));
+        assert!(
+            memo.get(&name(3), 1).is_none(),
+            "a list over the capacity is not kept"
+        );
     }
 }
