@@ -46,6 +46,20 @@ impl VersionMemo {
         }
     }
 
+    /// Remembers the list after a committed registration: the list read at `revision`
+    /// plus the new version (the commit bumped the revision by one).
+    pub(super) fn registered(
+        &self,
+        revision: i64,
+        mut versions: Vec<VersionRecord>,
+        new: &VersionRecord,
+    ) {
+        versions.push(new.clone());
+        // IMPORT may give a seq below the others; the list stays in seq order.
+        versions.sort_by_key(|v| v.seq);
+        self.put(&new.contract, revision + 1, versions);
+    }
+
     /// Remembers `versions` as the list of `name` at `revision`.
     pub(super) fn put(&self, name: &ContractName, revision: i64, versions: Vec<VersionRecord>) {
         let mut lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());

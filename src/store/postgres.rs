@@ -673,11 +673,7 @@ impl Registration for PostgresRegistration {
             created_at: now,
             deleted: false,
         };
-        let mut versions = history.versions;
-        versions.push(record.clone());
-        // IMPORT may give a seq below the others; the list stays in seq order.
-        versions.sort_by_key(|v| v.seq);
-        memo.put(&record.contract, revision + 1, versions);
+        memo.registered(revision, history.versions, &record);
         Ok(record)
     }
 }
