@@ -725,12 +725,10 @@ impl<'d> Builder<'d> {
                 }
                 _ => {}
             }
-            // `additionalItems` applies only after an array of positional `items`;
-            // beside a single `items` schema, or without `items`, it is ignored.
-            rest = if matches!(obj.get("items"), Some(Value::Array(_))) {
-                self.extra(loc, obj, "additionalItems")
-            } else {
+            rest = if ignored_keyword(draft, obj, "additionalItems") {
                 Extra::Open
+            } else {
+                self.extra(loc, obj, "additionalItems")
             };
         }
         let contains = self.child_opt(loc, obj, "contains");

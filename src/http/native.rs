@@ -646,10 +646,7 @@ pub async fn find_version(
     let sel = selector(&sel)?;
     let version = state.registry.find_version(&name, &sel).await?;
     let schema = state.registry.schema(version.schema_id).await?;
-    let documents = state
-        .registry
-        .referenced_documents(version.schema_id)
-        .await?;
+    let documents = state.registry.referenced_documents(&schema).await?;
     // An exact live version is immutable (the client library then never asks again),
     // as its schema is. The metadata also carries `deleted`: a soft delete is not
     // seen by a consumer holding the immutable answer, which keeps validating as

@@ -591,15 +591,15 @@ impl Registry {
     /// compile the schema without asking for each reference.
     pub async fn referenced_documents(
         &self,
-        id: i64,
+        schema: &SchemaRecord,
     ) -> Result<std::collections::BTreeMap<String, Value>, RegistryError> {
         // Only a schema with references has documents to send; the others are not
         // parsed (a read path should not compile a validator per schema id).
-        if !self.schema(id).await?.refers {
+        if !schema.refers {
             return Ok(std::collections::BTreeMap::new());
         }
         let schema = self
-            .parsed_schema(&mut Source::Store(self.store.as_ref()), id)
+            .parsed_schema(&mut Source::Store(self.store.as_ref()), schema.id)
             .await?;
         Ok(schema
             .documents()

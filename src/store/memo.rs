@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use crate::domain::ContractName;
 
-use super::VersionRecord;
+use super::{StoreError, VersionRecord};
 
 /// How many version records are kept in all (a record is about 150 bytes, so some
 /// 30 MB at most). When a list does not fit, arbitrary others are dropped; a dropped
@@ -38,12 +38,28 @@ struct Lists {
 
 impl VersionMemo {
     /// The list of `name` at `revision`, if it is remembered at that revision.
-    pub(super) fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
+    fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
         let lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match lists.by_name.get(name) {
             Some((r, versions)) if *r == revision => Some(versions.clone()),
             _ => None,
         }
+    }
+
+    /// The list of `name` at `revision`: the remembered one, or else the one `read`
+    /// returns, remembered from now on.
+    pub(super) async fn get_or_read(
+        &self,
+        name: &ContractName,
+        revision: i64,
+        read: impl AsyncFnOnce() -> Result<Vec<VersionRecord>, StoreError>,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        if let Some(versions) = self.get(name, revision) {
+            return Ok(versions);
+        }
+        let versions = read().await?;
+        self.put(name, revision, versions.clone());
+        Ok(versions)
     }
 
     /// Remembers the list after a committed registration: the list read at `revision`
@@ -61,7 +77,7 @@ impl VersionMemo {
     }
 
     /// Remembers `versions` as the list of `name` at `revision`.
-    pub(super) fn put(&self, name: &ContractName, revision: i64, versions: Vec<VersionRecord>) {
+    fn put(&self, name: &ContractName, revision: i64, versions: Vec<VersionRecord>) {
         let mut lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, old)) = lists.by_name.remove(name) {
             lists.records -= old.len();

@@ -192,15 +192,12 @@ async fn read_history(
 ) -> Result<(History, i64), StoreError> {
     let contract = read_contract(conn, name).await?;
     let revision = contract.as_ref().map_or(0, |c| c.revision);
-    let versions = match memo.and_then(|m| m.get(name, revision)) {
-        Some(versions) => versions,
-        None => {
-            let versions = read_versions(conn, name).await?;
-            if let Some(memo) = memo {
-                memo.put(name, revision, versions.clone());
-            }
-            versions
+    let versions = match memo {
+        Some(memo) => {
+            memo.get_or_read(name, revision, async || read_versions(conn, name).await)
+                .await?
         }
+        None => read_versions(conn, name).await?,
     };
     let global = read_global(conn).await?;
     let (contract, highest_version) = match contract {
