@@ -10,6 +10,7 @@
 //! - [`compat`]: the diff engine: rules, changes, reports, modes, required bumps.
 //! - [`client`]: the consumer library: fetch, cache and compile contracts, validate payloads.
 //! - [`cli`]: the `accord` command's subcommands.
+//! - [`limits`]: every limit and timeout of the server, with its flag and default.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod client;
 pub mod compat;
 pub mod domain;
 pub mod http;
+pub mod limits;
 pub mod registry;
 pub mod schema;
 pub mod store;

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::Failure;
-use crate::http::{
-    self, AppState, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_VALIDATE_BYTES, ValidateLimits,
-};
+use crate::http::{self, AppState};
+use crate::limits::Limits;
 use crate::registry::Registry;
 use crate::store::{self, StoreError};
 
@@ -27,17 +26,9 @@ pub struct ServeArgs {
     /// printed on standard output).
     #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: SocketAddr,
-    /// Largest accepted request body, in bytes.
-    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
-    /// Largest NDJSON body accepted by the validate endpoint, in bytes (it is
-    /// streamed, not buffered, so it may be far larger than --max-body-bytes).
-    #[arg(long, env = "ACCORD_MAX_VALIDATE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_BYTES)]
-    pub max_validate_bytes: usize,
-    /// Worker threads of the async runtime (default: one per CPU core). Fewer leaves
-    /// cores to other processes on the machine, such as a load generator.
-    #[arg(long, env = "ACCORD_WORKERS")]
-    pub workers: Option<std::num::NonZeroUsize>,
+    /// Every limit and timeout (docs/limits.md).
+    #[command(flatten)]
+    pub limits: Limits,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
@@ -46,7 +37,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Failure> {
     super::init_tracing();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
-    if let Some(workers) = args.workers {
+    if let Some(workers) = args.limits.workers {
         runtime.worker_threads(workers.get());
     }
     let runtime = runtime
@@ -83,15 +74,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the listening address")?;
     let registry = Arc::new(Registry::new(Arc::clone(&store)));
-    let validate = ValidateLimits {
-        max_stream_bytes: args.max_validate_bytes,
-        ..ValidateLimits::default()
-    };
-    let router = http::router(AppState::new(registry, validate), args.max_body_bytes);
+    let limits = args.limits;
+    let router = http::router(AppState::new(registry, limits));
     // The database URL may hold a password: log the backend only.
     tracing::info!(listen = %addr, backend = ?backend, "accord serving");
     println!("accord listening on http://{addr}");
-    http::serve(listener, router, shutdown_signal())
+    http::serve(listener, router, &limits, shutdown_signal())
         .await
         .context("serving HTTP")?;
     tracing::info!("in-flight requests finished; closing the database pool");

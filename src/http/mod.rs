@@ -14,7 +14,7 @@ pub mod error;
 mod native;
 mod validate;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 
 use axum::Router;
@@ -24,53 +24,27 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_http::trace::TraceLayer;
 
+use crate::limits::Limits;
 use crate::registry::Registry;
 use error::ApiError;
-
-/// The default request-body limit: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The default limit on an NDJSON body sent to the validate endpoint: 256 MiB.
-pub const DEFAULT_MAX_VALIDATE_BYTES: usize = 256 * 1024 * 1024;
-/// The default limit on one NDJSON line, as in `accord validate`: 16 MiB.
-pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Limits of the validate endpoint's NDJSON stream (a JSON document obeys the
-/// router's body limit instead).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ValidateLimits {
-    /// The largest NDJSON body, in bytes; more is answered 413.
-    pub max_stream_bytes: usize,
-    /// The longest line, in bytes; a longer one is an unparsable record.
-    pub max_line_bytes: usize,
-}
-
-impl Default for ValidateLimits {
-    fn default() -> Self {
-        Self {
-            max_stream_bytes: DEFAULT_MAX_VALIDATE_BYTES,
-            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
-        }
-    }
-}
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The use cases.
     pub registry: Arc<Registry>,
-    /// Limits of the validate endpoint's NDJSON stream.
-    pub validate: ValidateLimits,
+    /// Every limit and timeout the handlers enforce.
+    pub limits: Arc<Limits>,
     /// Schema documents ready to serve, by id.
     served: Arc<caching::ServedSchemas>,
 }
 
 impl AppState {
-    /// The state of a server over `registry`.
-    pub fn new(registry: Arc<Registry>, validate: ValidateLimits) -> Self {
+    /// The state of a server over `registry`, enforcing `limits`.
+    pub fn new(registry: Arc<Registry>, limits: Limits) -> Self {
         Self {
             registry,
-            validate,
+            limits: Arc::new(limits),
             served: Arc::default(),
         }
     }
@@ -156,9 +130,10 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
     routes().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
-/// The application: every route, the body limit, request logs when enabled, JSON
-/// 404/405 answers.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// The application: every route, the body limit of `state`'s limits, request logs
+/// when enabled, JSON 404/405 answers.
+pub fn router(state: AppState) -> Router {
+    let max_body_bytes = state.limits.max_body_bytes;
     let mut router = Router::new();
     for (_, path, handler) in routes() {
         router = router.route(path, handler);
@@ -204,14 +179,33 @@ async fn method_not_allowed(uri: Uri) -> Response {
     .into_response()
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting,
-/// lets in-flight requests finish, and returns.
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and
+/// lets in-flight requests finish for at most `limits.shutdown_timeout` before it
+/// returns anyway (the connections still open are closed when their tasks are
+/// dropped with the runtime).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let deadline = *limits.shutdown_timeout;
+    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
+    tokio::select! {
+        served = server.into_future() => served,
+        () = async move {
+            if stopped.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(deadline).await;
+        } => {
+            tracing::warn!(shutdown_timeout = %limits.shutdown_timeout, "requests still in flight at the shutdown deadline; stopping anyway");
+            Ok(())
+        }
+    }
 }

@@ -7,9 +7,9 @@
 //! - `application/x-ndjson`: the body is streamed, never buffered whole. Bytes are
 //!   gathered until about [`CHUNK_BYTES`] of whole lines are in hand, and each chunk
 //!   is checked on the blocking pool, so a large body does not hold a runtime
-//!   thread. A line longer than [`ValidateLimits::max_line_bytes`] is skipped as it
+//!   thread. A line longer than [`Limits::max_validate_line_bytes`] is skipped as it
 //!   arrives (only its length is kept); a body longer than
-//!   [`ValidateLimits::max_stream_bytes`] is answered 413. The answer is a summary
+//!   [`Limits::max_validate_bytes`] is answered 413. The answer is a summary
 //!   ([`StreamValidation`]) listing at most [`MAX_LISTED_LINES`] rejected lines.
 //!
 //! Line numbers count from 1 and include blank lines, which are not records, as in
@@ -28,9 +28,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::AppState;
 use super::error::{ApiError, ApiJson, ApiPath};
-use super::{AppState, ValidateLimits};
 use crate::domain::{ContractName, VersionSelector};
+use crate::limits::Limits;
 use crate::schema::ndjson::{Line, Lines};
 use crate::schema::{Violation, violations};
 use crate::store::VersionRecord;
@@ -195,7 +196,7 @@ pub async fn validate_payload(
         }
         Media::Ndjson => {
             let mut summary =
-                validate_stream(request.into_body(), validator, state.validate).await?;
+                validate_stream(request.into_body(), validator, *state.limits).await?;
             summary.contract = Some((&version).into());
             Ok(Json(summary).into_response())
         }
@@ -222,10 +223,10 @@ fn unexplained() -> Violation {
     }
 }
 
-fn too_long(len: u64, limits: ValidateLimits) -> String {
+fn too_long(len: u64, limits: Limits) -> String {
     format!(
         "the line is {len} bytes long, more than the limit of {} bytes",
-        limits.max_line_bytes
+        limits.max_validate_line_bytes
     )
 }
 
@@ -233,7 +234,7 @@ fn too_long(len: u64, limits: ValidateLimits) -> String {
 async fn validate_stream(
     mut body: Body,
     validator: Arc<jsonschema::Validator>,
-    limits: ValidateLimits,
+    limits: Limits,
 ) -> Result<StreamValidation, ApiError> {
     let mut summary = StreamValidation::default();
     // Unchecked bytes: whole lines, then the start of a line (from `partial`).
@@ -257,13 +258,13 @@ async fn validate_stream(
             continue; // trailers
         };
         total = total.saturating_add(data.len());
-        if total > limits.max_stream_bytes {
+        if total > limits.max_validate_bytes {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 format!(
                     "the NDJSON body is larger than {} bytes (--max-validate-bytes)",
-                    limits.max_stream_bytes
+                    limits.max_validate_bytes
                 ),
             ));
         }
@@ -289,7 +290,7 @@ async fn validate_stream(
         if let Some(i) = memchr::memrchr(b'\n', data) {
             partial = old_len + i + 1;
         }
-        let over_long = buf.len() - partial > limits.max_line_bytes;
+        let over_long = buf.len() - partial > limits.max_validate_line_bytes;
         if partial >= CHUNK_BYTES || (over_long && partial > 0) {
             let rest = buf.split_off(partial);
             let whole = std::mem::replace(&mut buf, rest);
@@ -316,7 +317,7 @@ async fn check_chunk(
     validator: &Arc<jsonschema::Validator>,
     chunk: Vec<u8>,
     first_line: u64,
-    limits: ValidateLimits,
+    limits: Limits,
 ) -> Result<u64, ApiError> {
     let validator = Arc::clone(validator);
     let room = MAX_LISTED_LINES.saturating_sub(summary.errors.len());
@@ -337,7 +338,7 @@ fn check_lines(
     data: &[u8],
     first_line: u64,
     room: usize,
-    limits: ValidateLimits,
+    limits: Limits,
 ) -> (StreamValidation, u64) {
     let mut out = StreamValidation::default();
     let mut lines = Lines::new(data, first_line);
@@ -349,7 +350,7 @@ fn check_lines(
     {
         let line = &data[start..end];
         let listed = out.errors.len() < room;
-        if line.len() > limits.max_line_bytes {
+        if line.len() > limits.max_validate_line_bytes {
             out.reject_unparsable(this_line, too_long(line.len() as u64, limits), listed);
             continue;
         }
@@ -402,16 +403,19 @@ mod tests {
         build_validator(&schema, true).unwrap()
     }
 
-    const LIMITS: ValidateLimits = ValidateLimits {
-        max_stream_bytes: 1 << 20,
-        max_line_bytes: 64,
-    };
+    fn limits() -> Limits {
+        Limits {
+            max_validate_bytes: 1 << 20,
+            max_validate_line_bytes: 64,
+            ..Limits::default()
+        }
+    }
 
     #[test]
     fn lines_are_counted_by_outcome_and_numbered_with_blank_lines() {
         let data =
             b"{\"id\":1}\n\n{\"x\":1}\nnope\n{\"id\":2,\"email\":\"Jane <j@example.com>\"}\n";
-        let (out, next) = check_lines(&validator(), data, 1, 10, LIMITS);
+        let (out, next) = check_lines(&validator(), data, 1, 10, limits());
         assert_eq!(
             (out.records, out.valid, out.invalid, out.unparsable),
             (4, 1, 2, 1)
@@ -456,7 +460,7 @@ mod tests {
         }
     }
 
-    fn summarise(body: &[u8], size: usize, limits: ValidateLimits) -> Value {
+    fn summarise(body: &[u8], size: usize, limits: Limits) -> Value {
         let body = Body::new(Frames {
             data: body.to_vec(),
             size,
@@ -476,7 +480,7 @@ mod tests {
         let body = format!(
             "{{\"id\":1}}\n{long}\n\n{{\"x\":1}}\n{long}\nnope\n{long}\n{{\"id\":2}}\n{long}"
         );
-        let whole = summarise(body.as_bytes(), body.len(), LIMITS);
+        let whole = summarise(body.as_bytes(), body.len(), limits());
         assert_eq!(whole["records"], 8);
         assert_eq!(whole["valid"], 2);
         assert_eq!(whole["invalid"], 1);
@@ -506,7 +510,7 @@ mod tests {
         );
         for size in 1..=body.len() {
             assert_eq!(
-                summarise(body.as_bytes(), size, LIMITS),
+                summarise(body.as_bytes(), size, limits()),
                 whole,
                 "frames of {size} bytes"
             );
@@ -516,7 +520,7 @@ mod tests {
     #[test]
     fn only_the_first_rejected_lines_are_listed_but_all_are_counted() {
         let data = "{}\n".repeat(5);
-        let (out, _) = check_lines(&validator(), data.as_bytes(), 1, 2, LIMITS);
+        let (out, _) = check_lines(&validator(), data.as_bytes(), 1, 2, limits());
         assert_eq!((out.invalid, out.errors_total, out.errors.len()), (5, 5, 2));
     }
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use accord::http::{AppState, DEFAULT_MAX_BODY_BYTES, ValidateLimits};
+use accord::http::AppState;
+use accord::limits::Limits;
 use accord::registry::Registry;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
@@ -119,34 +120,37 @@ impl Drop for TestApp {
 
 /// Starts the real router on a free port over a fresh database.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, DEFAULT_MAX_BODY_BYTES).await
+    spawn_app_limits(backend, Limits::default()).await
 }
 
 /// [`spawn_app`] with a body limit.
 pub async fn spawn_app_with(backend: Backend, max_body_bytes: usize) -> Option<TestApp> {
-    spawn_app_limits(backend, max_body_bytes, ValidateLimits::default()).await
+    let limits = Limits {
+        max_body_bytes,
+        ..Limits::default()
+    };
+    spawn_app_limits(backend, limits).await
 }
 
-/// [`spawn_app`] with a body limit and limits on the validate endpoint's stream.
-pub async fn spawn_app_limits(
-    backend: Backend,
-    max_body_bytes: usize,
-    validate: ValidateLimits,
-) -> Option<TestApp> {
+/// [`spawn_app`] with other limits and timeouts.
+pub async fn spawn_app_limits(backend: Backend, limits: Limits) -> Option<TestApp> {
     init_logging();
     let db = fresh_db(backend).await?;
     let store = accord::store::connect(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(store));
-    let router = accord::http::router(AppState::new(registry, validate), max_body_bytes);
+    let router = accord::http::router(AppState::new(registry, limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = oneshot::channel();
-    let server = tokio::spawn(accord::http::serve(listener, router, async move {
-        let _ = rx.await;
-    }));
+    let server = tokio::spawn(async move {
+        accord::http::serve(listener, router, &limits, async move {
+            let _ = rx.await;
+        })
+        .await
+    });
     Some(TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),

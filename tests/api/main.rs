@@ -13,4 +13,5 @@ mod openapi;
 mod process;
 mod read;
 mod register;
+mod timeouts;
 mod validate;

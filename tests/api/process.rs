@@ -11,9 +11,9 @@ use tokio::process::{Child, Command};
 use crate::helpers::{Backend, answer, fresh_db};
 
 /// A running `accord serve` child and its base URL.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 /// Starts `accord serve` on a free port and waits for the line that names its address.
@@ -22,7 +22,7 @@ async fn start(database: &str) -> Server {
 }
 
 /// [`start`] with more command-line arguments.
-async fn start_with(database: &str, more: &[&str]) -> Server {
+pub(crate) async fn start_with(database: &str, more: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
         .args(more)
@@ -58,7 +58,7 @@ impl Server {
         answer(resp).await
     }
 
-    async fn get(&self, path: &str) -> crate::helpers::Answer {
+    pub(crate) async fn get(&self, path: &str) -> crate::helpers::Answer {
         answer(
             reqwest::get(format!("{}{path}", self.base))
                 .await

@@ -1,7 +1,7 @@
 //! The validate endpoint: one JSON document, an NDJSON stream with its summary, the
 //! bound on listed lines, size limits, media types and unknown contracts.
 
-use accord::http::ValidateLimits;
+use accord::limits::Limits;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -227,11 +227,13 @@ on_both_backends!(
 );
 
 async fn small_app() -> TestApp {
-    let limits = ValidateLimits {
-        max_stream_bytes: 64 * 1024,
-        max_line_bytes: 1024,
+    let limits = Limits {
+        max_body_bytes: 2048,
+        max_validate_bytes: 64 * 1024,
+        max_validate_line_bytes: 1024,
+        ..Limits::default()
     };
-    let app = spawn_app_limits(Backend::Sqlite, 2048, limits)
+    let app = spawn_app_limits(Backend::Sqlite, limits)
         .await
         .expect("app");
     register(&app).await;

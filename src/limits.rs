@@ -1,0 +1,129 @@
+//! Every limit and timeout of `accord serve`, in one type: [`Limits`].
+//!
+//! Each field has its default (a constant here), its command-line flag and its
+//! environment variable (`--max-body-bytes`, `ACCORD_MAX_BODY_BYTES`), and a row in
+//! `docs/limits.md` saying what a client sees when it is reached. A test compares that
+//! table with the flags, so a field cannot be added without its row.
+//!
+//! The serve command parses it (flattened into its arguments), the server state
+//! carries it, and each layer reads the fields it enforces. This module imports nothing
+//! of the crate, so any layer may depend on it.
+//!
+//! To add a limit: a `DEFAULT_…` constant, a field with `#[arg(long, env = "ACCORD_…",
+//! default_value_t = …)]` and a doc comment (it is the `--help` text), its line in
+//! [`Limits::default`], and its row in `docs/limits.md`. Durations are
+//! [`humantime::Duration`]s, written `500ms`, `10s`, `2m` on the command line;
+//! `*limits.field` is the [`std::time::Duration`]. Keep the type `Copy`: numbers and
+//! durations only.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+/// The default request-body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The default limit on an NDJSON body sent to the validate endpoint: 256 MiB.
+pub const DEFAULT_MAX_VALIDATE_BYTES: usize = 256 * 1024 * 1024;
+/// The default limit on one NDJSON line sent to the validate endpoint: 16 MiB.
+pub const DEFAULT_MAX_VALIDATE_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// How long in-flight requests may take to finish after SIGTERM: 20 s (under the
+/// 30 s a container orchestrator usually waits before it kills).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Every limit and timeout of the server, with its default, flag and environment
+/// variable (see `docs/limits.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Limits and timeouts (docs/limits.md)")]
+pub struct Limits {
+    /// Largest accepted request body, in bytes; a larger one is answered 413.
+    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Largest NDJSON body accepted by the validate endpoint, in bytes (it is
+    /// streamed, not buffered, so it may be far larger than --max-body-bytes); a larger
+    /// one is answered 413.
+    #[arg(long, env = "ACCORD_MAX_VALIDATE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_BYTES)]
+    pub max_validate_bytes: usize,
+    /// Longest NDJSON line the validate endpoint checks, in bytes; a longer one is
+    /// counted as an unparsable record.
+    #[arg(long, env = "ACCORD_MAX_VALIDATE_LINE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_LINE_BYTES)]
+    pub max_validate_line_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C; then
+    /// the server stops anyway, closing the connections still open.
+    #[arg(long, env = "ACCORD_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT.into())]
+    pub shutdown_timeout: humantime::Duration,
+    /// Worker threads of the async runtime (default: one per CPU core). Fewer leaves
+    /// cores to other processes on the machine, such as a load generator.
+    #[arg(long, env = "ACCORD_WORKERS")]
+    pub workers: Option<NonZeroUsize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_validate_bytes: DEFAULT_MAX_VALIDATE_BYTES,
+            max_validate_line_bytes: DEFAULT_MAX_VALIDATE_LINE_BYTES,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT.into(),
+            workers: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{Args, FromArgMatches};
+
+    fn parse(args: &[&str]) -> Limits {
+        let command = Limits::augment_args(clap::Command::new("serve").no_binary_name(true));
+        let matches = command.try_get_matches_from(args).expect("parses");
+        Limits::from_arg_matches(&matches).expect("limits")
+    }
+
+    #[test]
+    fn the_flags_default_to_the_constants() {
+        assert_eq!(parse(&[]), Limits::default());
+    }
+
+    #[test]
+    fn docs_limits_md_lists_every_flag_with_its_environment_variable_and_default() {
+        let doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/limits.md"));
+        let command = Limits::augment_args(clap::Command::new("serve"));
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let flag = format!("`--{long}`");
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with('|') && l.contains(&flag))
+                .unwrap_or_else(|| panic!("docs/limits.md has no row for {flag}"));
+            let env = arg
+                .get_env()
+                .expect("every limit has an environment variable");
+            let env = format!("`{}`", env.to_string_lossy());
+            assert!(row.contains(&env), "the row of {flag} does not name {env}");
+            for default in arg.get_default_values() {
+                let default = format!("`{}`", default.to_string_lossy());
+                assert!(
+                    row.contains(&default),
+                    "the row of {flag} does not give its default {default}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn durations_are_written_with_their_unit() {
+        let limits = parse(&["--shutdown-timeout", "1500ms"]);
+        assert_eq!(*limits.shutdown_timeout, Duration::from_millis(1500));
+        let limits = parse(&["--shutdown-timeout", "2m"]);
+        assert_eq!(*limits.shutdown_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn a_duration_without_a_unit_is_refused() {
+        let command = Limits::augment_args(clap::Command::new("serve").no_binary_name(true));
+        let err = command
+            .try_get_matches_from(["--shutdown-timeout", "20"])
+            .unwrap_err();
+        assert!(err.to_string().contains("--shutdown-timeout"), "{err}");
+    }
+}
