@@ -149,14 +149,15 @@ pub enum Refusal {
         /// The engine's report.
         report: Box<Report>,
     },
-    /// A declared version not greater than every existing one.
+    /// A declared version not greater than the newest live version, or than a number
+    /// already used in its major line (deleted versions included).
     #[error(
-        "declared version {declared} is not greater than every existing version (highest: {highest})"
+        "declared version {declared} is not greater than {highest}, a version already used (numbers of deleted versions are not reused either)"
     )]
     VersionNotGreater {
         /// The declared version.
         declared: Version,
-        /// The highest version ever registered (deleted ones included).
+        /// The version it must exceed.
         highest: Version,
     },
     /// A declared version smaller than the change requires.

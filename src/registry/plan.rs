@@ -29,6 +29,10 @@ pub(crate) fn first_version() -> Version {
 
 /// Decides what a candidate with `fingerprint` (and optionally a declared version) is
 /// compared against.
+///
+/// The target line is the newest major line that still has a live version: a line
+/// whose versions are all soft-deleted is passed over as if it had never been, except
+/// that its numbers stay taken ([`floor`], [`line_max`]).
 pub(crate) fn first_step(history: &History, fingerprint: &str, declared: Option<&Version>) -> Step {
     let existing = history
         .versions
@@ -38,28 +42,85 @@ pub(crate) fn first_step(history: &History, fingerprint: &str, declared: Option<
     if let Some(v) = existing {
         return Step::Existing(v.clone());
     }
-    let Some(highest) = &history.highest_version else {
+    if history.highest_version.is_none() {
+        return Step::Check(Vec::new());
+    }
+    let Some(live_line) = live_line(history) else {
+        // Every version is deleted: nothing to compare with.
+        if let Some(d) = declared {
+            let floor = floor(history, d.major);
+            if *d <= floor {
+                return Step::Refuse(Refusal::VersionNotGreater {
+                    declared: d.clone(),
+                    highest: floor,
+                });
+            }
+        }
         return Step::Check(Vec::new());
     };
-    let line = match declared {
-        Some(d) if d <= highest => {
+    if let Some(d) = declared {
+        let floor = floor(history, d.major);
+        if *d <= floor {
             return Step::Refuse(Refusal::VersionNotGreater {
                 declared: d.clone(),
-                highest: highest.clone(),
+                highest: floor,
             });
         }
         // A declared new major starts a fresh line: no comparison with the old one.
-        Some(d) if d.major > highest.major => return Step::Check(Vec::new()),
-        _ => highest.major,
-    };
+        if d.major > live_line {
+            return Step::Check(Vec::new());
+        }
+    }
     let mut previous: Vec<VersionRecord> = history
         .versions
         .iter()
-        .filter(|v| !v.deleted && v.version.major == line)
+        .filter(|v| !v.deleted && v.version.major == live_line)
         .cloned()
         .collect();
     previous.sort_by(|a, b| b.version.cmp(&a.version));
     Step::Check(previous)
+}
+
+/// The newest major line with a live version.
+fn live_line(history: &History) -> Option<u64> {
+    history
+        .versions
+        .iter()
+        .filter(|v| !v.deleted)
+        .map(|v| v.version.major)
+        .max()
+}
+
+/// The highest number ever used in major line `major`: remaining versions, live or
+/// soft-deleted, and the highest version ever registered when it is in that line.
+fn line_max(history: &History, major: u64) -> Option<Version> {
+    history
+        .versions
+        .iter()
+        .map(|v| &v.version)
+        .chain(history.highest_version.as_ref())
+        .filter(|v| v.major == major)
+        .max()
+        .cloned()
+}
+
+/// What a declared version in major line `major` must be greater than: the newest live
+/// version (or, when none is live, the highest ever registered) and every number
+/// already used in its own line.
+fn floor(history: &History, major: u64) -> Version {
+    let live = history
+        .versions
+        .iter()
+        .filter(|v| !v.deleted)
+        .map(|v| &v.version)
+        .max()
+        .or(history.highest_version.as_ref())
+        .cloned()
+        .unwrap_or_else(|| Version::new(0, 0, 0));
+    match line_max(history, major) {
+        Some(m) if m > live => m,
+        _ => live,
+    }
 }
 
 /// The version to register after the engine's `report` against `previous`, or why not.
@@ -74,10 +135,18 @@ pub(crate) fn conclude(
         return Ok(declared.cloned().unwrap_or_else(first_version));
     };
     let Some(base) = previous.first() else {
-        // A fresh major line, or a line whose versions are all deleted.
+        // A fresh major line, or a contract whose versions are all deleted.
         return Ok(declared
             .cloned()
             .unwrap_or_else(|| Bump::Minor.apply(highest)));
+    };
+    // An undeclared version grows from the highest number its line has used (so a
+    // deleted 1.3.0 is not given again); a new major from the highest ever (so a
+    // deleted 2.0.0 is not either).
+    let next = |bump: Bump| match bump {
+        Bump::Major => Bump::Major.apply(highest),
+        _ => bump
+            .apply(&line_max(history, base.version.major).unwrap_or_else(|| base.version.clone())),
     };
     // `Bump::None` cannot reach here (an identical live version answers `Existing`);
     // treat it as the smallest real bump rather than reuse a version. Under NONE nothing
@@ -112,14 +181,14 @@ pub(crate) fn conclude(
         }
         None if !report.compatible => {
             if allow_breaking {
-                Ok(Bump::Major.apply(highest))
+                Ok(next(Bump::Major))
             } else {
                 Err(Refusal::Incompatible {
                     report: Box::new(report.clone()),
                 })
             }
         }
-        None => Ok(required.apply(highest)),
+        None => Ok(next(required)),
     }
 }
 
@@ -333,6 +402,60 @@ mod tests {
             .unwrap(),
             v("2.0.0")
         );
+    }
+
+    #[test]
+    fn a_deleted_newest_line_is_passed_over_but_its_numbers_stay_taken() {
+        let h = history(vec![
+            record(1, "1.0.0", "a", false),
+            record(2, "1.1.0", "b", false),
+            record(3, "1.2.0", "c", false),
+            record(4, "2.0.0", "d", true),
+        ]);
+        let Step::Check(prev) = first_step(&h, "e", None) else {
+            panic!()
+        };
+        assert_eq!(prev[0].version, v("1.2.0"));
+        assert_eq!(
+            conclude(&h, &prev, &report(true, Bump::Minor), None, false).unwrap(),
+            v("1.3.0")
+        );
+        assert_eq!(
+            conclude(&h, &prev, &report(false, Bump::Major), None, true).unwrap(),
+            v("3.0.0")
+        );
+        assert!(matches!(
+            first_step(&h, "e", Some(&v("2.0.0"))),
+            Step::Refuse(Refusal::VersionNotGreater { .. })
+        ));
+        assert_eq!(
+            first_step(&h, "e", Some(&v("2.0.1"))),
+            Step::Check(Vec::new())
+        );
+        assert_eq!(
+            first_step(&h, "e", Some(&v("1.3.0"))),
+            Step::Check(prev.clone())
+        );
+    }
+
+    #[test]
+    fn a_deleted_number_in_the_live_line_is_not_given_again() {
+        let h = history(vec![
+            record(1, "1.0.0", "a", false),
+            record(2, "1.1.0", "b", true),
+            record(3, "2.0.0", "c", true),
+        ]);
+        let Step::Check(prev) = first_step(&h, "e", None) else {
+            panic!()
+        };
+        assert_eq!(
+            conclude(&h, &prev, &report(true, Bump::Minor), None, false).unwrap(),
+            v("1.2.0")
+        );
+        assert!(matches!(
+            first_step(&h, "e", Some(&v("1.1.0"))),
+            Step::Refuse(Refusal::VersionNotGreater { .. })
+        ));
     }
 
     #[test]

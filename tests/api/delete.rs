@@ -153,7 +153,76 @@ async fn a_soft_deleted_version_is_not_checked_against(app: TestApp) {
     );
 }
 
+/// Issue 12: 1.0.0–1.2.0, then 2.0.0, then 2.0.0 deleted. The next schema is compared
+/// with 1.2.0 (not with nothing) and numbered from it; 2.0.0 is never given again.
+async fn a_registration_after_the_newest_line_was_deleted_is_checked_against_the_live_one(
+    app: TestApp,
+) {
+    for max in [5, 6, 7] {
+        let r = app
+            .register(NAME, &json!({"type": "string", "maxLength": max}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let major = app
+        .register_with(
+            NAME,
+            &json!({"type": "integer"}),
+            json!({"allow_breaking": true}),
+        )
+        .await;
+    assert_eq!(major.json["version"], "2.0.0", "{}", major.text);
+    let deleted = app
+        .delete(&format!("/api/v1/contracts/{NAME}/versions/2.0.0"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+
+    // Narrower than 1.2.0: refused, which it could only be if compared with 1.2.0.
+    let narrowing = app
+        .register(NAME, &json!({"type": "string", "maxLength": 4}))
+        .await;
+    assert_eq!(
+        (narrowing.status, narrowing.code()),
+        (StatusCode::CONFLICT, "incompatible-change"),
+        "{}",
+        narrowing.text
+    );
+    assert_eq!(
+        narrowing.json["error"]["details"]["failed_version"],
+        "1.2.0"
+    );
+
+    let widening = app
+        .register(NAME, &json!({"type": "string", "maxLength": 8}))
+        .await;
+    assert_eq!(widening.status, StatusCode::CREATED, "{}", widening.text);
+    assert_eq!(widening.json["version"], "1.3.0");
+
+    let reused = app
+        .register_with(
+            NAME,
+            &json!({"type": "boolean"}),
+            json!({"version": "2.0.0"}),
+        )
+        .await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (StatusCode::CONFLICT, "version-not-greater"),
+        "{}",
+        reused.text
+    );
+    let major = app
+        .register_with(
+            NAME,
+            &json!({"type": "boolean"}),
+            json!({"allow_breaking": true}),
+        )
+        .await;
+    assert_eq!(major.json["version"], "3.0.0", "{}", major.text);
+}
+
 on_both_backends!(
+    a_registration_after_the_newest_line_was_deleted_is_checked_against_the_live_one,
     a_soft_deleted_version_is_hidden_from_latest_but_readable_exactly,
     a_permanent_delete_needs_a_soft_delete_first_and_nothing_is_reused,
     a_soft_deleted_version_is_not_checked_against,
