@@ -71,6 +71,11 @@ fn routes() -> Vec<Route> {
             "/api/v1/contracts/{name}",
             patch(native::update_contract),
         ),
+        (
+            "DELETE",
+            "/api/v1/contracts/{name}",
+            delete(native::delete_contract),
+        ),
         ("POST", V, post(native::create_version)),
         ("GET", V, get(native::list_versions)),
         (

@@ -22,7 +22,7 @@ use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_deta
 use crate::compat::{Change, Report};
 use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
-use crate::store::{ContractRecord, MetadataPatch, SchemaRecord, VersionRecord};
+use crate::store::{ContractRecord, Listing, MetadataPatch, SchemaRecord, VersionRecord};
 
 /// The version a `…/schema` answer is, so a client that asked for a range knows.
 const ACCORD_VERSION: HeaderName = HeaderName::from_static("accord-version");
@@ -300,6 +300,9 @@ pub struct ContractListItem {
     pub metadata: ContractMetadata,
     /// How many versions are live.
     pub live_versions: i64,
+    /// Whether the contract is soft-deleted: it has versions and all are soft-deleted
+    /// (listed only with `deleted=true`).
+    pub deleted: bool,
 }
 
 /// One page of contracts.
@@ -345,6 +348,8 @@ pub struct ContractResponse {
     pub config: ConfigResponse,
     /// The highest live version.
     pub latest_version: Option<String>,
+    /// Whether the contract is soft-deleted (it has versions and all are soft-deleted).
+    pub deleted: bool,
     /// Every remaining version, soft-deleted ones included, in seq order.
     pub versions: Vec<VersionSummary>,
 }
@@ -409,6 +414,9 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// How many to skip.
     pub offset: Option<i64>,
+    /// Include soft-deleted contracts.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// `GET /contracts/{name}/versions` query.
@@ -572,7 +580,16 @@ pub async fn list_contracts(
     let prefix = query.prefix.unwrap_or_default();
     let mut page = state
         .registry
-        .list_contracts(&prefix, limit + 1, offset)
+        .list_contracts(
+            &prefix,
+            if query.deleted {
+                Listing::WithDeleted
+            } else {
+                Listing::Live
+            },
+            limit + 1,
+            offset,
+        )
         .await?;
     let next_offset = (page.len() as i64 > limit).then_some(offset + limit);
     page.truncate(limit as usize);
@@ -582,6 +599,7 @@ pub async fn list_contracts(
             .map(|s| ContractListItem {
                 metadata: (&s.contract).into(),
                 live_versions: s.live_versions,
+                deleted: s.live_versions == 0 && s.versions > 0,
             })
             .collect(),
         next_offset,
@@ -601,6 +619,7 @@ pub async fn find_contract(
     Ok(Json(ContractResponse {
         metadata: (&detail.contract).into(),
         config: detail.config.into(),
+        deleted: latest_version.is_none() && !detail.versions.is_empty(),
         latest_version,
         versions: detail.versions.iter().map(VersionSummary::from).collect(),
     }))
@@ -711,6 +730,30 @@ pub async fn delete_version(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     Ok(Json(VersionSummary::from(&record)).into_response())
+}
+
+/// `DELETE /contracts/{name}`: soft-delete every live version (the contract is then
+/// listed only with `deleted=true`), or with `?permanent=true`, once soft-deleted,
+/// remove its versions, metadata and configuration for good (it is then not found;
+/// its version numbers are still never given again).
+pub async fn delete_contract(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
+) -> Result<Response, ApiError> {
+    let name = existing_name(&name)?;
+    let deleted = state
+        .registry
+        .delete_contract(&name, query.permanent)
+        .await?;
+    if query.permanent {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Json(VersionList {
+        name: name.to_string(),
+        versions: deleted.iter().map(VersionSummary::from).collect(),
+    })
+    .into_response())
 }
 
 /// `GET /contracts/{name}/diff?from=A&to=B`: the engine's report between two versions.

@@ -28,7 +28,7 @@ use crate::schema::{
     DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError, build_validator,
 };
 use crate::store::{
-    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, MetadataPatch,
+    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
     NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
 };
 
@@ -544,8 +544,8 @@ impl Registry {
         }
         let versions = Arc::new(self.store.versions(name).await?);
         self.recent.insert(name.as_str(), Arc::clone(&versions));
-        if versions.is_empty() && self.store.contract(name).await?.is_none() {
-            return Err(RegistryError::ContractNotFound(name.to_string()));
+        if versions.is_empty() {
+            self.existing(name).await?;
         }
         selector
             .select(versions.iter().map(|v| (&v.version, !v.deleted, v)))
@@ -563,8 +563,8 @@ impl Registry {
         include_deleted: bool,
     ) -> Result<Vec<VersionRecord>, RegistryError> {
         let versions = self.store.versions(name).await?;
-        if versions.is_empty() && self.store.contract(name).await?.is_none() {
-            return Err(RegistryError::ContractNotFound(name.to_string()));
+        if versions.is_empty() {
+            self.existing(name).await?;
         }
         Ok(versions
             .into_iter()
@@ -627,25 +627,41 @@ impl Registry {
         Ok(validator)
     }
 
-    /// Contracts whose name starts with `prefix`, one page.
+    /// Contracts whose name starts with `prefix`, one page ([`Listing`] says which).
     pub async fn list_contracts(
         &self,
         prefix: &str,
+        listing: Listing,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ContractSummary>, RegistryError> {
-        Ok(self.store.list_contracts(prefix, limit, offset).await?)
+        Ok(self
+            .store
+            .list_contracts(prefix, listing, limit, offset)
+            .await?)
+    }
+
+    /// The history of a contract that exists: `ContractNotFound` when it was never
+    /// written or has been removed for good ([`History::is_removed`]).
+    async fn existing(
+        &self,
+        name: &ContractName,
+    ) -> Result<(History, ContractRecord), RegistryError> {
+        let mut history = self.store.history(name).await?;
+        match history.contract.take() {
+            Some(contract) if !history.is_removed() => Ok((history, contract)),
+            _ => Err(RegistryError::ContractNotFound(name.to_string())),
+        }
     }
 
     /// A contract with its versions and configuration.
     pub async fn contract(&self, name: &ContractName) -> Result<ContractDetail, RegistryError> {
-        let History {
+        let (
+            History {
+                versions, global, ..
+            },
             contract,
-            versions,
-            global,
-            ..
-        } = self.store.history(name).await?;
-        let contract = contract.ok_or_else(|| RegistryError::ContractNotFound(name.to_string()))?;
+        ) = self.existing(name).await?;
         let config = ContractConfig::of(Some(&contract), global);
         Ok(ContractDetail {
             contract,
@@ -660,6 +676,7 @@ impl Registry {
         name: &ContractName,
         patch: &MetadataPatch,
     ) -> Result<ContractRecord, RegistryError> {
+        self.existing(name).await?;
         self.store
             .update_contract(name, patch)
             .await?
@@ -717,15 +734,8 @@ impl Registry {
         &self,
         name: &ContractName,
     ) -> Result<ContractConfig, RegistryError> {
-        let contract = self
-            .store
-            .contract(name)
-            .await?
-            .ok_or_else(|| RegistryError::ContractNotFound(name.to_string()))?;
-        Ok(ContractConfig::of(
-            Some(&contract),
-            self.store.global_config().await?,
-        ))
+        let (history, contract) = self.existing(name).await?;
+        Ok(ContractConfig::of(Some(&contract), history.global))
     }
 
     /// Sets a contract's overrides (`None` keeps the current override); creates the
@@ -747,9 +757,7 @@ impl Registry {
         &self,
         name: &ContractName,
     ) -> Result<ContractConfig, RegistryError> {
-        let Some(current) = self.store.contract(name).await? else {
-            return Err(RegistryError::ContractNotFound(name.to_string()));
-        };
+        let (_, current) = self.existing(name).await?;
         self.refuse_if_read_only(name, Some(&current)).await?;
         let contract = self.store.put_contract_config(name, None, None).await?;
         Ok(ContractConfig::of(

@@ -5,7 +5,9 @@
 
 use crate::compat;
 use crate::domain::{ContractName, Mode, Policy, WriteMode};
-use crate::store::{ContractRecord, SchemaReference, VersionRecord};
+use crate::store::{
+    ContractDeleteOutcome, ContractRecord, Listing, SchemaReference, VersionRecord,
+};
 
 use super::{ContractConfig, Registry, RegistryError, Report, Source, Submission, trivial_report};
 
@@ -75,45 +77,40 @@ impl Registry {
     }
 
     /// Soft-deletes every live version of a contract, or with `permanent` removes every
-    /// (already soft-deleted) version and the contract's own configuration. Returns the
-    /// seqs deleted.
+    /// (already soft-deleted) version with the contract's metadata and configuration, in
+    /// one store transaction. Returns the versions deleted, in seq order. A version other
+    /// schemas refer to blocks the whole delete, before anything is written.
     pub async fn delete_contract(
         &self,
         name: &ContractName,
         permanent: bool,
-    ) -> Result<Vec<i64>, RegistryError> {
+    ) -> Result<Vec<VersionRecord>, RegistryError> {
         let contract = self.store.contract(name).await?;
         let versions = self.store.versions(name).await?;
         if versions.is_empty() {
             return Err(RegistryError::ContractNotFound(name.to_string()));
         }
         self.refuse_if_read_only(name, contract.as_ref()).await?;
-        let live: Vec<&VersionRecord> = versions.iter().filter(|v| !v.deleted).collect();
-        let targets: Vec<&VersionRecord> = if permanent {
-            if !live.is_empty() {
-                return Err(RegistryError::ContractNotSoftDeleted(name.to_string()));
-            }
-            versions.iter().collect()
-        } else {
-            if live.is_empty() {
-                return Err(RegistryError::ContractAlreadyDeleted(name.to_string()));
-            }
-            live
-        };
-        // Check every version first, so a refusal deletes nothing.
-        for v in &targets {
+        for v in versions.iter().filter(|v| permanent || !v.deleted) {
             self.refuse_if_referenced(v, permanent).await?;
         }
-        let mut deleted = Vec::with_capacity(targets.len());
-        for v in targets {
-            self.delete_version(name, &v.version, permanent).await?;
-            deleted.push(v.seq);
+        let outcome = self.store.delete_contract(name, permanent).await;
+        self.recent.invalidate(name.as_str());
+        match outcome? {
+            ContractDeleteOutcome::Deleted(versions) => {
+                tracing::info!(contract.name = %name, permanent, versions = versions.len(), "contract deleted");
+                Ok(versions)
+            }
+            ContractDeleteOutcome::NotFound => {
+                Err(RegistryError::ContractNotFound(name.to_string()))
+            }
+            ContractDeleteOutcome::AlreadyDeleted => {
+                Err(RegistryError::ContractAlreadyDeleted(name.to_string()))
+            }
+            ContractDeleteOutcome::NotSoftDeleted => {
+                Err(RegistryError::ContractNotSoftDeleted(name.to_string()))
+            }
         }
-        if permanent {
-            self.store.put_contract_config(name, None, None).await?;
-            self.store.put_contract_write_mode(name, None).await?;
-        }
-        Ok(deleted)
     }
 
     /// The contract's own mode and policy overrides (none when it does not exist).
@@ -260,7 +257,10 @@ impl Registry {
     async fn any_live_contract(&self) -> Result<bool, RegistryError> {
         let mut offset = 0;
         loop {
-            let page = self.store.list_contracts("", PAGE, offset).await?;
+            let page = self
+                .store
+                .list_contracts("", Listing::Live, PAGE, offset)
+                .await?;
             if page.iter().any(|c| c.live_versions > 0) {
                 return Ok(true);
             }

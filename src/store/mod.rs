@@ -127,13 +127,26 @@ pub struct ContractRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A contract in a listing, with its count of live versions.
+/// A contract in a listing, with its counts of versions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractSummary {
     /// The contract.
     pub contract: ContractRecord,
     /// How many versions are not soft-deleted.
     pub live_versions: i64,
+    /// How many versions remain, soft-deleted ones included.
+    pub versions: i64,
+}
+
+/// Which contracts a listing holds. A contract is *listed* when it has a live version,
+/// or no version at all and is not [removed](History::is_removed) (configured ahead of
+/// its first version); it is *soft-deleted* when every remaining version is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Listed contracts only.
+    Live,
+    /// Listed and soft-deleted contracts.
+    WithDeleted,
 }
 
 /// One registered version (its schema is fetched by `schema_id`).
@@ -193,6 +206,20 @@ pub struct History {
     pub global: GlobalConfig,
 }
 
+impl History {
+    /// Whether the contract is gone: it had versions, none remains (every one was
+    /// permanently deleted) and it carries no configuration of its own. Its row stays
+    /// only so that its numbers are never given again; to every read it does not exist.
+    pub fn is_removed(&self) -> bool {
+        self.versions.is_empty()
+            && self.highest_version.is_some()
+            && self
+                .contract
+                .as_ref()
+                .is_none_or(|c| c.mode.is_none() && c.policy.is_none() && c.write_mode.is_none())
+    }
+}
+
 /// A contract's row as the backends read it: the record, the highest version ever
 /// registered, and the revision (bumped with every change to its versions).
 struct ContractRow {
@@ -246,6 +273,20 @@ pub enum DeleteOutcome {
     NotSoftDeleted,
 }
 
+/// What a contract delete did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContractDeleteOutcome {
+    /// These versions were soft-deleted (or, when permanent, removed with the contract's
+    /// metadata and configuration), in seq order.
+    Deleted(Vec<VersionRecord>),
+    /// The contract has no remaining version.
+    NotFound,
+    /// A soft delete of a contract whose versions are all soft-deleted already.
+    AlreadyDeleted,
+    /// A permanent delete of a contract that still has live versions.
+    NotSoftDeleted,
+}
+
 /// The storage the registry runs on.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -288,6 +329,7 @@ pub trait Store: Send + Sync {
     async fn list_contracts(
         &self,
         prefix: &str,
+        listing: Listing,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ContractSummary>, StoreError>;
@@ -315,6 +357,16 @@ pub trait Store: Send + Sync {
         version: &Version,
         permanent: bool,
     ) -> Result<DeleteOutcome, StoreError>;
+
+    /// Soft-deletes every live version of a contract; or with `permanent`, when every
+    /// version is soft-deleted, removes them all and clears the contract's metadata and
+    /// configuration (its row stays, so numbers are never reused). One transaction
+    /// under the contract's write lock.
+    async fn delete_contract(
+        &self,
+        name: &ContractName,
+        permanent: bool,
+    ) -> Result<ContractDeleteOutcome, StoreError>;
 
     /// Sets (or with `None` clears) a contract's write-mode override, creating the
     /// contract when it does not exist yet and a mode is set.

@@ -21,10 +21,10 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::memo::VersionMemo;
 use super::{
-    ContractRecord, ContractRow, ContractSummary, DeleteOutcome, GlobalConfig, History,
-    MetadataPatch, NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError,
-    VersionRecord, higher, now, parse_mode, parse_name, parse_policy, parse_tags, parse_version,
-    parse_write_mode, tags_text,
+    ContractDeleteOutcome, ContractRecord, ContractRow, ContractSummary, DeleteOutcome,
+    GlobalConfig, History, Listing, MetadataPatch, NewVersion, Registration, SchemaRecord,
+    SchemaReference, Store, StoreError, VersionRecord, higher, now, parse_mode, parse_name,
+    parse_policy, parse_tags, parse_version, parse_write_mode, tags_text,
 };
 use crate::domain::{ContractName, Mode, Policy, WriteMode};
 
@@ -407,16 +407,25 @@ impl Store for PostgresStore {
     async fn list_contracts(
         &self,
         prefix: &str,
+        listing: Listing,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ContractSummary>, StoreError> {
+        // The conditions of `Listing` and `History::is_removed`, in SQL.
         let rows = sqlx::query(&format!(
-            "SELECT {CONTRACT_COLUMNS}, \
-             (SELECT COUNT(*) FROM versions v WHERE v.contract = c.name AND v.deleted = FALSE) AS live \
-             FROM contracts c WHERE substr(c.name, 1, length($1)) = $2 ORDER BY c.name LIMIT $3 OFFSET $4"
+            "SELECT * FROM (SELECT {CONTRACT_COLUMNS}, highest_version, \
+             (SELECT COUNT(*) FROM versions v WHERE v.contract = c.name AND v.deleted = FALSE) AS live, \
+             (SELECT COUNT(*) FROM versions v WHERE v.contract = c.name) AS remaining \
+             FROM contracts c WHERE substr(c.name, 1, length($1)) = $2) l \
+             WHERE l.live > 0 \
+             OR (l.remaining = 0 AND (l.highest_version IS NULL OR l.mode IS NOT NULL \
+                 OR l.policy IS NOT NULL OR l.write_mode IS NOT NULL)) \
+             OR ($3 AND l.remaining > 0) \
+             ORDER BY l.name LIMIT $4 OFFSET $5"
         ))
         .bind(prefix)
         .bind(prefix)
+        .bind(listing == Listing::WithDeleted)
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
@@ -426,6 +435,7 @@ impl Store for PostgresStore {
                 Ok(ContractSummary {
                     contract: contract_from_row(row)?,
                     live_versions: row.try_get("live")?,
+                    versions: row.try_get("remaining")?,
                 })
             })
             .collect()
@@ -523,6 +533,59 @@ impl Store for PostgresStore {
                 ..record
             }
         }))
+    }
+
+    async fn delete_contract(
+        &self,
+        name: &ContractName,
+        permanent: bool,
+    ) -> Result<ContractDeleteOutcome, StoreError> {
+        let mut tx = self.locked_tx(name).await?;
+        let versions = read_versions(&mut tx, name).await?;
+        if versions.is_empty() {
+            return Ok(ContractDeleteOutcome::NotFound);
+        }
+        let live = versions.iter().any(|v| !v.deleted);
+        let now = now();
+        let targets: Vec<VersionRecord> = match (permanent, live) {
+            (true, true) => return Ok(ContractDeleteOutcome::NotSoftDeleted),
+            (false, false) => return Ok(ContractDeleteOutcome::AlreadyDeleted),
+            (true, false) => {
+                sqlx::query("DELETE FROM versions WHERE contract = $1")
+                    .bind(name.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE contracts SET owner = NULL, description = NULL, tags = '[]', mode = NULL, \
+                     policy = NULL, write_mode = NULL, updated_at = $1 WHERE name = $2",
+                )
+                .bind(now)
+                .bind(name.as_str())
+                .execute(&mut *tx)
+                .await?;
+                versions
+            }
+            (false, true) => {
+                sqlx::query(
+                    "UPDATE versions SET deleted = TRUE, deleted_at = $1 WHERE contract = $2 AND deleted = FALSE",
+                )
+                .bind(now)
+                .bind(name.as_str())
+                .execute(&mut *tx)
+                .await?;
+                versions
+                    .into_iter()
+                    .filter(|v| !v.deleted)
+                    .map(|v| VersionRecord { deleted: true, ..v })
+                    .collect()
+            }
+        };
+        sqlx::query("UPDATE contracts SET revision = revision + 1 WHERE name = $1")
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ContractDeleteOutcome::Deleted(targets))
     }
 
     async fn put_contract_write_mode(

@@ -221,7 +221,136 @@ async fn a_registration_after_the_newest_line_was_deleted_is_checked_against_the
     assert_eq!(major.json["version"], "3.0.0", "{}", major.text);
 }
 
+/// Issue 12: `DELETE /api/v1/contracts/{name}`, soft then permanent, as for versions.
+async fn a_contract_is_soft_deleted_then_removed_for_good(app: TestApp) {
+    for n in 0..2 {
+        app.register(NAME, &schema(n)).await;
+    }
+    let path = format!("/api/v1/contracts/{NAME}");
+    let early = app.delete(&format!("{path}?permanent=true")).await;
+    assert_eq!(
+        (early.status, early.code()),
+        (StatusCode::CONFLICT, "contract-delete-refused"),
+        "{}",
+        early.text
+    );
+
+    let soft = app.delete(&path).await;
+    assert_eq!(soft.status, StatusCode::OK, "{}", soft.text);
+    assert_shape(&soft.json, "VersionList");
+    assert_eq!(soft.json["versions"].as_array().unwrap().len(), 2);
+    assert!(soft.json["versions"][0]["deleted"].as_bool().unwrap());
+    let listed = |a: &crate::helpers::Answer| {
+        a.json["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == NAME)
+    };
+    assert!(!listed(&app.get("/api/v1/contracts").await));
+    let with_deleted = app.get("/api/v1/contracts?deleted=true").await;
+    assert!(listed(&with_deleted), "{}", with_deleted.text);
+    assert_eq!(with_deleted.json["contracts"][0]["deleted"], true);
+    let found = app.get(&path).await;
+    assert_shape(&found.json, "Contract");
+    assert_eq!(
+        (
+            found.json["deleted"].clone(),
+            found.json["latest_version"].clone()
+        ),
+        (json!(true), json!(null))
+    );
+    assert_eq!(
+        app.get(&format!("{path}/versions/1.0.0")).await.status,
+        StatusCode::OK,
+        "a soft-deleted version stays readable exactly"
+    );
+    let again = app.delete(&path).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "contract-delete-refused")
+    );
+
+    let gone = app.delete(&format!("{path}?permanent=true")).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+    assert_eq!(app.get(&path).await.code(), "contract-not-found");
+    assert_eq!(
+        app.get(&format!("{path}/config")).await.code(),
+        "contract-not-found"
+    );
+    assert!(!listed(&app.get("/api/v1/contracts?deleted=true").await));
+    assert_eq!(app.delete(&path).await.code(), "contract-not-found");
+
+    // Registered again, it starts over as a contract but its numbers are not reused.
+    let back = app.register(NAME, &schema(0)).await;
+    assert_eq!(back.status, StatusCode::CREATED, "{}", back.text);
+    assert_eq!(
+        (back.json["version"].clone(), back.json["seq"].clone()),
+        (json!("1.1.0"), json!(3))
+    );
+    assert!(listed(&app.get("/api/v1/contracts").await));
+}
+
+/// Issue 12: a Confluent permanent subject delete left the contract listed natively
+/// with no versions; both APIs now agree that it is gone.
+async fn a_confluent_subject_delete_removes_the_contract_from_the_native_api(app: TestApp) {
+    app.register(NAME, &schema(0)).await;
+    app.put(
+        &format!("/api/v1/contracts/{NAME}/config"),
+        &json!({"mode": "FULL"}),
+    )
+    .await;
+    assert_eq!(
+        app.delete(&format!("/subjects/{NAME}")).await.json,
+        json!([1])
+    );
+    assert_eq!(
+        app.delete(&format!("/subjects/{NAME}?permanent=true"))
+            .await
+            .json,
+        json!([1])
+    );
+    let list = app.get("/api/v1/contracts?deleted=true").await;
+    assert_eq!(list.json["contracts"], json!([]), "{}", list.text);
+    assert_eq!(
+        app.get(&format!("/api/v1/contracts/{NAME}")).await.code(),
+        "contract-not-found"
+    );
+    assert_eq!(app.get("/subjects?deleted=true").await.json, json!([]));
+}
+
+/// A version other schemas refer to blocks the whole contract delete, before any
+/// version is deleted.
+async fn a_referenced_version_blocks_the_whole_contract_delete(app: TestApp) {
+    app.register(NAME, &schema(0)).await;
+    app.register(NAME, &schema(1)).await;
+    let referrer = app
+        .register_with(
+            "orders.order_placed",
+            &json!({"$ref": "payment.json"}),
+            json!({"references": [{"name": "payment.json", "contract": NAME, "version": "1.0.0"}]}),
+        )
+        .await;
+    assert_eq!(referrer.status, StatusCode::CREATED, "{}", referrer.text);
+    let refused = app.delete(&format!("/api/v1/contracts/{NAME}")).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "version-referenced"),
+        "{}",
+        refused.text
+    );
+    let versions = app.get(&format!("/api/v1/contracts/{NAME}/versions")).await;
+    assert_eq!(
+        versions.json["versions"].as_array().unwrap().len(),
+        2,
+        "nothing was deleted"
+    );
+}
+
 on_both_backends!(
+    a_contract_is_soft_deleted_then_removed_for_good,
+    a_confluent_subject_delete_removes_the_contract_from_the_native_api,
+    a_referenced_version_blocks_the_whole_contract_delete,
     a_registration_after_the_newest_line_was_deleted_is_checked_against_the_live_one,
     a_soft_deleted_version_is_hidden_from_latest_but_readable_exactly,
     a_permanent_delete_needs_a_soft_delete_first_and_nothing_is_reused,

@@ -16,7 +16,7 @@ use super::{Params, body};
 use crate::domain::ContractName;
 use crate::http::AppState;
 use crate::registry::{ImportIds, Outcome, Registered, RegistryError, Submission};
-use crate::store::{SchemaReference, VersionRecord};
+use crate::store::{Listing, SchemaReference, VersionRecord};
 
 type Answer = Result<Response, ConfluentError>;
 
@@ -298,18 +298,21 @@ pub async fn list_subjects(State(state): State<AppState>, params: Params) -> Ans
     let mut names = Vec::new();
     let mut offset = 0;
     loop {
-        let page = state.registry.list_contracts(prefix, PAGE, offset).await?;
+        let listing = if include_deleted {
+            Listing::WithDeleted
+        } else {
+            Listing::Live
+        };
+        let page = state
+            .registry
+            .list_contracts(prefix, listing, PAGE, offset)
+            .await?;
         for summary in &page {
             let live = summary.live_versions > 0;
             let keep = if live {
                 !deleted_only
             } else {
-                include_deleted
-                    && !state
-                        .registry
-                        .list_versions(&summary.contract.name, true)
-                        .await?
-                        .is_empty()
+                include_deleted && summary.versions > 0
             };
             if keep {
                 names.push(summary.contract.name.to_string());
@@ -393,7 +396,7 @@ pub async fn delete_subject(
         .registry
         .delete_contract(&name, params.flag("permanent"))
         .await?;
-    json_answer(json!(deleted))
+    json_answer(json!(deleted.iter().map(|v| v.seq).collect::<Vec<_>>()))
 }
 
 /// `GET /subjects/{subject}/versions/{version}`: the `Schema` entity.
