@@ -1,5 +1,5 @@
-//! The registry's use cases over `Arc<dyn Store>`: register a version (check then
-//! insert, atomically), dry-run a registration, resolve selectors, read and configure
+//! The registry's use cases over `Arc<dyn Store>`: register a version (check, then
+//! insert under the contract's lock if nothing moved meanwhile: `register.rs`), dry-run a registration, resolve selectors, read and configure
 //! contracts.
 //!
 //! Nothing here knows HTTP or SQL. The compatibility engine is CPU work and runs on
@@ -14,7 +14,9 @@
 
 pub(crate) mod cache;
 mod plan;
+mod register;
 mod subject;
+mod turns;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,11 +31,12 @@ use crate::schema::{
 };
 use crate::store::{
     ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
-    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
+    Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
 };
 
 use cache::{Cache, Recent, VERSIONS_FRESH, VERSIONS_MAX_AGE};
 use plan::Step;
+use turns::Turns;
 
 /// How many parsed schemas (and, separately, schema texts) are kept in memory.
 const CACHE_ENTRIES: usize = 10_000;
@@ -326,6 +329,8 @@ pub struct Registry {
     validators: Cache<Arc<jsonschema::Validator>>,
     /// Version lists read for `latest` and ranges, at most [`VERSIONS_MAX_AGE`] old.
     recent: Recent<Arc<Vec<VersionRecord>>>,
+    /// Registrations to one contract take turns in this process (`register.rs`).
+    turns: Turns,
 }
 
 /// Where previous schemas are read from: the pool, or the registration's own
@@ -375,111 +380,13 @@ impl Registry {
             texts: Cache::new(CACHE_ENTRIES),
             validators: Cache::new(VALIDATOR_ENTRIES),
             recent: Recent::new(CACHE_ENTRIES, VERSIONS_FRESH, VERSIONS_MAX_AGE),
+            turns: Turns::default(),
         }
     }
 
     /// The store (for health checks and shutdown).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    /// Registers a version: check and insert under the contract's write lock.
-    pub async fn register(
-        &self,
-        name: &ContractName,
-        submission: Submission,
-    ) -> Result<Registered, RegistryError> {
-        let candidate = self.parse_candidate(&submission).await?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut tx = self.store.begin_registration(name).await?;
-            let history = tx.history().clone();
-            let write_mode = write_mode_of(history.contract.as_ref(), history.global);
-            if write_mode.is_read_only() {
-                return Err(RegistryError::ReadOnly(format!("contract {name:?}")));
-            }
-            match (write_mode == WriteMode::Import, submission.import) {
-                (true, None) => {
-                    return Err(RegistryError::NotPermitted(format!(
-                        "contract {name:?} is in IMPORT mode: a registration must give the schema id"
-                    )));
-                }
-                (false, Some(_)) => {
-                    return Err(RegistryError::NotPermitted(format!(
-                        "contract {name:?} is not in IMPORT mode: a schema id cannot be given"
-                    )));
-                }
-                _ => {}
-            }
-            let previous = match plan::first_step(
-                &history,
-                &candidate.fingerprint,
-                submission.version.as_ref(),
-            ) {
-                Step::Existing(v) => return Ok(Registered::Existing(v)),
-                Step::Refuse(r) => return Err(RegistryError::Refused(r)),
-                Step::Check(previous) => previous,
-            };
-            let import_seq = submission.import.and_then(|i| i.seq);
-            if let Some(seq) = import_seq
-                && (seq < 1 || history.versions.iter().any(|v| v.seq == seq))
-            {
-                return Err(RegistryError::NotPermitted(format!(
-                    "version {seq} of {name:?} already exists or is not a valid version number"
-                )));
-            }
-            let config = ContractConfig::of(history.contract.as_ref(), history.global);
-            let previous = relevant(previous, config.mode);
-            let schemas = self.load(&mut Source::Tx(&mut *tx), &previous).await?;
-            let report = run_check(candidate.schema.clone(), schemas, config).await?;
-            // An import is never refused: a breaking one takes the next major.
-            let version = plan::conclude(
-                &history,
-                &previous,
-                &report,
-                submission.version.as_ref(),
-                submission.allow_breaking || submission.import.is_some(),
-            )
-            .map_err(RegistryError::Refused)?;
-            let new = NewVersion {
-                version,
-                fingerprint: candidate.fingerprint.clone(),
-                original: candidate.schema.original().to_owned(),
-                metadata: submission.metadata.clone(),
-                references: candidate.references.clone(),
-                schema_id: submission.import.map(|i| i.schema_id),
-                seq: import_seq,
-            };
-            let committed = tx.commit(new).await;
-            self.recent.invalidate(name.as_str());
-            match committed {
-                Ok(version) => {
-                    self.parsed
-                        .insert(version.schema_id, candidate.schema.clone());
-                    tracing::info!(contract.name = %name, version.seq = version.seq, version.number = %version.version, "registered");
-                    return Ok(Registered::Created { version, report });
-                }
-                Err(StoreError::Conflict(why)) if attempt < CONFLICT_RETRIES => {
-                    tracing::warn!(contract.name = %name, %why, "registration conflicted; retrying");
-                }
-                Err(StoreError::IdTaken(id)) => {
-                    return Err(RegistryError::NotPermitted(format!(
-                        "schema id {id} already holds a different schema"
-                    )));
-                }
-                Err(StoreError::IdMismatch {
-                    requested,
-                    existing,
-                }) => {
-                    return Err(RegistryError::IdMismatch {
-                        requested,
-                        existing,
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
     }
 
     /// What [`register`](Self::register) would do, without writing.

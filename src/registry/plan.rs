@@ -219,6 +219,7 @@ mod tests {
             versions,
             highest_version,
             global: GlobalConfig::default(),
+            revision: 0,
         }
     }
 

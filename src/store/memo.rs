@@ -38,7 +38,7 @@ struct Lists {
 
 impl VersionMemo {
     /// The list of `name` at `revision`, if it is remembered at that revision.
-    fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
+    pub(super) fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
         let lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match lists.by_name.get(name) {
             Some((r, versions)) if *r == revision => Some(versions.clone()),

@@ -5,8 +5,10 @@
 //! that matters for correctness is [`Store::begin_registration`]: it takes the
 //! contract's write lock (SQLite `BEGIN IMMEDIATE` behind an in-process mutex;
 //! PostgreSQL `pg_advisory_xact_lock` on the contract name) and reads the contract's
-//! history under it, so the registry's compatibility check and the insert that
-//! follows happen inside one transaction that no other writer can interleave with.
+//! history under it, with its revision. The registry checks compatibility before
+//! taking the lock, and writes only when the revision read under the lock is the one
+//! it checked against (`registry/register.rs`), so the lock is held for the write
+//! alone.
 //!
 //! SQL lives only in `sqlite.rs` and `postgres.rs`; duplication between the two is
 //! accepted (STYLE.md). Queries are checked at run time (no `query!`).
@@ -204,6 +206,10 @@ pub struct History {
     pub highest_version: Option<Version>,
     /// The registry-wide defaults.
     pub global: GlobalConfig,
+    /// The contract's revision (0 before its first version): bumped in the same
+    /// transaction as every change to its versions, so two histories of one contract
+    /// with the same revision hold the same versions.
+    pub revision: i64,
 }
 
 impl History {
@@ -305,11 +311,14 @@ pub trait Store: Send + Sync {
     /// Replaces the registry-wide defaults.
     async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError>;
 
-    /// A contract's history, read without taking the write lock (for dry runs and reads).
+    /// A contract's history, read without taking the write lock (for dry runs, reads,
+    /// and the check a registration makes before it takes the lock). Its revision is
+    /// read before its versions, so the versions are those of that revision or newer.
     async fn history(&self, name: &ContractName) -> Result<History, StoreError>;
 
-    /// Takes the contract's write lock, opens a transaction and reads the history under
-    /// it. Dropping the returned registration without committing rolls back.
+    /// Takes the contract's write lock, opens a transaction and reads the history (and
+    /// its revision) under it. Dropping the returned registration without committing
+    /// rolls back and releases the lock.
     async fn begin_registration(
         &self,
         name: &ContractName,

@@ -172,36 +172,43 @@ async fn read_global(conn: &mut PgConnection) -> Result<GlobalConfig, StoreError
     })
 }
 
-/// A contract's history and revision. With a memo, the version list is taken from it
-/// when it holds the list at the revision just read, and read (and remembered) otherwise;
-/// only callers holding the contract's write lock pass one, so the list and the revision
-/// cannot drift apart between the two reads.
+/// A contract's history, with the revision it was read at. The revision is read
+/// first: a version list read after it is the list at that revision or a newer one, so a
+/// writer comparing revisions under the lock sees any change (at worst one that was
+/// already in the list, which costs a needless re-check, never a missed one).
+///
+/// The version list comes from the memo when it holds the list at the revision just
+/// read. Only a caller holding the contract's write lock (`locked`) remembers a list it
+/// had to read: without the lock the list may be newer than the revision.
 async fn read_history(
     conn: &mut PgConnection,
     name: &ContractName,
-    memo: Option<&VersionMemo>,
-) -> Result<(History, i64), StoreError> {
+    memo: &VersionMemo,
+    locked: bool,
+) -> Result<History, StoreError> {
     let contract = read_contract(conn, name).await?;
     let revision = contract.as_ref().map_or(0, |c| c.revision);
-    let versions = match memo {
-        Some(memo) => {
-            memo.get_or_read(name, revision, async || read_versions(conn, name).await)
-                .await?
+    let versions = if locked {
+        memo.get_or_read(name, revision, async || read_versions(conn, name).await)
+            .await?
+    } else {
+        match memo.get(name, revision) {
+            Some(versions) => versions,
+            None => read_versions(conn, name).await?,
         }
-        None => read_versions(conn, name).await?,
     };
     let global = read_global(conn).await?;
     let (contract, highest_version) = match contract {
         Some(c) => (Some(c.record), c.highest_version),
         None => (None, None),
     };
-    let history = History {
+    Ok(History {
         contract,
         versions,
         highest_version,
         global,
-    };
-    Ok((history, revision))
+        revision,
+    })
 }
 
 async fn read_schema(conn: &mut PgConnection, id: i64) -> Result<Option<SchemaRecord>, StoreError> {
@@ -369,9 +376,7 @@ impl Store for PostgresStore {
 
     async fn history(&self, name: &ContractName) -> Result<History, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        read_history(&mut conn, name, None)
-            .await
-            .map(|(history, _)| history)
+        read_history(&mut conn, name, &self.memo, false).await
     }
 
     async fn begin_registration(
@@ -379,12 +384,11 @@ impl Store for PostgresStore {
         name: &ContractName,
     ) -> Result<Box<dyn Registration>, StoreError> {
         let mut tx = self.locked_tx(name).await?;
-        let (history, revision) = read_history(&mut tx, name, Some(&self.memo)).await?;
+        let history = read_history(&mut tx, name, &self.memo, true).await?;
         Ok(Box::new(PostgresRegistration {
             tx,
             name: name.clone(),
             history,
-            revision,
             memo: Arc::clone(&self.memo),
         }))
     }
@@ -656,8 +660,6 @@ struct PostgresRegistration {
     tx: Transaction<'static, Postgres>,
     name: ContractName,
     history: History,
-    /// The contract's revision when the history was read.
-    revision: i64,
     memo: Arc<VersionMemo>,
 }
 
@@ -684,7 +686,6 @@ impl Registration for PostgresRegistration {
             mut tx,
             name,
             mut history,
-            revision,
             memo,
         } = *self;
         let now = now();
@@ -733,7 +734,7 @@ impl Registration for PostgresRegistration {
             created_at: now,
             deleted: false,
         };
-        memo.registered(revision, history.versions, &record);
+        memo.registered(history.revision, history.versions, &record);
         Ok(record)
     }
 }

@@ -181,36 +181,43 @@ async fn read_global(conn: &mut SqliteConnection) -> Result<GlobalConfig, StoreE
     })
 }
 
-/// A contract's history and revision. With a memo, the version list is taken from it
-/// when it holds the list at the revision just read, and read (and remembered) otherwise;
-/// only callers holding the contract's write lock pass one, so the list and the revision
-/// cannot drift apart between the two reads.
+/// A contract's history, with the revision it was read at. The revision is read
+/// first: a version list read after it is the list at that revision or a newer one, so a
+/// writer comparing revisions under the lock sees any change (at worst one that was
+/// already in the list, which costs a needless re-check, never a missed one).
+///
+/// The version list comes from the memo when it holds the list at the revision just
+/// read. Only a caller holding the contract's write lock (`locked`) remembers a list it
+/// had to read: without the lock the list may be newer than the revision.
 async fn read_history(
     conn: &mut SqliteConnection,
     name: &ContractName,
-    memo: Option<&VersionMemo>,
-) -> Result<(History, i64), StoreError> {
+    memo: &VersionMemo,
+    locked: bool,
+) -> Result<History, StoreError> {
     let contract = read_contract(conn, name).await?;
     let revision = contract.as_ref().map_or(0, |c| c.revision);
-    let versions = match memo {
-        Some(memo) => {
-            memo.get_or_read(name, revision, async || read_versions(conn, name).await)
-                .await?
+    let versions = if locked {
+        memo.get_or_read(name, revision, async || read_versions(conn, name).await)
+            .await?
+    } else {
+        match memo.get(name, revision) {
+            Some(versions) => versions,
+            None => read_versions(conn, name).await?,
         }
-        None => read_versions(conn, name).await?,
     };
     let global = read_global(conn).await?;
     let (contract, highest_version) = match contract {
         Some(c) => (Some(c.record), c.highest_version),
         None => (None, None),
     };
-    let history = History {
+    Ok(History {
         contract,
         versions,
         highest_version,
         global,
-    };
-    Ok((history, revision))
+        revision,
+    })
 }
 
 async fn read_schema(
@@ -345,9 +352,7 @@ impl Store for SqliteStore {
 
     async fn history(&self, name: &ContractName) -> Result<History, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        read_history(&mut conn, name, None)
-            .await
-            .map(|(history, _)| history)
+        read_history(&mut conn, name, &self.memo, false).await
     }
 
     async fn begin_registration(
@@ -355,13 +360,12 @@ impl Store for SqliteStore {
         name: &ContractName,
     ) -> Result<Box<dyn Registration>, StoreError> {
         let (guard, mut tx) = self.write_tx().await?;
-        let (history, revision) = read_history(&mut tx, name, Some(&self.memo)).await?;
+        let history = read_history(&mut tx, name, &self.memo, true).await?;
         Ok(Box::new(SqliteRegistration {
             _guard: guard,
             tx,
             name: name.clone(),
             history,
-            revision,
             memo: Arc::clone(&self.memo),
         }))
     }
@@ -634,8 +638,6 @@ struct SqliteRegistration {
     tx: Transaction<'static, Sqlite>,
     name: ContractName,
     history: History,
-    /// The contract's revision when the history was read.
-    revision: i64,
     memo: Arc<VersionMemo>,
 }
 
@@ -663,7 +665,6 @@ impl Registration for SqliteRegistration {
             mut tx,
             name,
             mut history,
-            revision,
             memo,
         } = *self;
         let now = now();
@@ -712,7 +713,7 @@ impl Registration for SqliteRegistration {
             created_at: now,
             deleted: false,
         };
-        memo.registered(revision, history.versions, &record);
+        memo.registered(history.revision, history.versions, &record);
         Ok(record)
     }
 }

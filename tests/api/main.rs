@@ -13,5 +13,6 @@ mod openapi;
 mod process;
 mod read;
 mod register;
+mod reliability;
 mod timeouts;
 mod validate;
