@@ -1,0 +1,581 @@
+//! The pairwise structural diff: walks the old and the new model side by side and
+//! records a [`Finding`] per difference, always in the BACKWARD sense ("does every
+//! instance the old schema accepts stay accepted?"). FORWARD is the same walk with the
+//! roles swapped (see `check.rs`).
+//!
+//! The walk follows Confluent's algorithm where Confluent is sound (content models,
+//! combinator matching, `not` reversal) and is stricter where Confluent ignores a
+//! keyword (`format`, `patternProperties`, `propertyNames`, `contains`,
+//! `if`/`then`/`else`, undeclared `type`, `oneOf` overlap, newly required undeclared
+//! properties). See docs/compatibility.md for every rule.
+//!
+//! Recursion through `$ref` cycles is handled like Confluent: a pair met again while it
+//! is still being compared is assumed compatible, and the whole walk is repeated with the
+//! pairs that turned out incompatible marked as such, until nothing changes (a greatest
+//! fixed point). Pair results are memoised, so `oneOf` against `oneOf` costs one
+//! comparison per member pair. Work and depth are bounded.
+//!
+//! This file holds the walk itself (memo, cycles, budgets, dispatch by kind) and the
+//! helpers every keyword family shares; each family compares in its own file:
+//!
+//! | file | compares |
+//! | --- | --- |
+//! | `annotations.rs` | annotations and keywords Accord does not understand |
+//! | `objects.rs` | `type: object`, `required`, `properties`, `propertyNames`, property counts |
+//! | `additional.rs` | `additionalProperties`, `unevaluatedProperties`, `patternProperties` (and the same for items) |
+//! | `dependencies.rs` | `dependentRequired`, `dependentSchemas`, `dependencies` |
+//! | `arrays.rs` | `items`, `prefixItems`, `contains`, item counts, `uniqueItems` |
+//! | `strings.rs` | `minLength`, `maxLength`, `pattern`, `format` |
+//! | `numbers.rs` | `integer`/`number`, bounds, `multipleOf` |
+//! | `counts.rs` | the count keywords shared by strings, arrays and objects |
+//! | `enums.rs` | `enum` and `const` |
+//! | `combinators.rs` | `allOf`, `anyOf`, `oneOf`, `type` arrays |
+//! | `one_of_overlap.rs` | whether `oneOf` members may match one value together |
+//! | `logic.rs` | `not`, `if`/`then`/`else` |
+
+mod additional;
+mod annotations;
+mod arrays;
+mod combinators;
+mod counts;
+mod dependencies;
+mod enums;
+mod logic;
+mod numbers;
+mod objects;
+mod one_of_overlap;
+mod strings;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
+
+use serde_json::{Value, json};
+
+use crate::domain::{Direction, Policy};
+use crate::schema::walk::escape_token;
+
+use super::CompatError;
+use super::model::{
+    ArrayKind, Bound, Crit, Extra, Kind, Model, NodeId, NumberKind, ObjectKind, StringKind,
+    Synthetic,
+};
+use super::rules::Rule;
+
+/// The most pair comparisons one diff may make.
+pub const STEP_LIMIT: usize = 2_000_000;
+/// The deepest nesting of pairs the walk follows.
+pub const DEPTH_LIMIT: usize = 200;
+const MAX_FIXPOINT_ROUNDS: usize = 32;
+
+/// One difference, before it becomes a public [`super::Change`].
+#[derive(Debug, Clone)]
+pub(crate) struct Finding {
+    pub rule: Rule,
+    pub old_pointer: Option<String>,
+    pub new_pointer: Option<String>,
+    /// Relative to the pair being compared; prefixed on the way up.
+    pub instance_path: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+    pub message: String,
+    /// A local value (at `instance_path`) the old schema accepts and the new rejects.
+    pub local_witness: Option<Value>,
+}
+
+type Findings = Rc<Vec<Finding>>;
+
+pub(crate) struct Differ<'m> {
+    o: &'m Model<'m>,
+    n: &'m Model<'m>,
+    policy: Policy,
+    memo: HashMap<(NodeId, NodeId), Findings>,
+    active: HashSet<(NodeId, NodeId)>,
+    assumed: HashSet<(NodeId, NodeId)>,
+    known_bad: HashSet<(NodeId, NodeId)>,
+    steps: usize,
+    depth: usize,
+    regexes: HashMap<String, Option<regex::Regex>>,
+}
+
+/// Runs the walk from the roots of `old` and `new`.
+pub(crate) fn run(old: &Model, new: &Model, policy: Policy) -> Result<Vec<Finding>, CompatError> {
+    let mut d = Differ {
+        o: old,
+        n: new,
+        policy,
+        memo: HashMap::default(),
+        active: HashSet::default(),
+        assumed: HashSet::default(),
+        known_bad: HashSet::default(),
+        steps: 0,
+        depth: 0,
+        regexes: HashMap::default(),
+    };
+    for _ in 0..MAX_FIXPOINT_ROUNDS {
+        d.memo.clear();
+        d.assumed.clear();
+        let result = d.compare(old.root, new.root)?;
+        let newly_bad: Vec<_> = d
+            .assumed
+            .iter()
+            .filter(|p| !d.known_bad.contains(p) && d.memo.get(p).is_some_and(|r| !d.ok(r)))
+            .copied()
+            .collect();
+        if newly_bad.is_empty() {
+            return Ok(result.as_ref().clone());
+        }
+        d.known_bad.extend(newly_bad);
+    }
+    Err(CompatError::Budget { limit: STEP_LIMIT })
+}
+
+/// A value for people: large values are replaced by a short description.
+pub(crate) fn short(v: &Value) -> Value {
+    let text = v.to_string();
+    if text.len() <= 200 {
+        v.clone()
+    } else {
+        let head: String = text.chars().take(120).collect();
+        Value::String(format!("{head}… ({} bytes)", text.len()))
+    }
+}
+
+fn seg(name: &str) -> String {
+    format!("/{}", escape_token(name))
+}
+
+fn kw(pointer: &str, keyword: &str) -> String {
+    format!("{pointer}/{}", escape_token(keyword))
+}
+
+/// What stands in for a member an object or array does not name.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Any,
+    Never,
+    Node(NodeId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ContentModel {
+    Open,
+    Closed,
+    Partial,
+}
+
+impl<'m> Differ<'m> {
+    fn ok(&self, findings: &[Finding]) -> bool {
+        findings
+            .iter()
+            .all(|f| !f.rule.breaks(Direction::Backward, self.policy))
+    }
+
+    fn compare(&mut self, o: NodeId, n: NodeId) -> Result<Findings, CompatError> {
+        self.steps += 1;
+        if self.steps > STEP_LIMIT {
+            return Err(CompatError::Budget { limit: STEP_LIMIT });
+        }
+        if let Some(r) = self.memo.get(&(o, n)) {
+            return Ok(r.clone());
+        }
+        if self.active.contains(&(o, n)) {
+            if self.known_bad.contains(&(o, n)) {
+                let f = self.finding(
+                    Rule::RecursiveSchemaChanged,
+                    o,
+                    n,
+                    None,
+                    None,
+                    "a recursive schema changed incompatibly at a deeper nesting level".to_owned(),
+                );
+                return Ok(Rc::new(vec![f]));
+            }
+            self.assumed.insert((o, n));
+            return Ok(Rc::new(Vec::new()));
+        }
+        if self.depth >= DEPTH_LIMIT {
+            return Err(CompatError::TooDeep { limit: DEPTH_LIMIT });
+        }
+        self.depth += 1;
+        self.active.insert((o, n));
+        let result = self.compare_nodes(o, n);
+        self.active.remove(&(o, n));
+        self.depth -= 1;
+        let result = Rc::new(result?);
+        self.memo.insert((o, n), result.clone());
+        Ok(result)
+    }
+
+    fn finding(
+        &self,
+        rule: Rule,
+        o: NodeId,
+        n: NodeId,
+        okw: Option<&str>,
+        nkw: Option<&str>,
+        message: String,
+    ) -> Finding {
+        let op = &self.o.node(o).pointer;
+        let np = &self.n.node(n).pointer;
+        Finding {
+            rule,
+            old_pointer: Some(okw.map_or_else(|| op.clone(), |k| kw(op, k))),
+            new_pointer: Some(nkw.map_or_else(|| np.clone(), |k| kw(np, k))),
+            instance_path: String::new(),
+            old: None,
+            new: None,
+            message,
+            local_witness: None,
+        }
+    }
+
+    fn compare_nodes(&mut self, o: NodeId, n: NodeId) -> Result<Vec<Finding>, CompatError> {
+        let mut out = Vec::new();
+        self.compare_annotations(o, n, &mut out);
+        self.compare_unknown(o, n, &mut out);
+        // Borrow the kinds from the models ('m), not from `self`, so the arms can call
+        // `&mut self` methods without cloning them.
+        let (om, nm): (&'m Model<'m>, &'m Model<'m>) = (self.o, self.n);
+        let (ok, nk) = (&om.node(o).kind, &nm.node(n).kind);
+        match (ok, nk) {
+            (Kind::Never, _) => {}
+            (Kind::Any, Kind::Any) => {}
+            (_, Kind::Never) => out.push(self.finding(
+                Rule::AcceptsNothing,
+                o,
+                n,
+                None,
+                None,
+                "the schema now rejects every value".to_owned(),
+            )),
+            (_, Kind::Any) => out.push(self.finding(
+                Rule::SchemaRemoved,
+                o,
+                n,
+                None,
+                None,
+                "every constraint was removed: any value is accepted".to_owned(),
+            )),
+            (Kind::Any, _) => {
+                let mut f = self.finding(
+                    Rule::SchemaAdded,
+                    o,
+                    n,
+                    None,
+                    None,
+                    "constraints were added where any value was accepted".to_owned(),
+                );
+                f.local_witness = example_of(self.o, o);
+                out.push(f);
+            }
+            (Kind::Combined { .. }, _) | (_, Kind::Combined { .. }) => {
+                self.compare_combined(o, n, &mut out)?
+            }
+            (Kind::Not(a), Kind::Not(b)) => self.compare_not(o, n, *a, *b, &mut out)?,
+            (
+                Kind::Conditional {
+                    cond: oc,
+                    then: ot,
+                    els: oe,
+                },
+                Kind::Conditional {
+                    cond: nc,
+                    then: nt,
+                    els: ne,
+                },
+            ) => self.compare_conditional(o, n, (*oc, *ot, *oe), (*nc, *nt, *ne), &mut out)?,
+            (
+                Kind::Enum {
+                    values: ov,
+                    is_const: oc,
+                },
+                Kind::Enum {
+                    values: nv,
+                    is_const: nc,
+                },
+            ) => {
+                self.compare_enum(o, n, ov, nv, *oc, *nc, &mut out);
+            }
+            (Kind::Object(a), Kind::Object(b)) => {
+                self.compare_object(o, n, a, b, &mut out)?;
+            }
+            (Kind::Array(a), Kind::Array(b)) => {
+                self.compare_array(o, n, a, b, &mut out)?;
+            }
+            (Kind::String(a), Kind::String(b)) => {
+                self.compare_string(o, n, a, b, &mut out);
+            }
+            (Kind::Number(a), Kind::Number(b)) => {
+                self.compare_number(o, n, a, b, &mut out);
+            }
+            (Kind::Boolean, Kind::Boolean) | (Kind::Null, Kind::Null) => {}
+            _ => {
+                let mut f = self.finding(
+                    Rule::TypeChanged,
+                    o,
+                    n,
+                    None,
+                    None,
+                    format!(
+                        "the schema changed from {} to {}",
+                        describe(ok),
+                        describe(nk)
+                    ),
+                );
+                f.old = Some(Value::String(describe(ok)));
+                f.new = Some(Value::String(describe(nk)));
+                f.local_witness = example_of(self.o, o);
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    fn compare_swapped(
+        &mut self,
+        new_side: NodeId,
+        old_side: NodeId,
+    ) -> Result<Vec<Finding>, CompatError> {
+        let mut swapped = Differ {
+            o: self.n,
+            n: self.o,
+            policy: self.policy,
+            memo: HashMap::default(),
+            active: HashSet::default(),
+            assumed: HashSet::default(),
+            known_bad: HashSet::default(),
+            steps: self.steps,
+            depth: self.depth,
+            regexes: HashMap::default(),
+        };
+        let r = swapped.compare(new_side, old_side)?;
+        self.steps = swapped.steps;
+        Ok(r.as_ref().clone())
+    }
+
+    fn sub(
+        &mut self,
+        o: NodeId,
+        n: NodeId,
+        path: &str,
+        out: &mut Vec<Finding>,
+    ) -> Result<bool, CompatError> {
+        let r = self.compare(o, n)?;
+        let ok = self.ok(&r);
+        out.extend(r.iter().cloned().map(|mut f| {
+            f.instance_path = format!("{path}{}", f.instance_path);
+            f
+        }));
+        Ok(ok)
+    }
+
+    /// `then`/`else`-like optional subschemas: absent means "anything".
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "both nodes, both subschemas, keyword, path, output"
+    )]
+    fn compare_optional(
+        &mut self,
+        o: NodeId,
+        n: NodeId,
+        a: Option<NodeId>,
+        b: Option<NodeId>,
+        key: &str,
+        path: &str,
+        out: &mut Vec<Finding>,
+    ) -> Result<(), CompatError> {
+        match (a, b) {
+            (None, None) => {}
+            (Some(a), Some(b)) => {
+                self.sub(a, b, path, out)?;
+            }
+            (None, Some(b)) => {
+                if !matches!(self.n.node(b).kind, Kind::Any) {
+                    let mut f = self.finding(
+                        Rule::SchemaAdded,
+                        o,
+                        n,
+                        None,
+                        Some(key),
+                        format!("`{key}` was added"),
+                    );
+                    f.instance_path = path.to_owned();
+                    f.old_pointer = None;
+                    out.push(f);
+                }
+            }
+            (Some(a), None) => {
+                if !matches!(self.o.node(a).kind, Kind::Any) {
+                    let mut f = self.finding(
+                        Rule::SchemaRemoved,
+                        o,
+                        n,
+                        Some(key),
+                        None,
+                        format!("`{key}` was removed"),
+                    );
+                    f.instance_path = path.to_owned();
+                    f.new_pointer = None;
+                    out.push(f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn compare_targets(
+        &mut self,
+        a: Target,
+        b: Target,
+        path: &str,
+        anchor: (NodeId, NodeId),
+        out: &mut Vec<Finding>,
+    ) -> Result<bool, CompatError> {
+        let (o, n) = anchor;
+        match (a, b) {
+            (Target::Never, _) | (_, Target::Any) => Ok(true),
+            (Target::Node(a), Target::Node(b)) => self.sub(a, b, path, out),
+            (Target::Any, Target::Node(b)) => {
+                if matches!(self.n.node(b).kind, Kind::Any) {
+                    return Ok(true);
+                }
+                let mut f = self.finding(
+                    Rule::SchemaAdded,
+                    o,
+                    b,
+                    None,
+                    None,
+                    "values were unconstrained here and now must match a schema".to_owned(),
+                );
+                f.old_pointer = Some(self.o.node(o).pointer.clone());
+                f.new_pointer = Some(self.n.node(b).pointer.clone());
+                f.instance_path = path.to_owned();
+                out.push(f);
+                Ok(false)
+            }
+            (Target::Node(a), Target::Never) => {
+                if matches!(self.o.node(a).kind, Kind::Never) {
+                    return Ok(true);
+                }
+                let mut f = self.finding(
+                    Rule::AcceptsNothing,
+                    a,
+                    n,
+                    None,
+                    None,
+                    "values accepted here before are now forbidden".to_owned(),
+                );
+                f.instance_path = path.to_owned();
+                f.new_pointer = Some(self.n.node(n).pointer.clone());
+                out.push(f);
+                Ok(false)
+            }
+            (Target::Any, Target::Never) => {
+                let mut f = self.finding(
+                    Rule::AcceptsNothing,
+                    o,
+                    n,
+                    None,
+                    None,
+                    "values accepted here before are now forbidden".to_owned(),
+                );
+                f.instance_path = path.to_owned();
+                out.push(f);
+                Ok(false)
+            }
+        }
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "both nodes, both flags, type name, witness, output"
+    )]
+    fn compare_typed(
+        &self,
+        o: NodeId,
+        n: NodeId,
+        a: bool,
+        b: bool,
+        ty: &str,
+        witness: Value,
+        out: &mut Vec<Finding>,
+    ) {
+        match (a, b) {
+            (false, true) => {
+                let mut f = self.finding(
+                    Rule::TypeNarrowed,
+                    o,
+                    n,
+                    None,
+                    Some("type"),
+                    format!("`type: {ty}` was declared: other kinds of values are now rejected"),
+                );
+                f.old_pointer = None;
+                f.new = Some(Value::String(ty.to_owned()));
+                f.local_witness = Some(witness);
+                out.push(f);
+            }
+            (true, false) => {
+                let mut f = self.finding(
+                    Rule::TypeWidened,
+                    o,
+                    n,
+                    Some("type"),
+                    None,
+                    format!("`type: {ty}` was dropped: other kinds of values are now accepted"),
+                );
+                f.new_pointer = None;
+                f.old = Some(Value::String(ty.to_owned()));
+                out.push(f);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn same_kind(a: &Kind, b: &Kind) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// A short phrase for a kind: "a string", "an object", "one of 3 schemas".
+pub(crate) fn describe(k: &Kind) -> String {
+    match k {
+        Kind::Any => "any value".to_owned(),
+        Kind::Never => "no value".to_owned(),
+        Kind::Object(_) => "an object".to_owned(),
+        Kind::Array(_) => "an array".to_owned(),
+        Kind::String(_) => "a string".to_owned(),
+        Kind::Number(n) if n.integer => "an integer".to_owned(),
+        Kind::Number(_) => "a number".to_owned(),
+        Kind::Boolean => "a boolean".to_owned(),
+        Kind::Null => "null".to_owned(),
+        Kind::Enum { is_const: true, .. } => "a constant".to_owned(),
+        Kind::Enum { values, .. } => format!("one of {} listed values", values.len()),
+        Kind::Not(_) => "a `not` schema".to_owned(),
+        Kind::Combined {
+            subs,
+            synthetic: Synthetic::Types,
+            ..
+        } => {
+            format!("one of {} types", subs.len())
+        }
+        Kind::Combined { crit, subs, .. } => {
+            format!("`{}` of {} schemas", crit.keyword(), subs.len())
+        }
+        Kind::Conditional { .. } => "a conditional schema".to_owned(),
+        Kind::Pending => "a schema".to_owned(),
+    }
+}
+
+/// A marker telling the witness builder to construct a value of the old node's kind.
+fn example_of(model: &Model, id: NodeId) -> Option<Value> {
+    match &model.node(id).kind {
+        Kind::Null => Some(Value::Null),
+        Kind::Boolean => Some(json!(true)),
+        Kind::Enum { values, .. } => values.first().cloned(),
+        Kind::String(_) | Kind::Number(_) | Kind::Object(_) | Kind::Array(_) => {
+            Some(json!({ "$example": "old" }))
+        }
+        _ => None,
+    }
+}
