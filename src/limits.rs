@@ -25,6 +25,17 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_VALIDATE_BYTES: usize = 256 * 1024 * 1024;
 /// The default limit on one NDJSON line sent to the validate endpoint: 16 MiB.
 pub const DEFAULT_MAX_VALIDATE_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// The default limit on a request's line and headers: 64 KiB.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// How long a client may take to send a request's headers (and to start the next
+/// request on a kept-alive connection): 10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest pause allowed while a request body is being received: 10 s.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one request may take, from its headers to its answer: 60 s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default bound on open connections: 1024.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests may take to finish after SIGTERM: 20 s (under the
 /// 30 s a container orchestrator usually waits before it kills).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -46,6 +57,26 @@ pub struct Limits {
     /// counted as an unparsable record.
     #[arg(long, env = "ACCORD_MAX_VALIDATE_LINE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_LINE_BYTES)]
     pub max_validate_line_bytes: usize,
+    /// Largest request line and headers, in bytes; larger ones are answered 431.
+    #[arg(long, env = "ACCORD_MAX_HEADER_BYTES", default_value_t = DEFAULT_MAX_HEADER_BYTES)]
+    pub max_header_bytes: usize,
+    /// How long a client may take to send a request's headers, and to start its next
+    /// request on a kept-alive connection; then the connection is closed.
+    #[arg(long, env = "ACCORD_HEADER_READ_TIMEOUT", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.into())]
+    pub header_read_timeout: humantime::Duration,
+    /// The longest pause allowed while a request body arrives; then the request is
+    /// answered 408.
+    #[arg(long, env = "ACCORD_BODY_READ_TIMEOUT", default_value_t = DEFAULT_BODY_READ_TIMEOUT.into())]
+    pub body_read_timeout: humantime::Duration,
+    /// How long one request may take, from its headers to its answer (a streamed
+    /// validate body included); then it is answered 503 with Retry-After.
+    #[arg(long, env = "ACCORD_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.into())]
+    pub request_timeout: humantime::Duration,
+    /// Most connections open at once (lowered to fit the open-file limit). When all
+    /// are taken, a new connection replaces the one idle the longest, or is answered
+    /// 503 when every connection is inside a request.
+    #[arg(long, env = "ACCORD_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C; then
     /// the server stops anyway, closing the connections still open.
     #[arg(long, env = "ACCORD_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT.into())]
@@ -62,6 +93,11 @@ impl Default for Limits {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_validate_bytes: DEFAULT_MAX_VALIDATE_BYTES,
             max_validate_line_bytes: DEFAULT_MAX_VALIDATE_LINE_BYTES,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT.into(),
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT.into(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT.into(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT.into(),
             workers: None,
         }

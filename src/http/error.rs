@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::extract::FromRequest;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -27,6 +27,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured details (the report on 409, the pointer on 422).
     pub details: Option<Value>,
+    /// Seconds after which a retry may succeed, sent as `Retry-After` (503 answers).
+    pub retry_after: Option<u32>,
 }
 
 /// The `error` member of an error body.
@@ -49,7 +51,14 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After` header of `seconds`.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Adds details.
@@ -79,7 +88,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
-        (status, Json(json!({ "error": self.body() }))).into_response()
+        let mut response = (status, Json(json!({ "error": self.body() }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -191,11 +206,46 @@ impl From<RegistryError> for ApiError {
     }
 }
 
+/// Whether a request body could not be read because the client paused longer than
+/// the body read timeout (`--body-read-timeout`).
+pub fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// The answer to a request whose body stopped arriving.
+pub fn body_timeout() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request-body-timeout",
+        BODY_TIMEOUT_MESSAGE,
+    )
+}
+
+/// Why a body over the size limit was refused (both APIs).
+pub const BODY_TOO_LARGE_MESSAGE: &str =
+    "the request body is larger than the server accepts (--max-body-bytes)";
+
+/// Why a body that stopped arriving was refused (both APIs).
+pub const BODY_TIMEOUT_MESSAGE: &str =
+    "the request body stopped arriving for longer than the server waits (--body-read-timeout)";
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if is_body_timeout(&r) {
+            return body_timeout();
+        }
         let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(status, "payload-too-large", BODY_TOO_LARGE_MESSAGE);
+        }
         let code = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
             StatusCode::UNPROCESSABLE_ENTITY => "invalid-request",
             _ => "malformed-json",

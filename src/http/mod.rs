@@ -1,5 +1,6 @@
-//! The HTTP server: the router, its state, and [`serve`], which runs until the
-//! shutdown future resolves and then drains in-flight requests.
+//! The HTTP server: the router, its state and its per-request limits, and [`serve`]
+//! (in `server.rs`), which runs until the shutdown future resolves and then drains
+//! in-flight requests within a deadline.
 //!
 //! Every native route is declared once, in [`routes`]; the router is built from that
 //! table and [`route_table`] lists it, so the test that compares the router with
@@ -12,16 +13,21 @@ mod caching;
 pub mod confluent;
 pub mod error;
 mod native;
+mod server;
 mod validate;
 
-use std::future::{Future, IntoFuture};
+pub use server::serve;
+
 use std::sync::Arc;
 
-use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use axum::{BoxError, Router};
+use tower::ServiceBuilder;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::limits::Limits;
@@ -135,8 +141,8 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
     routes().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
-/// The application: every route, the body limit of `state`'s limits, request logs
-/// when enabled, JSON 404/405 answers.
+/// The application: every route; the body limit, body read timeout and request
+/// deadline of `state`'s limits; request logs when enabled; JSON 404/405 answers.
 pub fn router(state: AppState) -> Router {
     let max_body_bytes = state.limits.max_body_bytes;
     let mut router = Router::new();
@@ -147,7 +153,15 @@ pub fn router(state: AppState) -> Router {
         .merge(confluent::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body_bytes));
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(
+            *state.limits.body_read_timeout,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(request_timed_out))
+                .timeout(*state.limits.request_timeout),
+        );
     // Request logs are tower-http's DEBUG events (`ACCORD_LOG=info,tower_http=debug`).
     // When the filter in force at start-up would drop them all, the layer is left
     // out: it would still time and wrap every request for nothing.
@@ -172,6 +186,28 @@ async fn not_found(uri: Uri) -> Response {
     .into_response()
 }
 
+/// A request past its deadline ([`Limits::request_timeout`]) is answered 503 with
+/// `Retry-After`, in the error shape of its API; the handler is dropped (a registration
+/// in progress rolls back).
+async fn request_timed_out(uri: Uri, error: BoxError) -> Response {
+    if !error.is::<tower::timeout::error::Elapsed>() {
+        tracing::error!(error = %error, "request failed in a layer");
+    }
+    let message = "the request did not finish within the server's request deadline \
+                   (--request-timeout); retry later";
+    if confluent::owns_path(uri.path()) {
+        return confluent::ConfluentError::new(503, message)
+            .retry_after(RETRY_AFTER_SECS)
+            .into_response();
+    }
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "request-timeout", message)
+        .retry_after(RETRY_AFTER_SECS)
+        .into_response()
+}
+
+/// The `Retry-After` of answers that say the server is too busy right now.
+const RETRY_AFTER_SECS: u32 = 1;
+
 async fn method_not_allowed(uri: Uri) -> Response {
     if confluent::owns_path(uri.path()) {
         return confluent::ConfluentError::new(405, "HTTP 405 Method Not Allowed").into_response();
@@ -182,35 +218,4 @@ async fn method_not_allowed(uri: Uri) -> Response {
         "this route does not answer that method; see openapi.yaml",
     )
     .into_response()
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and
-/// lets in-flight requests finish for at most `limits.shutdown_timeout` before it
-/// returns anyway (the connections still open are closed when their tasks are
-/// dropped with the runtime).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    limits: &Limits,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = stopping.send(());
-    };
-    let deadline = *limits.shutdown_timeout;
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
-    tokio::select! {
-        served = server.into_future() => served,
-        () = async move {
-            if stopped.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(deadline).await;
-        } => {
-            tracing::warn!(shutdown_timeout = %limits.shutdown_timeout, "requests still in flight at the shutdown deadline; stopping anyway");
-            Ok(())
-        }
-    }
 }

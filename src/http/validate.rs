@@ -248,6 +248,9 @@ async fn validate_stream(
 
     while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| {
+            if super::error::is_body_timeout(&e) {
+                return super::error::body_timeout();
+            }
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "body-read-failed",

@@ -660,3 +660,25 @@ on_both_backends!(
     references_resolve_transitively_and_protect_their_targets,
     modes_freeze_writes_and_import_keeps_the_given_ids,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_size_limit_is_413_in_confluent_shape() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, 1024)
+        .await
+        .expect("app");
+    let big = json!({"type": "object", "description": "x".repeat(4096)});
+    for path in [
+        "/subjects/s/versions",
+        "/compatibility/subjects/s/versions/latest",
+    ] {
+        let a = app.post(path, &request(&big)).await;
+        assert_eq!(
+            code(&a),
+            (StatusCode::PAYLOAD_TOO_LARGE, 413),
+            "{path}: {}",
+            a.text
+        );
+        let message = a.json["message"].as_str().unwrap();
+        assert!(message.contains("--max-body-bytes"), "{}", a.text);
+    }
+}

@@ -23,9 +23,17 @@ async fn start(database: &str) -> Server {
 
 /// [`start`] with more command-line arguments.
 pub(crate) async fn start_with(database: &str, more: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_accord"));
+    command
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
-        .args(more)
+        .args(more);
+    start_command(command).await
+}
+
+/// Runs `command` (an `accord serve`, possibly behind a wrapper) and waits for the
+/// line that names its address.
+pub(crate) async fn start_command(mut command: Command) -> Server {
+    let mut child = command
         .env("ACCORD_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -326,6 +326,7 @@ async fn bodies_over_the_limit_are_refused_with_413() {
         "{}",
         a.text
     );
+    assert!(a.text.contains("--max-body-bytes"), "{}", a.text);
 }
 
 async fn the_same_schema_under_two_contracts_has_one_id(app: TestApp) {

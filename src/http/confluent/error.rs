@@ -3,7 +3,7 @@
 //! is the code's first three digits; framework-level errors carry the status itself.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -20,6 +20,8 @@ pub struct ConfluentError {
     pub code: u32,
     /// The message.
     pub message: String,
+    /// Seconds after which a retry may succeed, sent as `Retry-After` (503 answers).
+    pub retry_after: Option<u32>,
 }
 
 impl ConfluentError {
@@ -34,7 +36,14 @@ impl ConfluentError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After` header of `seconds`.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 40401: the subject does not exist (or has no version to show).
@@ -59,11 +68,17 @@ impl ConfluentError {
 
 impl IntoResponse for ConfluentError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({ "error_code": self.code, "message": self.message })),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -232,13 +232,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
 }
 
 /// Reads a JSON request body whatever its (already checked) media type: a missing one
-/// is 422, malformed JSON 400, an oversized one 42209.
+/// is 422, malformed JSON 400, an oversized one 413 (as on the native API), one that
+/// stopped arriving 408.
 pub fn body<T: DeserializeOwned>(
     bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<T, ConfluentError> {
     let bytes = bytes.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ConfluentError::new(42209, "the request body is too large")
+        if crate::http::error::is_body_timeout(&e) {
+            ConfluentError::new(408, crate::http::error::BODY_TIMEOUT_MESSAGE)
+        } else if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ConfluentError::new(413, crate::http::error::BODY_TOO_LARGE_MESSAGE)
         } else {
             ConfluentError::new(400, e.body_text())
         }
