@@ -36,6 +36,8 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default bound on open connections: 1024.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// How many compatibility checks may wait for a free core: 32.
+pub const DEFAULT_MAX_QUEUED_CHECKS: usize = 32;
 /// How long in-flight requests may take to finish after SIGTERM: 20 s (under the
 /// 30 s a container orchestrator usually waits before it kills).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -77,6 +79,14 @@ pub struct Limits {
     /// 503 when every connection is inside a request.
     #[arg(long, env = "ACCORD_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Compatibility checks (registrations, dry runs, diffs) run at once (default: one
+    /// per CPU core); more wait their turn.
+    #[arg(long, env = "ACCORD_MAX_CONCURRENT_CHECKS")]
+    pub max_concurrent_checks: Option<NonZeroUsize>,
+    /// Compatibility checks that may wait for their turn; one more is answered 503
+    /// with Retry-After.
+    #[arg(long, env = "ACCORD_MAX_QUEUED_CHECKS", default_value_t = DEFAULT_MAX_QUEUED_CHECKS)]
+    pub max_queued_checks: usize,
     /// How long in-flight requests may take to finish after SIGTERM or Ctrl-C; then
     /// the server stops anyway, closing the connections still open.
     #[arg(long, env = "ACCORD_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT.into())]
@@ -98,6 +108,8 @@ impl Default for Limits {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT.into(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT.into(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_concurrent_checks: None,
+            max_queued_checks: DEFAULT_MAX_QUEUED_CHECKS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT.into(),
             workers: None,
         }

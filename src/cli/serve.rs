@@ -73,7 +73,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("reading the listening address")?;
-    let registry = Arc::new(Registry::new(Arc::clone(&store)));
+    let registry = Arc::new(Registry::new(Arc::clone(&store), &args.limits));
     let limits = args.limits;
     let router = http::router(AppState::new(registry, limits));
     // The database URL may hold a password: log the backend only.

@@ -182,6 +182,12 @@ impl From<RegistryError> for ApiError {
                     e.to_string(),
                 )
             }
+            RegistryError::Saturated { .. } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too-many-checks",
+                e.to_string(),
+            )
+            .retry_after(super::RETRY_AFTER_SECS),
             RegistryError::Store(StoreError::Unavailable(why)) => {
                 tracing::error!(error = %why, "database unavailable");
                 ApiError::new(

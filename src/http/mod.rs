@@ -206,7 +206,7 @@ async fn request_timed_out(uri: Uri, error: BoxError) -> Response {
 }
 
 /// The `Retry-After` of answers that say the server is too busy right now.
-const RETRY_AFTER_SECS: u32 = 1;
+pub(crate) const RETRY_AFTER_SECS: u32 = 1;
 
 async fn method_not_allowed(uri: Uri) -> Response {
     if confluent::owns_path(uri.path()) {

@@ -13,6 +13,7 @@
 //! document it reaches, transitively, under the names its `$ref`s use.
 
 pub(crate) mod cache;
+mod checks;
 mod plan;
 mod register;
 mod subject;
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 use crate::compat::{self, CompatError, Previous, Report};
 use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector, WriteMode};
+use crate::limits::Limits;
 use crate::schema::{
     DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError, build_validator,
 };
@@ -35,6 +37,7 @@ use crate::store::{
 };
 
 use cache::{Cache, Recent, VERSIONS_FRESH, VERSIONS_MAX_AGE};
+use checks::Checks;
 use plan::Step;
 use turns::Turns;
 
@@ -134,6 +137,17 @@ pub enum RegistryError {
     /// A permanent delete of a contract that still has live versions.
     #[error("{0:?} has live versions; soft-delete it before deleting it permanently")]
     ContractNotSoftDeleted(String),
+    /// As many compatibility checks run and wait as the server allows
+    /// ([`Limits::max_concurrent_checks`], [`Limits::max_queued_checks`]).
+    #[error(
+        "the server is running {running} compatibility checks and {waiting} more are waiting, as many as it allows; retry shortly"
+    )]
+    Saturated {
+        /// Checks allowed to run at once.
+        running: usize,
+        /// Checks allowed to wait.
+        waiting: usize,
+    },
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -331,6 +345,8 @@ pub struct Registry {
     recent: Recent<Arc<Vec<VersionRecord>>>,
     /// Registrations to one contract take turns in this process (`register.rs`).
     turns: Turns,
+    /// The bound on compatibility checks running and waiting (`checks.rs`).
+    checks: Checks,
 }
 
 /// Where previous schemas are read from: the pool, or the registration's own
@@ -371,8 +387,8 @@ fn write_mode_of(contract: Option<&ContractRecord>, global: GlobalConfig) -> Wri
 }
 
 impl Registry {
-    /// A registry over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// A registry over `store`, running compatibility checks within `limits`.
+    pub fn new(store: Arc<dyn Store>, limits: &Limits) -> Self {
         Self {
             store,
             parse_options: ParseOptions::default(),
@@ -381,6 +397,7 @@ impl Registry {
             validators: Cache::new(VALIDATOR_ENTRIES),
             recent: Recent::new(CACHE_ENTRIES, VERSIONS_FRESH, VERSIONS_MAX_AGE),
             turns: Turns::default(),
+            checks: Checks::new(limits),
         }
     }
 
@@ -420,7 +437,7 @@ impl Registry {
         let schemas = self
             .load(&mut Source::Store(self.store.as_ref()), &previous)
             .await?;
-        let report = run_check(candidate.schema, schemas, config).await?;
+        let report = self.run_check(candidate.schema, schemas, config).await?;
         let outcome = match plan::conclude(
             &history,
             &previous,
@@ -604,11 +621,10 @@ impl Registry {
         let mut source = Source::Store(self.store.as_ref());
         let old = self.parsed_schema(&mut source, from.schema_id).await?;
         let new = self.parsed_schema(&mut source, to.schema_id).await?;
-        let report = tokio::task::spawn_blocking(move || {
-            compat::compare(&old, &new, config.mode, config.policy)
-        })
-        .await
-        .map_err(|e| RegistryError::Internal(e.to_string()))??;
+        let report = self
+            .checks
+            .run(move || compat::compare(&old, &new, config.mode, config.policy))
+            .await??;
         Ok(VersionDiff { from, to, report })
     }
 
@@ -891,21 +907,28 @@ fn relevant(mut previous: Vec<VersionRecord>, mode: Mode) -> Vec<VersionRecord> 
     previous
 }
 
-async fn run_check(
-    candidate: Schema,
-    previous: Vec<(String, Schema)>,
-    config: ContractConfig,
-) -> Result<Report, RegistryError> {
-    let report = tokio::task::spawn_blocking(move || {
-        let previous: Vec<Previous<'_>> = previous
-            .iter()
-            .map(|(label, schema)| Previous { label, schema })
-            .collect();
-        compat::check(&candidate, &previous, config.mode, config.policy)
-    })
-    .await
-    .map_err(|e| RegistryError::Internal(e.to_string()))??;
-    Ok(report)
+impl Registry {
+    /// Checks `candidate` against `previous` within the bound on checks; a first
+    /// version (nothing to compare with) needs no turn.
+    async fn run_check(
+        &self,
+        candidate: Schema,
+        previous: Vec<(String, Schema)>,
+        config: ContractConfig,
+    ) -> Result<Report, RegistryError> {
+        let first = previous.is_empty();
+        let check = move || {
+            let previous: Vec<Previous<'_>> = previous
+                .iter()
+                .map(|(label, schema)| Previous { label, schema })
+                .collect();
+            compat::check(&candidate, &previous, config.mode, config.policy)
+        };
+        if first {
+            return Ok(check()?);
+        }
+        Ok(self.checks.run(check).await??)
+    }
 }
 
 fn trivial_report(config: ContractConfig, required_bump: Bump) -> Report {

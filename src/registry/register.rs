@@ -26,7 +26,7 @@ use crate::store::{History, NewVersion, StoreError, VersionRecord};
 use super::plan::{self, Step};
 use super::{
     CONFLICT_RETRIES, Candidate, ContractConfig, Registered, Registry, RegistryError, Source,
-    Submission, relevant, run_check, write_mode_of,
+    Submission, relevant, write_mode_of,
 };
 
 /// How many times a decision made without the lock may be overtaken by another writer
@@ -170,7 +170,9 @@ impl Registry {
         let config = ContractConfig::of(history.contract.as_ref(), history.global);
         let previous = relevant(previous, config.mode);
         let schemas = self.load(source, &previous).await?;
-        let report = run_check(candidate.schema.clone(), schemas, config).await?;
+        let report = self
+            .run_check(candidate.schema.clone(), schemas, config)
+            .await?;
         // An import is never refused: a breaking one takes the next major.
         let version = plan::conclude(
             history,

@@ -64,16 +64,16 @@ impl Registry {
         let mut source = Source::Store(self.store.as_ref());
         let old = self.parsed_schema(&mut source, target.schema_id).await?;
         let label = target.seq.to_string();
-        tokio::task::spawn_blocking(move || {
-            let previous = [compat::Previous {
-                label: &label,
-                schema: &old,
-            }];
-            compat::check(&candidate.schema, &previous, config.mode, config.policy)
-        })
-        .await
-        .map_err(|e| RegistryError::Internal(e.to_string()))?
-        .map_err(RegistryError::TooComplex)
+        self.checks
+            .run(move || {
+                let previous = [compat::Previous {
+                    label: &label,
+                    schema: &old,
+                }];
+                compat::check(&candidate.schema, &previous, config.mode, config.policy)
+            })
+            .await?
+            .map_err(RegistryError::TooComplex)
     }
 
     /// Soft-deletes every live version of a contract, or with `permanent` removes every

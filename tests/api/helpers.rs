@@ -138,7 +138,7 @@ pub async fn spawn_app_limits(backend: Backend, limits: Limits) -> Option<TestAp
     let db = fresh_db(backend).await?;
     let store = accord::store::connect(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
-    let registry = Arc::new(Registry::new(store));
+    let registry = Arc::new(Registry::new(store, &limits));
     let router = accord::http::router(AppState::new(registry, limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

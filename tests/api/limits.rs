@@ -332,3 +332,111 @@ async fn headers_over_their_limit_are_431() {
     let a = within(5, "the 431", read_answer(&mut socket)).await;
     assert_eq!(a.status, 431, "{a:?}");
 }
+
+/// The peak resident memory of a process, in bytes (Linux).
+fn peak_rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kb * 1024
+}
+
+/// Issue 10's storm: 20 hostile dry runs at once (a 1,500-member `allOf` of `oneOf`s
+/// against the same with every `minimum` raised, in reverse order). Only as many run
+/// as there are cores, a few wait, the rest are refused with 503; the server stays up
+/// and small, and a registration to another contract is not kept waiting.
+async fn a_storm_of_hostile_dry_runs(members: usize) {
+    let db = fresh_db(Backend::Sqlite).await.unwrap();
+    let server = start_with(&db.url, &["--max-queued-checks", "4"]).await;
+    let client = reqwest::Client::new();
+    let (old, new) = crate::reliability::slow_pair(members);
+    let first = client
+        .post(format!(
+            "{}/api/v1/contracts/hostile.pair/versions",
+            server.base
+        ))
+        .json(&serde_json::json!({ "schema": old }))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(first.status(), 201);
+
+    let (refused_tx, mut refused_rx) = tokio::sync::mpsc::channel(32);
+    let mut storm = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (client, refused_tx) = (client.clone(), refused_tx.clone());
+        let url = format!(
+            "{}/api/v1/contracts/hostile.pair/compatibility",
+            server.base
+        );
+        let body = serde_json::json!({ "schema": new });
+        storm.spawn(async move {
+            let a = crate::helpers::answer(
+                client.post(url).json(&body).send().await.expect("answered"),
+            )
+            .await;
+            if a.status == 503 {
+                let _ = refused_tx.send(()).await;
+            }
+            a
+        });
+    }
+    // The first refusal shows the line is full: the storm is on.
+    within(60, "the first refusal", refused_rx.recv()).await;
+    let started = std::time::Instant::now();
+    let small = client
+        .post(format!(
+            "{}/api/v1/contracts/calm.contract/versions",
+            server.base
+        ))
+        .json(&serde_json::json!({ "schema": {"type": "object"} }))
+        .send()
+        .await
+        .expect("register during the storm");
+    let took = started.elapsed();
+    assert_eq!(small.status(), 201);
+    assert!(
+        took < Duration::from_secs(1),
+        "a small registration took {took:?} during the storm"
+    );
+
+    let mut refused = 0;
+    while let Some(done) = storm.join_next().await {
+        let a = done.expect("storm request");
+        match a.status.as_u16() {
+            // Compatible, breaking, or the engine's budget ran out: all are answers.
+            200 | 422 => {}
+            // Refused at once, or (a debug build's slower engine) still waiting at
+            // the request deadline.
+            503 => {
+                assert!(
+                    ["too-many-checks", "request-timeout"].contains(&a.code()),
+                    "{}",
+                    a.text
+                );
+                assert_eq!(a.headers["retry-after"], "1");
+                refused += usize::from(a.code() == "too-many-checks");
+            }
+            other => panic!("{other}: {}", a.text),
+        }
+    }
+    assert!(refused > 0, "none refused");
+    assert_eq!(server.get("/healthz").await.status, 200, "the server is up");
+    let peak = peak_rss_bytes(server.child.id().expect("pid"));
+    assert!(peak < 1 << 30, "peak RSS {} MiB", peak >> 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the engine's memory bound for one check (issue 10); without it each hostile check takes about 4 GB"]
+async fn twenty_hostile_dry_runs_at_once_leave_the_server_up_small_and_responsive() {
+    a_storm_of_hostile_dry_runs(1500).await;
+}
+
+/// The storm's mechanics on a pair small enough to run today.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_smaller_hostile_dry_runs_is_bounded_by_the_waiting_line() {
+    a_storm_of_hostile_dry_runs(50).await;
+}

@@ -14,7 +14,7 @@ use crate::on_both_backends;
 /// A legal schema pair whose comparison takes seconds: issue 10's `allOf` of `oneOf`s,
 /// the new one with every `minimum` raised by one and its members in reverse order,
 /// so each member of one is compared with every member of the other.
-fn slow_pair(members: usize) -> (Value, Value) {
+pub(crate) fn slow_pair(members: usize) -> (Value, Value) {
     let schema = |raise: usize, reverse: bool| {
         let mut all: Vec<Value> = (0..members)
             .map(|j| {

@@ -139,6 +139,9 @@ impl From<RegistryError> for ConfluentError {
             }
             RegistryError::Referenced { .. } => Self::new(42206, e.to_string()),
             RegistryError::IdMismatch { .. } => Self::new(42207, e.to_string()),
+            RegistryError::Saturated { .. } => {
+                Self::new(503, e.to_string()).retry_after(crate::http::RETRY_AFTER_SECS)
+            }
             RegistryError::Store(StoreError::Unavailable(why)) => {
                 tracing::error!(error = %why, "database unavailable");
                 Self::new(50001, "Error in the backend data store")
