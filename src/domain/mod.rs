@@ -1,14 +1,23 @@
 //! Domain types shared by every layer: contract names, compatibility modes and
-//! policies, write modes, semantic-version bumps and rule directions.
+//! policies, write modes, semantic-version bumps and rule directions, and who may do
+//! what (roles, scopes, principals) with what the audit log records of it.
 //!
 //! Constructors validate; once a value of these types exists it is trusted. This
 //! module imports nothing else from the crate.
 
+mod audit;
+mod auth;
 mod mode;
 mod name;
 mod selector;
 mod write_mode;
 
+pub use audit::{AuditAction, AuditOutcome};
+pub use auth::{
+    Action, Caller, Denied, Identity, InvalidScope, InvalidToken, InvalidTokenName, IssuedToken,
+    Principal, Role, Scope, Scopes, TokenId, TokenName, TokenSecret, authorize, hash_secret,
+    verify_secret,
+};
 pub use mode::{Bump, Direction, Mode, Policy, UnknownName};
 pub use name::{ContractName, InvalidName};
 pub use selector::{InvalidSelector, VersionSelector};
