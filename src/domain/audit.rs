@@ -21,6 +21,12 @@ pub enum AuditAction {
     /// A permanent delete of a (soft-deleted) version.
     #[serde(rename = "version.delete-permanent")]
     PurgeVersion,
+    /// A soft delete of every live version of a contract.
+    #[serde(rename = "contract.delete")]
+    DeleteContract,
+    /// A permanent delete of a contract's (soft-deleted) versions and settings.
+    #[serde(rename = "contract.delete-permanent")]
+    PurgeContract,
     /// A change of a contract's owner, description or tags.
     #[serde(rename = "contract.update")]
     UpdateContract,
@@ -50,10 +56,12 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::RegisterVersion,
         AuditAction::DeleteVersion,
         AuditAction::PurgeVersion,
+        AuditAction::DeleteContract,
+        AuditAction::PurgeContract,
         AuditAction::UpdateContract,
         AuditAction::ConfigureContract,
         AuditAction::SetContractMode,
@@ -70,6 +78,8 @@ impl AuditAction {
             AuditAction::RegisterVersion => "version.register",
             AuditAction::DeleteVersion => "version.delete",
             AuditAction::PurgeVersion => "version.delete-permanent",
+            AuditAction::DeleteContract => "contract.delete",
+            AuditAction::PurgeContract => "contract.delete-permanent",
             AuditAction::UpdateContract => "contract.update",
             AuditAction::ConfigureContract => "contract.config",
             AuditAction::SetContractMode => "contract.mode",
@@ -98,7 +108,7 @@ impl FromStr for AuditAction {
             .ok_or_else(|| UnknownName {
                 what: "audit action",
                 given: s.chars().take(100).collect(),
-                expected: "version.register, version.delete, version.delete-permanent, contract.update, contract.config, contract.mode, config.update, mode.update, token.create, token.revoke, auth.failure",
+                expected: "version.register, version.delete, version.delete-permanent, contract.delete, contract.delete-permanent, contract.update, contract.config, contract.mode, config.update, mode.update, token.create, token.revoke, auth.failure",
             })
     }
 }

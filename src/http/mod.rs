@@ -9,6 +9,7 @@
 //! `openapi.yaml` (Confluent's own API reference describes it), so it is not in the
 //! table either.
 
+pub mod auth;
 mod caching;
 pub mod confluent;
 pub mod error;
@@ -153,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .merge(confluent::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(auth::identify))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(
             *state.limits.body_read_timeout,

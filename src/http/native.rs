@@ -20,7 +20,7 @@ use super::AppState;
 use super::caching::{IMMUTABLE, IfNoneMatch, SHORT, cached, etag, version_header};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_details};
 use crate::compat::{Change, Report};
-use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector};
+use crate::domain::{Bump, Caller, ContractName, Mode, Policy, VersionSelector};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
 use crate::store::{ContractRecord, Listing, MetadataPatch, SchemaRecord, VersionRecord};
 
@@ -498,13 +498,14 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 /// `POST /contracts/{name}/versions`: register a version.
 pub async fn create_version(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let name = contract_name(&name)?;
     let submission = submission(&state, request).await?;
     let (status, version, required_bump, changes) =
-        match state.registry.register(&name, submission).await? {
+        match state.registry.register(&name, submission, &caller).await? {
             Registered::Created { version, report } => (
                 StatusCode::CREATED,
                 version,
@@ -628,6 +629,7 @@ pub async fn find_contract(
 /// `PATCH /contracts/{name}`: change owner, description or tags.
 pub async fn update_contract(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(request): ApiJson<PatchContractRequest>,
 ) -> Result<Json<ContractMetadata>, ApiError> {
@@ -637,7 +639,10 @@ pub async fn update_contract(
         description: request.description,
         tags: request.tags,
     };
-    let contract = state.registry.update_contract(&name, &patch).await?;
+    let contract = state
+        .registry
+        .update_contract(&name, &patch, &caller)
+        .await?;
     Ok(Json((&contract).into()))
 }
 
@@ -717,6 +722,7 @@ pub async fn find_schema(
 /// `DELETE /contracts/{name}/versions/{version}`: soft delete, or `?permanent=true`.
 pub async fn delete_version(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Response, ApiError> {
@@ -724,7 +730,7 @@ pub async fn delete_version(
     let version = exact_version(&version)?;
     let record = state
         .registry
-        .delete_version(&name, &version, query.permanent)
+        .delete_version(&name, &version, query.permanent, &caller)
         .await?;
     if query.permanent {
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -738,13 +744,14 @@ pub async fn delete_version(
 /// its version numbers are still never given again).
 pub async fn delete_contract(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Response, ApiError> {
     let name = existing_name(&name)?;
     let deleted = state
         .registry
-        .delete_contract(&name, query.permanent)
+        .delete_contract(&name, query.permanent, &caller)
         .await?;
     if query.permanent {
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -789,11 +796,12 @@ pub async fn find_global_config(
 /// `PUT /config`: change the global defaults.
 pub async fn update_global_config(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<ConfigRequest>,
 ) -> Result<Json<GlobalConfigResponse>, ApiError> {
     let m = request.mode.as_deref().map(mode).transpose()?;
     let p = request.policy.as_deref().map(policy).transpose()?;
-    let c = state.registry.set_global_config(m, p).await?;
+    let c = state.registry.set_global_config(m, p, &caller).await?;
     Ok(Json(GlobalConfigResponse {
         mode: c.mode,
         policy: c.policy,
@@ -812,6 +820,7 @@ pub async fn find_contract_config(
 /// `PUT /contracts/{name}/config`: set the contract's overrides.
 pub async fn update_contract_config(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(request): ApiJson<ConfigRequest>,
 ) -> Result<Json<ConfigResponse>, ApiError> {
@@ -821,7 +830,7 @@ pub async fn update_contract_config(
     Ok(Json(
         state
             .registry
-            .set_contract_config(&name, m, p)
+            .set_contract_config(&name, m, p, &caller)
             .await?
             .into(),
     ))
@@ -830,11 +839,16 @@ pub async fn update_contract_config(
 /// `DELETE /contracts/{name}/config`: drop the overrides.
 pub async fn delete_contract_config(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ConfigResponse>, ApiError> {
     let name = existing_name(&name)?;
     Ok(Json(
-        state.registry.delete_contract_config(&name).await?.into(),
+        state
+            .registry
+            .delete_contract_config(&name, &caller)
+            .await?
+            .into(),
     ))
 }
 

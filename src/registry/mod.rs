@@ -26,14 +26,16 @@ use semver::Version;
 use serde_json::Value;
 
 use crate::compat::{self, CompatError, Previous, Report};
-use crate::domain::{Bump, ContractName, Mode, Policy, VersionSelector, WriteMode};
+use crate::domain::{
+    AuditAction, Bump, Caller, ContractName, Mode, Policy, VersionSelector, WriteMode,
+};
 use crate::limits::Limits;
 use crate::schema::{
     DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError, build_validator,
 };
 use crate::store::{
-    ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
-    Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
+    AuditEntry, ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing,
+    MetadataPatch, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
 };
 
 use cache::{Cache, Recent, VERSIONS_FRESH, VERSIONS_MAX_AGE};
@@ -599,10 +601,18 @@ impl Registry {
         &self,
         name: &ContractName,
         patch: &MetadataPatch,
+        caller: &Caller,
     ) -> Result<ContractRecord, RegistryError> {
         self.existing(name).await?;
+        let audit = AuditEntry::new(caller, AuditAction::UpdateContract)
+            .contract(name)
+            .detail(serde_json::json!({
+                "owner": patch.owner,
+                "description": patch.description,
+                "tags": patch.tags,
+            }));
         self.store
-            .update_contract(name, patch)
+            .update_contract(name, patch, &audit)
             .await?
             .ok_or_else(|| RegistryError::ContractNotFound(name.to_string()))
     }
@@ -638,6 +648,7 @@ impl Registry {
         &self,
         mode: Option<Mode>,
         policy: Option<Policy>,
+        caller: &Caller,
     ) -> Result<GlobalConfig, RegistryError> {
         let current = self.store.global_config().await?;
         if current.write_mode.is_read_only() {
@@ -648,7 +659,10 @@ impl Registry {
             policy: policy.unwrap_or(current.policy),
             write_mode: current.write_mode,
         };
-        self.store.set_global_config(config).await?;
+        let audit = AuditEntry::new(caller, AuditAction::ConfigureRegistry).detail(
+            serde_json::json!({ "mode": config.mode.as_str(), "policy": config.policy.as_str() }),
+        );
+        self.store.set_global_config(config, &audit).await?;
         Ok(config)
     }
 
@@ -668,21 +682,28 @@ impl Registry {
         name: &ContractName,
         mode: Option<Mode>,
         policy: Option<Policy>,
+        caller: &Caller,
     ) -> Result<ContractConfig, RegistryError> {
         let current = self.store.contract(name).await?;
         let mode = mode.or(current.as_ref().and_then(|c| c.mode));
         let policy = policy.or(current.as_ref().and_then(|c| c.policy));
-        self.replace_contract_config(name, mode, policy).await
+        self.replace_contract_config(name, mode, policy, caller)
+            .await
     }
 
     /// Removes a contract's overrides; it then follows the global configuration.
     pub async fn delete_contract_config(
         &self,
         name: &ContractName,
+        caller: &Caller,
     ) -> Result<ContractConfig, RegistryError> {
         let (_, current) = self.existing(name).await?;
         self.refuse_if_read_only(name, Some(&current)).await?;
-        let contract = self.store.put_contract_config(name, None, None).await?;
+        let audit = config_audit(caller, name, None, None);
+        let contract = self
+            .store
+            .put_contract_config(name, None, None, &audit)
+            .await?;
         Ok(ContractConfig::of(
             Some(&contract),
             self.store.global_config().await?,
@@ -695,6 +716,7 @@ impl Registry {
         name: &ContractName,
         version: &Version,
         permanent: bool,
+        caller: &Caller,
     ) -> Result<VersionRecord, RegistryError> {
         let contract = self.store.contract(name).await?;
         self.refuse_if_read_only(name, contract.as_ref()).await?;
@@ -702,7 +724,18 @@ impl Registry {
         if let Some(target) = versions.iter().find(|v| &v.version == version) {
             self.refuse_if_referenced(target, permanent).await?;
         }
-        let outcome = self.store.delete_version(name, version, permanent).await;
+        let action = if permanent {
+            AuditAction::PurgeVersion
+        } else {
+            AuditAction::DeleteVersion
+        };
+        let audit = AuditEntry::new(caller, action)
+            .contract(name)
+            .version(version);
+        let outcome = self
+            .store
+            .delete_version(name, version, permanent, &audit)
+            .await;
         self.recent.invalidate(name.as_str());
         match outcome? {
             DeleteOutcome::Deleted(v) => Ok(v),
@@ -897,6 +930,45 @@ fn identity(schema: &Schema, references: &[SchemaReference]) -> String {
         text.push_str(&pinned.to_string());
     }
     crate::schema::fingerprint(&text)
+}
+
+/// The audit particulars of a refused registration: the refusal's code and the ids of
+/// the refusing rules (for an incompatible change, the findings that break the mode;
+/// for a declared version too small, the findings that needed the larger bump).
+pub(super) fn refusal_audit(refusal: &Refusal) -> Value {
+    let mut rules: Vec<&str> = match refusal {
+        Refusal::Incompatible { report } => report
+            .changes
+            .iter()
+            .filter(|c| !compat::is_compatible(std::slice::from_ref(c), report.mode))
+            .map(|c| c.rule)
+            .collect(),
+        Refusal::VersionTooSmall { report, .. } => report
+            .changes
+            .iter()
+            .filter(|c| !c.annotation)
+            .map(|c| c.rule)
+            .collect(),
+        Refusal::VersionNotGreater { .. } => Vec::new(),
+    };
+    rules.sort_unstable();
+    rules.dedup();
+    serde_json::json!({ "refusal": refusal.code(), "rules": rules })
+}
+
+/// The audit entry of a change to a contract's mode and policy overrides.
+pub(super) fn config_audit(
+    caller: &Caller,
+    name: &ContractName,
+    mode: Option<Mode>,
+    policy: Option<Policy>,
+) -> AuditEntry {
+    AuditEntry::new(caller, AuditAction::ConfigureContract)
+        .contract(name)
+        .detail(serde_json::json!({
+            "mode": mode.map(Mode::as_str),
+            "policy": policy.map(Policy::as_str),
+        }))
 }
 
 /// Non-transitive modes compare with the newest version only: load no more.

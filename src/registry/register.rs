@@ -20,13 +20,13 @@
 //! of defence.
 
 use crate::compat::Report;
-use crate::domain::{ContractName, WriteMode};
-use crate::store::{History, NewVersion, StoreError, VersionRecord};
+use crate::domain::{AuditAction, AuditOutcome, Caller, ContractName, WriteMode};
+use crate::store::{AuditEntry, History, NewVersion, StoreError, VersionRecord};
 
 use super::plan::{self, Step};
 use super::{
     CONFLICT_RETRIES, Candidate, ContractConfig, Registered, Registry, RegistryError, Source,
-    Submission, relevant, write_mode_of,
+    Submission, refusal_audit, relevant, write_mode_of,
 };
 
 /// How many times a decision made without the lock may be overtaken by another writer
@@ -44,10 +44,48 @@ enum Decision {
 impl Registry {
     /// Registers a version: decides (checking compatibility) without the contract's
     /// write lock, then writes under it if the contract has not moved meanwhile.
+    ///
+    /// The audit log records the outcome: an accepted registration in the transaction
+    /// that writes the version, an unchanged or refused one (which write nothing else)
+    /// as a row of its own.
     pub async fn register(
         &self,
         name: &ContractName,
         submission: Submission,
+        caller: &Caller,
+    ) -> Result<Registered, RegistryError> {
+        let declared = submission.version.clone();
+        let result = self.register_checked(name, submission, caller).await;
+        let entry = AuditEntry::new(caller, AuditAction::RegisterVersion).contract(name);
+        let entry = match &result {
+            Ok(Registered::Existing(v)) => Some(
+                entry
+                    .version(&v.version)
+                    .outcome(AuditOutcome::Unchanged)
+                    .detail(serde_json::json!({ "seq": v.seq, "schema_id": v.schema_id })),
+            ),
+            Err(RegistryError::Refused(r)) => {
+                let entry = entry
+                    .outcome(AuditOutcome::Refused)
+                    .detail(refusal_audit(r));
+                Some(match &declared {
+                    Some(v) => entry.version(v),
+                    None => entry,
+                })
+            }
+            _ => None,
+        };
+        if let Some(entry) = entry {
+            self.store.append_audit(&entry).await?;
+        }
+        result
+    }
+
+    async fn register_checked(
+        &self,
+        name: &ContractName,
+        submission: Submission,
+        caller: &Caller,
     ) -> Result<Registered, RegistryError> {
         let candidate = self.parse_candidate(&submission).await?;
         let _turn = self.turns.take(name).await;
@@ -93,7 +131,15 @@ impl Registry {
                     Decision::Insert { new, report } => (new, report),
                 }
             };
-            let committed = tx.commit(new).await;
+            let audit = AuditEntry::new(caller, AuditAction::RegisterVersion)
+                .contract(name)
+                .version(&new.version)
+                .outcome(AuditOutcome::Accepted)
+                .detail(serde_json::json!({
+                    "required_bump": report.required_bump,
+                    "fingerprint": new.fingerprint,
+                }));
+            let committed = tx.commit(new, &audit).await;
             self.recent.invalidate(name.as_str());
             match committed {
                 Ok(version) => {

@@ -4,12 +4,15 @@
 //! replacement, and reads by schema id and by reference.
 
 use crate::compat;
-use crate::domain::{ContractName, Mode, Policy, WriteMode};
+use crate::domain::{AuditAction, Caller, ContractName, Mode, Policy, WriteMode};
 use crate::store::{
-    ContractDeleteOutcome, ContractRecord, Listing, SchemaReference, VersionRecord,
+    AuditEntry, ContractDeleteOutcome, ContractRecord, Listing, SchemaReference, VersionRecord,
 };
 
-use super::{ContractConfig, Registry, RegistryError, Report, Source, Submission, trivial_report};
+use super::{
+    ContractConfig, Registry, RegistryError, Report, Source, Submission, config_audit,
+    trivial_report,
+};
 
 /// How many contracts are read per page when the whole list is needed.
 const PAGE: i64 = 1000;
@@ -84,6 +87,7 @@ impl Registry {
         &self,
         name: &ContractName,
         permanent: bool,
+        caller: &Caller,
     ) -> Result<Vec<VersionRecord>, RegistryError> {
         let contract = self.store.contract(name).await?;
         let versions = self.store.versions(name).await?;
@@ -94,7 +98,13 @@ impl Registry {
         for v in versions.iter().filter(|v| permanent || !v.deleted) {
             self.refuse_if_referenced(v, permanent).await?;
         }
-        let outcome = self.store.delete_contract(name, permanent).await;
+        let action = if permanent {
+            AuditAction::PurgeContract
+        } else {
+            AuditAction::DeleteContract
+        };
+        let audit = AuditEntry::new(caller, action).contract(name);
+        let outcome = self.store.delete_contract(name, permanent, &audit).await;
         self.recent.invalidate(name.as_str());
         match outcome? {
             ContractDeleteOutcome::Deleted(versions) => {
@@ -133,10 +143,15 @@ impl Registry {
         name: &ContractName,
         mode: Option<Mode>,
         policy: Option<Policy>,
+        caller: &Caller,
     ) -> Result<ContractConfig, RegistryError> {
         let current = self.store.contract(name).await?;
         self.refuse_if_read_only(name, current.as_ref()).await?;
-        let contract = self.store.put_contract_config(name, mode, policy).await?;
+        let audit = config_audit(caller, name, mode, policy);
+        let contract = self
+            .store
+            .put_contract_config(name, mode, policy, &audit)
+            .await?;
         Ok(ContractConfig::of(
             Some(&contract),
             self.store.global_config().await?,
@@ -154,6 +169,7 @@ impl Registry {
         &self,
         mode: WriteMode,
         force: bool,
+        caller: &Caller,
     ) -> Result<WriteMode, RegistryError> {
         if mode == WriteMode::Import && !force && self.any_live_contract().await? {
             return Err(RegistryError::NotPermitted(
@@ -163,7 +179,8 @@ impl Registry {
         let mut config = self.store.global_config().await?;
         let previous = config.write_mode;
         config.write_mode = mode;
-        self.store.set_global_config(config).await?;
+        let audit = write_mode_audit(caller, None, Some(mode));
+        self.store.set_global_config(config, &audit).await?;
         Ok(previous)
     }
 
@@ -182,6 +199,7 @@ impl Registry {
         name: &ContractName,
         mode: Option<WriteMode>,
         force: bool,
+        caller: &Caller,
     ) -> Result<Option<WriteMode>, RegistryError> {
         let previous = self.contract_write_mode(name).await?;
         if mode == Some(WriteMode::Import) && !force {
@@ -192,7 +210,10 @@ impl Registry {
                 )));
             }
         }
-        self.store.put_contract_write_mode(name, mode).await?;
+        let audit = write_mode_audit(caller, Some(name), mode);
+        self.store
+            .put_contract_write_mode(name, mode, &audit)
+            .await?;
         Ok(previous)
     }
 
@@ -269,5 +290,20 @@ impl Registry {
             }
             offset += PAGE;
         }
+    }
+}
+
+/// The audit entry of a write-mode change, of a contract or (without one) the registry.
+fn write_mode_audit(
+    caller: &Caller,
+    name: Option<&ContractName>,
+    mode: Option<WriteMode>,
+) -> AuditEntry {
+    let detail = serde_json::json!({ "mode": mode.map(WriteMode::as_str) });
+    match name {
+        Some(name) => AuditEntry::new(caller, AuditAction::SetContractMode)
+            .contract(name)
+            .detail(detail),
+        None => AuditEntry::new(caller, AuditAction::SetRegistryMode).detail(detail),
     }
 }

@@ -23,7 +23,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use semver::Version;
 
-use crate::domain::{ContractName, Mode, Policy, WriteMode};
+use crate::domain::{
+    AuditAction, AuditOutcome, Caller, ContractName, Identity, Mode, Policy, Role, Scope, Scopes,
+    TokenId, TokenName, WriteMode,
+};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -293,6 +296,170 @@ pub enum ContractDeleteOutcome {
     NotSoftDeleted,
 }
 
+/// A stored API token (its secret is not here: only its hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    /// Its id.
+    pub id: TokenId,
+    /// Its name.
+    pub name: TokenName,
+    /// What it may do.
+    pub role: Role,
+    /// Where.
+    pub scopes: Scopes,
+    /// SHA-256 of its secret, lowercase hex.
+    pub secret_hash: String,
+    /// Who created it (a token name, `anonymous`, or `local:<user>`).
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last used (written at most about once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A token to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewToken {
+    /// Its id.
+    pub id: TokenId,
+    /// Its name (unique among unrevoked tokens: a clash is [`StoreError::Conflict`]).
+    pub name: TokenName,
+    /// What it may do.
+    pub role: Role,
+    /// Where.
+    pub scopes: Scopes,
+    /// SHA-256 of its secret.
+    pub secret_hash: String,
+    /// Who creates it.
+    pub created_by: String,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// One change to record in the audit log, written by the store in the same
+/// transaction as the change itself (its time is the store's clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// Who asked, with the request id and client address.
+    pub caller: Caller,
+    /// What kind of change.
+    pub action: AuditAction,
+    /// The contract changed, when there is one.
+    pub contract: Option<ContractName>,
+    /// The version concerned, when there is one.
+    pub version: Option<String>,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+    /// Particulars: the refusing rule ids, the new configuration, the token changed…
+    pub detail: Option<serde_json::Value>,
+}
+
+impl AuditEntry {
+    /// An entry with outcome `done` and nothing else set.
+    pub fn new(caller: &Caller, action: AuditAction) -> Self {
+        Self {
+            caller: caller.clone(),
+            action,
+            contract: None,
+            version: None,
+            outcome: AuditOutcome::Done,
+            detail: None,
+        }
+    }
+
+    /// Names the contract.
+    pub fn contract(mut self, name: &ContractName) -> Self {
+        self.contract = Some(name.clone());
+        self
+    }
+
+    /// Names the version.
+    pub fn version(mut self, version: impl ToString) -> Self {
+        self.version = Some(version.to_string());
+        self
+    }
+
+    /// Sets the outcome.
+    pub fn outcome(mut self, outcome: AuditOutcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Adds particulars.
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// The principal's token id, for the `principal_id` column.
+    fn principal_id(&self) -> Option<&str> {
+        match &self.caller.principal.identity {
+            Identity::Token { id, .. } => Some(id.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The principal's name, for the `principal_name` column.
+    fn principal_name(&self) -> String {
+        self.caller.principal.identity.to_string()
+    }
+
+    /// The particulars as stored text.
+    fn detail_text(&self) -> Option<String> {
+        self.detail.as_ref().map(serde_json::Value::to_string)
+    }
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditRecord {
+    /// Its position in the log (increasing; the pagination cursor).
+    pub id: i64,
+    /// When the change was committed.
+    pub at: DateTime<Utc>,
+    /// The token that made it, if a token did.
+    pub principal_id: Option<String>,
+    /// The token's name, `anonymous`, or `local:<user>`.
+    pub principal: String,
+    /// What kind of change.
+    pub action: AuditAction,
+    /// The contract, when there is one.
+    pub contract: Option<String>,
+    /// The version, when there is one.
+    pub version: Option<String>,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+    /// Particulars.
+    pub detail: Option<serde_json::Value>,
+    /// The request that made it (empty for the command line on the database).
+    pub request_id: String,
+    /// The client's address, when known.
+    pub client: Option<String>,
+}
+
+/// Which audit rows to read: newest first, all filters together.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditQuery {
+    /// Only this contract.
+    pub contract: Option<String>,
+    /// Only this principal (token name or id, `anonymous`, `local:<user>`).
+    pub principal: Option<String>,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Only rows at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only rows before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only rows older than this one (the cursor of the previous page).
+    pub before: Option<i64>,
+    /// At most this many rows.
+    pub limit: i64,
+}
+
 /// The storage the registry runs on.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -308,8 +475,12 @@ pub trait Store: Send + Sync {
     /// The registry-wide defaults.
     async fn global_config(&self) -> Result<GlobalConfig, StoreError>;
 
-    /// Replaces the registry-wide defaults.
-    async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError>;
+    /// Replaces the registry-wide defaults, recording `audit` with the change.
+    async fn set_global_config(
+        &self,
+        config: GlobalConfig,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
 
     /// A contract's history, read without taking the write lock (for dry runs, reads,
     /// and the check a registration makes before it takes the lock). Its revision is
@@ -343,46 +514,55 @@ pub trait Store: Send + Sync {
         offset: i64,
     ) -> Result<Vec<ContractSummary>, StoreError>;
 
-    /// Applies a metadata patch to an existing contract; `None` when it does not exist.
+    /// Applies a metadata patch to an existing contract, recording `audit` with it;
+    /// `None` (and nothing recorded) when it does not exist.
     async fn update_contract(
         &self,
         name: &ContractName,
         patch: &MetadataPatch,
+        audit: &AuditEntry,
     ) -> Result<Option<ContractRecord>, StoreError>;
 
     /// Sets a contract's mode and policy overrides (`None` clears one), creating the
-    /// contract when it does not exist yet.
+    /// contract when it does not exist yet; records `audit` with the change.
     async fn put_contract_config(
         &self,
         name: &ContractName,
         mode: Option<Mode>,
         policy: Option<Policy>,
+        audit: &AuditEntry,
     ) -> Result<ContractRecord, StoreError>;
 
-    /// Soft-deletes a version, or with `permanent` removes a soft-deleted one.
+    /// Soft-deletes a version, or with `permanent` removes a soft-deleted one; records
+    /// `audit` when something was deleted.
     async fn delete_version(
         &self,
         name: &ContractName,
         version: &Version,
         permanent: bool,
+        audit: &AuditEntry,
     ) -> Result<DeleteOutcome, StoreError>;
 
     /// Soft-deletes every live version of a contract; or with `permanent`, when every
     /// version is soft-deleted, removes them all and clears the contract's metadata and
     /// configuration (its row stays, so numbers are never reused). One transaction
     /// under the contract's write lock.
+    /// Records `audit` (with the deleted seqs added to its particulars) when something
+    /// was deleted.
     async fn delete_contract(
         &self,
         name: &ContractName,
         permanent: bool,
+        audit: &AuditEntry,
     ) -> Result<ContractDeleteOutcome, StoreError>;
 
     /// Sets (or with `None` clears) a contract's write-mode override, creating the
-    /// contract when it does not exist yet and a mode is set.
+    /// contract when it does not exist yet and a mode is set; records `audit` with it.
     async fn put_contract_write_mode(
         &self,
         name: &ContractName,
         mode: Option<WriteMode>,
+        audit: &AuditEntry,
     ) -> Result<Option<ContractRecord>, StoreError>;
 
     /// The references a schema was registered with, in their submitted order.
@@ -399,6 +579,48 @@ pub trait Store: Send + Sync {
         name: &ContractName,
         seq: i64,
     ) -> Result<Vec<VersionRecord>, StoreError>;
+
+    /// Appends one audit row on its own: for what writes nothing else (a refused or
+    /// unchanged registration).
+    async fn append_audit(&self, audit: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Appends a failed-authentication row unless one from the same client address
+    /// was written at or after `since`; whether it was written.
+    async fn record_auth_failure(
+        &self,
+        audit: &AuditEntry,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Audit rows matching `query`, newest first.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Stores a new token, recording `audit` with it.
+    async fn create_token(
+        &self,
+        token: &NewToken,
+        audit: &AuditEntry,
+    ) -> Result<TokenRecord, StoreError>;
+
+    /// A token by id, revoked or not.
+    async fn token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every token, revoked ones included, oldest first.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Whether any token was ever created.
+    async fn any_token(&self) -> Result<bool, StoreError>;
+
+    /// Revokes a token at the store's clock, recording `audit`; `None` when there is no
+    /// such token. A token already revoked is returned unchanged and nothing is recorded.
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        audit: &AuditEntry,
+    ) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Notes that a token was used at `at`.
+    async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// A registration in progress: the contract's write lock and an open transaction.
@@ -417,9 +639,13 @@ pub trait Registration: Send {
     /// A contract's remaining versions, read on this transaction's connection.
     async fn versions(&mut self, name: &ContractName) -> Result<Vec<VersionRecord>, StoreError>;
 
-    /// Inserts the version (and its schema when new), updates the contract and commits.
-    /// Returns only after the commit is durable.
-    async fn commit(self: Box<Self>, new: NewVersion) -> Result<VersionRecord, StoreError>;
+    /// Inserts the version (and its schema when new), updates the contract, records
+    /// `audit` and commits. Returns only after the commit is durable.
+    async fn commit(
+        self: Box<Self>,
+        new: NewVersion,
+        audit: &AuditEntry,
+    ) -> Result<VersionRecord, StoreError>;
 }
 
 /// The current time at the precision both backends store (microseconds), so a record
@@ -456,6 +682,55 @@ fn parse_mode(text: Option<String>) -> Result<Option<Mode>, StoreError> {
     text.map(|t| {
         t.parse()
             .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+    })
+    .transpose()
+}
+
+/// Reads a stored role.
+fn parse_role(text: &str) -> Result<Role, StoreError> {
+    text.parse()
+        .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads stored scopes (a JSON array of globs).
+fn parse_scopes(text: &str) -> Result<Scopes, StoreError> {
+    let scopes: Vec<Scope> = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("stored scopes {text:?}: {e}")))?;
+    Ok(Scopes::new(scopes))
+}
+
+/// Writes scopes as a JSON array.
+fn scopes_text(scopes: &Scopes) -> String {
+    serde_json::to_string(scopes).unwrap_or_else(|_| "[\"*\"]".to_owned())
+}
+
+/// Reads a stored token id.
+fn parse_token_id(text: &str) -> Result<TokenId, StoreError> {
+    TokenId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("stored token id {text:?}")))
+}
+
+/// Reads a stored token name.
+fn parse_token_name(text: &str) -> Result<TokenName, StoreError> {
+    TokenName::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads a stored audit action.
+fn parse_audit_action(text: &str) -> Result<AuditAction, StoreError> {
+    text.parse()
+        .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads a stored audit outcome.
+fn parse_audit_outcome(text: &str) -> Result<AuditOutcome, StoreError> {
+    text.parse()
+        .map_err(|e: crate::domain::UnknownName| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads stored audit particulars.
+fn parse_detail(text: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Corrupt(format!("stored audit detail: {e}")))
     })
     .transpose()
 }

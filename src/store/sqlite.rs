@@ -27,12 +27,14 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::memo::VersionMemo;
 use super::{
-    ContractDeleteOutcome, ContractRecord, ContractRow, ContractSummary, DeleteOutcome,
-    GlobalConfig, History, Listing, MetadataPatch, NewVersion, Registration, SchemaRecord,
-    SchemaReference, Store, StoreError, VersionRecord, higher, now, parse_mode, parse_name,
-    parse_policy, parse_tags, parse_version, parse_write_mode, tags_text,
+    AuditEntry, AuditQuery, AuditRecord, ContractDeleteOutcome, ContractRecord, ContractRow,
+    ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch, NewToken,
+    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, TokenRecord,
+    VersionRecord, higher, now, parse_audit_action, parse_audit_outcome, parse_detail, parse_mode,
+    parse_name, parse_policy, parse_role, parse_scopes, parse_tags, parse_token_id,
+    parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
 };
-use crate::domain::{ContractName, Mode, Policy, WriteMode};
+use crate::domain::{AuditAction, ContractName, Mode, Policy, TokenId, WriteMode};
 
 pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -49,6 +51,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "revision",
         include_str!("../../migrations/sqlite/0003_revision.sql"),
+    ),
+    (
+        4,
+        "auth",
+        include_str!("../../migrations/sqlite/0004_auth.sql"),
     ),
 ];
 
@@ -264,6 +271,78 @@ async fn read_references(
         .collect()
 }
 
+const TOKEN_COLUMNS: &str = "id, name, role, scopes, secret_hash, created_by, created_at, \
+     expires_at, revoked_at, last_used_at";
+const AUDIT_COLUMNS: &str = "id, at, principal_id, principal_name, action, contract, version, \
+     outcome, detail, request_id, client_addr";
+
+fn token_from_row(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: parse_token_id(row.try_get("id")?)?,
+        name: parse_token_name(row.try_get("name")?)?,
+        role: parse_role(row.try_get("role")?)?,
+        scopes: parse_scopes(row.try_get("scopes")?)?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+fn audit_from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        principal_id: row.try_get("principal_id")?,
+        principal: row.try_get("principal_name")?,
+        action: parse_audit_action(row.try_get("action")?)?,
+        contract: row.try_get("contract")?,
+        version: row.try_get("version")?,
+        outcome: parse_audit_outcome(row.try_get("outcome")?)?,
+        detail: parse_detail(row.try_get("detail")?)?,
+        request_id: row.try_get("request_id")?,
+        client: row.try_get("client_addr")?,
+    })
+}
+
+/// Appends one audit row on `conn` (inside the caller's transaction, if any).
+async fn insert_audit(
+    conn: &mut SqliteConnection,
+    audit: &AuditEntry,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, principal_id, principal_name, action, contract, version, \
+         outcome, detail, request_id, client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(at)
+    .bind(audit.principal_id())
+    .bind(audit.principal_name())
+    .bind(audit.action.as_str())
+    .bind(audit.contract.as_ref().map(ContractName::as_str))
+    .bind(audit.version.as_deref())
+    .bind(audit.outcome.as_str())
+    .bind(audit.detail_text())
+    .bind(&audit.caller.request_id)
+    .bind(audit.caller.client.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn read_token(
+    conn: &mut SqliteConnection,
+    id: &TokenId,
+) -> Result<Option<TokenRecord>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?"))
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(token_from_row).transpose()
+}
+
 /// Stores a new schema (with its references) or finds the stored one; returns its id.
 async fn store_schema(
     conn: &mut SqliteConnection,
@@ -338,7 +417,11 @@ impl Store for SqliteStore {
         read_global(&mut conn).await
     }
 
-    async fn set_global_config(&self, config: GlobalConfig) -> Result<(), StoreError> {
+    async fn set_global_config(
+        &self,
+        config: GlobalConfig,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
         sqlx::query("UPDATE global_config SET mode = ?, policy = ?, write_mode = ? WHERE id = 1")
             .bind(config.mode.as_str())
@@ -346,6 +429,7 @@ impl Store for SqliteStore {
             .bind(config.write_mode.as_str())
             .execute(&mut *tx)
             .await?;
+        insert_audit(&mut tx, audit, now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -426,6 +510,7 @@ impl Store for SqliteStore {
         &self,
         name: &ContractName,
         patch: &MetadataPatch,
+        audit: &AuditEntry,
     ) -> Result<Option<ContractRecord>, StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
         let done = sqlx::query(
@@ -443,6 +528,7 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         let contract = read_contract(&mut tx, name).await?.map(|c| c.record);
+        insert_audit(&mut tx, audit, now()).await?;
         tx.commit().await?;
         Ok(contract)
     }
@@ -452,6 +538,7 @@ impl Store for SqliteStore {
         name: &ContractName,
         mode: Option<Mode>,
         policy: Option<Policy>,
+        audit: &AuditEntry,
     ) -> Result<ContractRecord, StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
         let now = now();
@@ -470,6 +557,7 @@ impl Store for SqliteStore {
             .await?
             .map(|c| c.record)
             .ok_or(StoreError::NotFound)?;
+        insert_audit(&mut tx, audit, now).await?;
         tx.commit().await?;
         Ok(contract)
     }
@@ -479,6 +567,7 @@ impl Store for SqliteStore {
         name: &ContractName,
         version: &Version,
         permanent: bool,
+        audit: &AuditEntry,
     ) -> Result<DeleteOutcome, StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
         let Some(record) = read_version(&mut tx, name, version).await? else {
@@ -505,6 +594,7 @@ impl Store for SqliteStore {
             .bind(name.as_str())
             .execute(&mut *tx)
             .await?;
+        insert_audit(&mut tx, audit, now()).await?;
         tx.commit().await?;
         Ok(DeleteOutcome::Deleted(if permanent {
             record
@@ -520,6 +610,7 @@ impl Store for SqliteStore {
         &self,
         name: &ContractName,
         permanent: bool,
+        audit: &AuditEntry,
     ) -> Result<ContractDeleteOutcome, StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
         let versions = read_versions(&mut tx, name).await?;
@@ -565,6 +656,9 @@ impl Store for SqliteStore {
             .bind(name.as_str())
             .execute(&mut *tx)
             .await?;
+        let seqs: Vec<i64> = targets.iter().map(|v| v.seq).collect();
+        let audit = audit.clone().detail(serde_json::json!({ "seqs": seqs }));
+        insert_audit(&mut tx, &audit, now).await?;
         tx.commit().await?;
         Ok(ContractDeleteOutcome::Deleted(targets))
     }
@@ -573,6 +667,7 @@ impl Store for SqliteStore {
         &self,
         name: &ContractName,
         mode: Option<WriteMode>,
+        audit: &AuditEntry,
     ) -> Result<Option<ContractRecord>, StoreError> {
         let (_guard, mut tx) = self.write_tx().await?;
         let now = now();
@@ -595,6 +690,7 @@ impl Store for SqliteStore {
                 .await?;
         }
         let contract = read_contract(&mut tx, name).await?.map(|c| c.record);
+        insert_audit(&mut tx, audit, now).await?;
         tx.commit().await?;
         Ok(contract)
     }
@@ -630,6 +726,148 @@ impl Store for SqliteStore {
         .await?;
         rows.iter().map(version_from_row).collect()
     }
+
+    async fn append_audit(&self, audit: &AuditEntry) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, audit, now()).await
+    }
+
+    async fn record_auth_failure(
+        &self,
+        audit: &AuditEntry,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        // One statement, so two requests cannot both see "no recent row" and both write.
+        let done = sqlx::query(
+            "INSERT INTO audit_log (at, principal_id, principal_name, action, contract, version, \
+             outcome, detail, request_id, client_addr) \
+             SELECT ?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6, ?7, ?8 \
+             WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE action = ?4 \
+             AND client_addr IS ?8 AND at >= ?9)",
+        )
+        .bind(now())
+        .bind(audit.principal_id())
+        .bind(audit.principal_name())
+        .bind(AuditAction::FailedAuthentication.as_str())
+        .bind(audit.outcome.as_str())
+        .bind(audit.detail_text())
+        .bind(&audit.caller.request_id)
+        .bind(audit.caller.client.as_deref())
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log \
+             WHERE (?1 IS NULL OR contract = ?1) \
+             AND (?2 IS NULL OR principal_name = ?2 OR principal_id = ?2) \
+             AND (?3 IS NULL OR action = ?3) \
+             AND (?4 IS NULL OR at >= ?4) \
+             AND (?5 IS NULL OR at < ?5) \
+             AND (?6 IS NULL OR id < ?6) \
+             ORDER BY id DESC LIMIT ?7"
+        ))
+        .bind(query.contract.as_deref())
+        .bind(query.principal.as_deref())
+        .bind(query.action.map(AuditAction::as_str))
+        .bind(query.since)
+        .bind(query.until)
+        .bind(query.before)
+        .bind(query.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn create_token(
+        &self,
+        token: &NewToken,
+        audit: &AuditEntry,
+    ) -> Result<TokenRecord, StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        let now = now();
+        sqlx::query(
+            "INSERT INTO tokens (id, name, role, scopes, secret_hash, created_by, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token.id.as_str())
+        .bind(token.name.as_str())
+        .bind(token.role.as_str())
+        .bind(scopes_text(&token.scopes))
+        .bind(&token.secret_hash)
+        .bind(&token.created_by)
+        .bind(now)
+        .bind(token.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let record = read_token(&mut tx, &token.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        insert_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_token(&mut conn, id).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn any_token(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tokens)")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        audit: &AuditEntry,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        let now = now();
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() > 0 {
+            insert_audit(&mut tx, audit, now).await?;
+        }
+        let record = read_token(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn touch_token(
+        &self,
+        id: &TokenId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        // Under the write mutex like every write, so it never makes a registration
+        // spin in SQLite's busy handler; callers run it off the request path.
+        let (_guard, mut tx) = self.write_tx().await?;
+        sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
+            .bind(at)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// A registration holding the in-process write lock and a `BEGIN IMMEDIATE` transaction.
@@ -659,7 +897,11 @@ impl Registration for SqliteRegistration {
         read_versions(&mut self.tx, name).await
     }
 
-    async fn commit(self: Box<Self>, new: NewVersion) -> Result<VersionRecord, StoreError> {
+    async fn commit(
+        self: Box<Self>,
+        new: NewVersion,
+        audit: &AuditEntry,
+    ) -> Result<VersionRecord, StoreError> {
         let SqliteRegistration {
             _guard,
             mut tx,
@@ -703,6 +945,7 @@ impl Registration for SqliteRegistration {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        insert_audit(&mut tx, audit, now).await?;
         tx.commit().await?;
         let record = VersionRecord {
             contract: name,

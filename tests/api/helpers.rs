@@ -89,6 +89,8 @@ fn init_logging() {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// The server's store, for checking what was written.
+    pub store: Arc<dyn accord::store::Store>,
     pub _db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -138,7 +140,7 @@ pub async fn spawn_app_limits(backend: Backend, limits: Limits) -> Option<TestAp
     let db = fresh_db(backend).await?;
     let store = accord::store::connect(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
-    let registry = Arc::new(Registry::new(store, &limits));
+    let registry = Arc::new(Registry::new(Arc::clone(&store), &limits));
     let router = accord::http::router(AppState::new(registry, limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -154,6 +156,7 @@ pub async fn spawn_app_limits(backend: Backend, limits: Limits) -> Option<TestAp
     Some(TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
+        store,
         _db: db,
         shutdown: Some(tx),
         server: Some(server),

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod audit;
 mod client_e2e;
 mod concurrency;
 mod config;

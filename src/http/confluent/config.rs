@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::handlers::subject;
 use super::{ConfluentError, Params, body};
-use crate::domain::{Mode, Policy, WriteMode};
+use crate::domain::{Caller, Mode, Policy, WriteMode};
 use crate::http::AppState;
 
 type Answer = Result<Response, ConfluentError>;
@@ -111,6 +111,7 @@ pub async fn find_global_config(State(state): State<AppState>) -> Answer {
 /// `PUT /config`: `null` resets a field to the built-in default.
 pub async fn update_global_config(
     State(state): State<AppState>,
+    caller: Caller,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let request: ConfigRequest = body(bytes)?;
@@ -120,7 +121,7 @@ pub async fn update_global_config(
         merged(request.compatibility_policy, Some(current.policy), policy)?.unwrap_or_default();
     let c = state
         .registry
-        .set_global_config(Some(mode), Some(policy))
+        .set_global_config(Some(mode), Some(policy), &caller)
         .await?;
     Ok(config_json(
         "compatibility",
@@ -130,11 +131,11 @@ pub async fn update_global_config(
 }
 
 /// `DELETE /config`: back to the defaults; answers the config removed.
-pub async fn delete_global_config(State(state): State<AppState>) -> Answer {
+pub async fn delete_global_config(State(state): State<AppState>, caller: Caller) -> Answer {
     let previous = state.registry.global_config().await?;
     state
         .registry
-        .set_global_config(Some(Mode::default()), Some(Policy::default()))
+        .set_global_config(Some(Mode::default()), Some(Policy::default()), &caller)
         .await?;
     Ok(config_json(
         "compatibilityLevel",
@@ -172,6 +173,7 @@ pub async fn find_subject_config(
 /// `PUT /config/{subject}`: allowed before the subject's first version.
 pub async fn update_subject_config(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Answer {
@@ -182,7 +184,7 @@ pub async fn update_subject_config(
     let policy = merged(request.compatibility_policy, current_policy, policy)?;
     let c = state
         .registry
-        .replace_contract_config(&name, mode, policy)
+        .replace_contract_config(&name, mode, policy, &caller)
         .await?;
     Ok(config_json(
         "compatibility",
@@ -194,6 +196,7 @@ pub async fn update_subject_config(
 /// `DELETE /config/{subject}`: answers the config removed; 40401 when there was none.
 pub async fn delete_subject_config(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
 ) -> Answer {
     let name = subject(&name)?;
@@ -203,7 +206,7 @@ pub async fn delete_subject_config(
     }
     state
         .registry
-        .replace_contract_config(&name, None, None)
+        .replace_contract_config(&name, None, None, &caller)
         .await?;
     Ok(config_json("compatibilityLevel", mode, policy))
 }
@@ -220,22 +223,23 @@ pub async fn find_global_mode(State(state): State<AppState>) -> Answer {
 /// `PUT /mode`: IMPORT while subjects have live versions needs `force=true`.
 pub async fn update_global_mode(
     State(state): State<AppState>,
+    caller: Caller,
     params: Params,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let mode = write_mode(body(bytes)?)?;
     state
         .registry
-        .set_global_write_mode(mode, params.flag("force"))
+        .set_global_write_mode(mode, params.flag("force"), &caller)
         .await?;
     Ok(mode_json(mode))
 }
 
 /// `DELETE /mode`: back to READWRITE; answers the previous mode.
-pub async fn delete_global_mode(State(state): State<AppState>) -> Answer {
+pub async fn delete_global_mode(State(state): State<AppState>, caller: Caller) -> Answer {
     let previous = state
         .registry
-        .set_global_write_mode(WriteMode::Readwrite, true)
+        .set_global_write_mode(WriteMode::Readwrite, true, &caller)
         .await?;
     Ok(mode_json(previous))
 }
@@ -263,6 +267,7 @@ pub async fn find_subject_mode(
 /// `PUT /mode/{subject}`: IMPORT on a subject with live versions needs `force=true`.
 pub async fn update_subject_mode(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     params: Params,
     bytes: Result<Bytes, BytesRejection>,
@@ -271,7 +276,7 @@ pub async fn update_subject_mode(
     let mode = write_mode(body(bytes)?)?;
     state
         .registry
-        .set_contract_write_mode(&name, Some(mode), params.flag("force"))
+        .set_contract_write_mode(&name, Some(mode), params.flag("force"), &caller)
         .await?;
     Ok(mode_json(mode))
 }
@@ -279,12 +284,13 @@ pub async fn update_subject_mode(
 /// `DELETE /mode/{subject}`: answers the mode removed; 40401 when there was none.
 pub async fn delete_subject_mode(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
 ) -> Answer {
     let name = subject(&name)?;
     match state
         .registry
-        .set_contract_write_mode(&name, None, true)
+        .set_contract_write_mode(&name, None, true, &caller)
         .await?
     {
         Some(previous) => Ok(mode_json(previous)),

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ConfluentError, breaking_messages};
 use super::{Params, body};
-use crate::domain::ContractName;
+use crate::domain::{Caller, ContractName};
 use crate::http::AppState;
 use crate::registry::{ImportIds, Outcome, Registered, RegistryError, Submission};
 use crate::store::{Listing, SchemaReference, VersionRecord};
@@ -355,6 +355,7 @@ pub async fn list_versions(
 /// `POST /subjects/{subject}/versions`: register (idempotent for any live version).
 pub async fn create_version(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     params: Params,
     bytes: Result<Bytes, BytesRejection>,
@@ -362,7 +363,7 @@ pub async fn create_version(
     let name = subject(&name)?;
     let request: SchemaRequest = body(bytes)?;
     let submission = request.into_submission(params.flag("force"))?;
-    let version = match state.registry.register(&name, submission).await? {
+    let version = match state.registry.register(&name, submission, &caller).await? {
         Registered::Created { version, .. } | Registered::Existing(version) => version,
     };
     json_answer(version_entity(&state, &version).await?)
@@ -388,13 +389,14 @@ pub async fn lookup_schema(
 /// `DELETE /subjects/{subject}`: soft-delete every version (or `permanent=true`).
 pub async fn delete_subject(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     params: Params,
 ) -> Answer {
     let name = subject(&name)?;
     let deleted = state
         .registry
-        .delete_contract(&name, params.flag("permanent"))
+        .delete_contract(&name, params.flag("permanent"), &caller)
         .await?;
     json_answer(json!(deleted.iter().map(|v| v.seq).collect::<Vec<_>>()))
 }
@@ -455,6 +457,7 @@ pub async fn list_referrers(
 /// after a soft delete); answers the version number.
 pub async fn delete_version(
     State(state): State<AppState>,
+    caller: Caller,
     Path((name, version)): Path<(String, String)>,
     params: Params,
 ) -> Answer {
@@ -466,7 +469,7 @@ pub async fn delete_version(
     let v = resolve_version(&state, &name, id, true).await?;
     state
         .registry
-        .delete_version(&name, &v.version, permanent)
+        .delete_version(&name, &v.version, permanent, &caller)
         .await?;
     json_answer(json!(v.seq))
 }
