@@ -10,6 +10,7 @@ mod auth;
 mod mode;
 mod name;
 mod selector;
+pub mod suggest;
 mod write_mode;
 
 pub use audit::{AuditAction, AuditOutcome};
@@ -21,4 +22,5 @@ pub use auth::{
 pub use mode::{Bump, Direction, Mode, Policy, UnknownName};
 pub use name::{ContractName, InvalidName};
 pub use selector::{InvalidSelector, VersionSelector};
+pub use suggest::UnknownField;
 pub use write_mode::WriteMode;

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::domain::UnknownField;
 use crate::registry::{Refusal, RegistryError};
 use crate::store::StoreError;
 
@@ -265,6 +266,80 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Whether a `Content-Type` names JSON: `application/json` or `application/*+json`.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a request body strictly: JSON syntax errors are 400 `malformed-json` with
+/// line and column; a body of the wrong shape is 422 `invalid-request` naming the
+/// field (an unknown one with the closest allowed name, see [`crate::domain::suggest`]).
+pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            (
+                if path == "." { String::new() } else { path },
+                e.into_inner(),
+            )
+        })
+        .and_then(|v| de.end().map(|()| v).map_err(|e| (String::new(), e)));
+    parsed.map_err(|(path, inner)| {
+        if !inner.is_data() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                format!("the body is not valid JSON: {inner}"),
+            );
+        }
+        if let Some(mut unknown) = UnknownField::from_serde(&inner.to_string(), &path) {
+            // The path ends with the unknown field itself; name where it was.
+            if let Some(container) = unknown.path.strip_suffix(unknown.field.as_str()) {
+                unknown.path = container.trim_end_matches('.').to_owned();
+            }
+            let details = json!({
+                "field": unknown.field,
+                "path": unknown.path,
+                "suggestion": unknown.suggestion,
+                "allowed": unknown.expected,
+            });
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                unknown.to_string(),
+            )
+            .with_details(details);
+        }
+        // serde_json ends a data error with its position; the path says more.
+        let text = inner.to_string();
+        let text = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(m, _)| m)
+            .to_owned();
+        let message = if path.is_empty() {
+            text
+        } else {
+            format!("`{path}`: {text}")
+        };
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-request", message)
+            .with_details(json!({ "path": path }))
+    })
+}
+
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid-path", r.body_text())
@@ -273,14 +348,62 @@ impl From<PathRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", r.body_text())
+        let text = r.body_text();
+        match UnknownField::from_serde(&text, "") {
+            Some(unknown) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                unknown
+                    .to_string()
+                    .replace("unknown field", "unknown query parameter"),
+            )
+            .with_details(json!({
+                "parameter": unknown.field,
+                "suggestion": unknown.suggestion,
+                "allowed": unknown.expected,
+            })),
+            None => ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", text),
+        }
     }
 }
 
-/// `axum::Json` with rejections answered in the API's error body.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON request body, parsed by [`parse_body`]: strictly (every body type denies
+/// unknown fields), with every rejection answered in the API's error body.
+#[derive(Debug)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the body with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|r| {
+                let status = r.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        status,
+                        "payload-too-large",
+                        "the body exceeds the size limit",
+                    )
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, "malformed-body", r.body_text())
+                }
+            })?;
+        parse_body(&bytes).map(ApiJson)
+    }
+}
 
 /// `axum::extract::Path` with rejections answered in the API's error body.
 #[derive(Debug, axum::extract::FromRequestParts)]

@@ -178,7 +178,15 @@ pub fn router(state: AppState) -> Router {
 /// Unknown paths answer in the error shape of the API they would belong to.
 async fn not_found(uri: Uri) -> Response {
     if confluent::owns_path(uri.path()) {
-        return confluent::ConfluentError::new(404, "HTTP 404 Not Found").into_response();
+        // A native path without its prefix (`/contracts/…`) is the usual slip.
+        let native = format!("/api/v1{}", uri.path());
+        let hint = if uri.path().starts_with("/contracts") || uri.path().starts_with("/schemas/") {
+            format!("; the native API is under /api/v1: did you mean {native}?")
+        } else {
+            "; this is the Confluent-compatible API (/subjects, /schemas, /config, /mode, /compatibility); the native API is under /api/v1 (see openapi.yaml)".to_owned()
+        };
+        return confluent::ConfluentError::new(404, format!("HTTP 404 Not Found{hint}"))
+            .into_response();
     }
     ApiError::new(
         StatusCode::NOT_FOUND,

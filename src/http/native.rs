@@ -99,6 +99,7 @@ fn policy(s: &str) -> Result<Policy, ApiError> {
 
 /// `POST /contracts/{name}/versions` and `/compatibility`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// The JSON Schema, kept as submitted (key order matters to readers of the stored text).
     pub schema: Box<RawValue>,
@@ -113,6 +114,11 @@ pub struct RegisterRequest {
     pub description: Option<String>,
     /// Contract tags to set.
     pub tags: Option<Vec<String>>,
+    /// A mode to check under and, when a version is created, to set as the contract's
+    /// override in the same transaction (a refused registration writes neither).
+    pub mode: Option<String>,
+    /// A policy to check under and set likewise.
+    pub policy: Option<String>,
     /// Other registered contracts this schema's `$ref`s point at: each `name` is the
     /// URI a `$ref` uses (without fragment), resolved to `contract` at `version` (an
     /// exact version, `latest`, or a range, pinned to the version it names now).
@@ -122,6 +128,7 @@ pub struct RegisterRequest {
 
 /// One entry of [`RegisterRequest::references`].
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReferenceRequest {
     /// The URI the referring schema's `$ref` uses.
     pub name: String,
@@ -177,6 +184,8 @@ impl RegisterRequest {
                 description: self.description,
                 tags: self.tags,
             },
+            mode: self.mode.as_deref().map(mode).transpose()?,
+            policy: self.policy.as_deref().map(policy).transpose()?,
             references: Vec::new(),
             import: None,
         })
@@ -387,6 +396,7 @@ pub struct GlobalConfigResponse {
 
 /// `PUT /config` and `PUT /contracts/{name}/config`: absent fields are kept.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigRequest {
     /// A mode name (case-insensitive), e.g. `BACKWARD_TRANSITIVE`.
     pub mode: Option<String>,
@@ -396,6 +406,7 @@ pub struct ConfigRequest {
 
 /// `PATCH /contracts/{name}`: absent fields are kept.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PatchContractRequest {
     /// New owner.
     pub owner: Option<String>,
@@ -407,6 +418,7 @@ pub struct PatchContractRequest {
 
 /// `GET /contracts` query.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only names starting with this.
     pub prefix: Option<String>,
@@ -421,6 +433,7 @@ pub struct ListQuery {
 
 /// `GET /contracts/{name}/versions` query.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VersionsQuery {
     /// Include soft-deleted versions.
     #[serde(default)]
@@ -429,6 +442,7 @@ pub struct VersionsQuery {
 
 /// `DELETE /contracts/{name}/versions/{version}` query.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Remove a soft-deleted version for good.
     #[serde(default)]
@@ -437,6 +451,7 @@ pub struct DeleteQuery {
 
 /// `GET /contracts/{name}/diff` query.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiffQuery {
     /// The old version (any selector).
     pub from: String,

@@ -227,6 +227,11 @@ pub struct Submission {
     pub allow_breaking: bool,
     /// Contract metadata to set.
     pub metadata: MetadataPatch,
+    /// A mode to check under and, when the version is created, to set as the contract's
+    /// override in the same transaction (`None`: the contract's current mode).
+    pub mode: Option<Mode>,
+    /// A policy to check under and set likewise (`None`: the current policy).
+    pub policy: Option<Policy>,
     /// Registered versions the schema refers to, under the names its `$ref`s use;
     /// a `version` of -1 means the latest live version, pinned at registration.
     pub references: Vec<SchemaReference>,
@@ -309,6 +314,16 @@ impl ContractConfig {
             policy: policy_override.unwrap_or(global.policy),
             mode_override,
             policy_override,
+        }
+    }
+
+    /// The configuration with a submission's mode and policy, where given.
+    fn overridden(self, mode: Option<Mode>, policy: Option<Policy>) -> Self {
+        Self {
+            mode: mode.unwrap_or(self.mode),
+            policy: policy.unwrap_or(self.policy),
+            mode_override: mode.or(self.mode_override),
+            policy_override: policy.or(self.policy_override),
         }
     }
 }
@@ -416,7 +431,8 @@ impl Registry {
     ) -> Result<DryRun, RegistryError> {
         let candidate = self.parse_candidate(&submission).await?;
         let history = self.store.history(name).await?;
-        let config = ContractConfig::of(history.contract.as_ref(), history.global);
+        let config = ContractConfig::of(history.contract.as_ref(), history.global)
+            .overridden(submission.mode, submission.policy);
         let previous = match plan::first_step(
             &history,
             &candidate.fingerprint,

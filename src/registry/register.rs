@@ -213,7 +213,8 @@ impl Registry {
                 "version {seq} of {name:?} already exists or is not a valid version number"
             )));
         }
-        let config = ContractConfig::of(history.contract.as_ref(), history.global);
+        let config = ContractConfig::of(history.contract.as_ref(), history.global)
+            .overridden(submission.mode, submission.policy);
         let previous = relevant(previous, config.mode);
         let schemas = self.load(source, &previous).await?;
         let report = self
@@ -233,6 +234,8 @@ impl Registry {
             fingerprint: candidate.fingerprint.clone(),
             original: candidate.schema.original().to_owned(),
             metadata: submission.metadata.clone(),
+            mode: submission.mode,
+            policy: submission.policy,
             references: candidate.references.clone(),
             schema_id: submission.import.map(|i| i.schema_id),
             seq: import_seq,

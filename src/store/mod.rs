@@ -259,6 +259,11 @@ pub struct NewVersion {
     pub original: String,
     /// Metadata to apply to the contract (created if new).
     pub metadata: MetadataPatch,
+    /// A mode override to set with the version (`None` keeps the current one), so a
+    /// registration and the configuration it was checked under are written together.
+    pub mode: Option<Mode>,
+    /// A policy override to set with the version (`None` keeps the current one).
+    pub policy: Option<Policy>,
     /// The schema's references, stored with it when the fingerprint is new.
     pub references: Vec<SchemaReference>,
     /// The schema id to use (IMPORT mode) instead of the next free one; the store fails

@@ -947,12 +947,14 @@ impl Registration for PostgresRegistration {
         let highest = higher(history.highest_version.take(), &new.version);
         sqlx::query(
             "UPDATE contracts SET owner = COALESCE($1, owner), description = COALESCE($2, description), \
-             tags = COALESCE($3, tags), next_seq = $4, highest_version = $5, updated_at = $6, \
-             revision = revision + 1 WHERE name = $7",
+             tags = COALESCE($3, tags), mode = COALESCE($4, mode), policy = COALESCE($5, policy), \
+             next_seq = $6, highest_version = $7, updated_at = $8, revision = revision + 1 WHERE name = $9",
         )
         .bind(new.metadata.owner.as_deref())
         .bind(new.metadata.description.as_deref())
         .bind(new.metadata.tags.as_deref().map(tags_text))
+        .bind(new.mode.map(Mode::as_str))
+        .bind(new.policy.map(Policy::as_str))
         .bind(next_seq.max(seq + 1))
         .bind(highest.to_string())
         .bind(now)

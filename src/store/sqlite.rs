@@ -925,12 +925,14 @@ impl Registration for SqliteRegistration {
         let highest = higher(history.highest_version.take(), &new.version);
         sqlx::query(
             "UPDATE contracts SET owner = COALESCE(?, owner), description = COALESCE(?, description), \
-             tags = COALESCE(?, tags), next_seq = ?, highest_version = ?, updated_at = ?, \
-             revision = revision + 1 WHERE name = ?",
+             tags = COALESCE(?, tags), mode = COALESCE(?, mode), policy = COALESCE(?, policy), \
+             next_seq = ?, highest_version = ?, updated_at = ?, revision = revision + 1 WHERE name = ?",
         )
         .bind(new.metadata.owner.as_deref())
         .bind(new.metadata.description.as_deref())
         .bind(new.metadata.tags.as_deref().map(tags_text))
+        .bind(new.mode.map(Mode::as_str))
+        .bind(new.policy.map(Policy::as_str))
         .bind(next_seq.max(seq + 1))
         .bind(highest.to_string())
         .bind(now)

@@ -646,7 +646,56 @@ async fn modes_freeze_writes_and_import_keeps_the_given_ids(app: TestApp) {
     assert_eq!(app.get("/contexts").await.json, json!(["."]));
 }
 
+/// Issue 12: the Confluent API's errors say what to do, and it stays lenient where
+/// Confluent is (unknown fields are ignored).
+async fn errors_name_the_fix_and_unknown_fields_are_still_ignored(app: TestApp) {
+    let typed = send(
+        &app,
+        Method::POST,
+        "/subjects/s/versions",
+        Some("{}"),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(code(&typed).0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let message = typed.json["message"].as_str().unwrap();
+    assert!(
+        message.contains(V1) && message.contains("application/json"),
+        "{message}"
+    );
+
+    let native = app.get("/contracts/orders").await;
+    assert_eq!(code(&native), (StatusCode::NOT_FOUND, 404));
+    assert!(
+        native.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/contracts/orders"),
+        "{}",
+        native.text
+    );
+
+    let mut body = request(&order());
+    body["metadata"] = json!({"properties": {"owner": "team"}});
+    body["unknownField"] = json!(true);
+    let first = app.post("/subjects/s/versions", &body).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    register(&app, "s", &order_v2()).await;
+    let refused = register(&app, "s", &broken()).await;
+    assert_eq!(code(&refused), (StatusCode::CONFLICT, 40901));
+    let message = refused.json["message"].as_str().unwrap();
+    assert!(
+        message.contains("(version 2)"),
+        "the Confluent version: {message}"
+    );
+    assert!(
+        message.contains("witness:'{\"id\":\"\"}'") || message.contains("witness:"),
+        "{message}"
+    );
+}
+
 on_both_backends!(
+    errors_name_the_fix_and_unknown_fields_are_still_ignored,
     responses_use_the_vendor_type_unless_only_json_is_accepted,
     bodies_may_be_any_json_type_or_octet_stream_and_nothing_else,
     query_booleans_are_lenient_and_never_an_error,

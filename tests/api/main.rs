@@ -16,4 +16,5 @@ mod process;
 mod read;
 mod register;
 mod reliability;
+mod strict;
 mod validate;

@@ -63,6 +63,33 @@ struct Header {
     schema: serde_json::Value,
 }
 
+/// Reads the header, or says what is wrong as `LINE:COLUMN: field: problem`: an
+/// unknown field with the closest allowed one (the same words as the API's 422, from
+/// [`crate::domain::suggest`]), a value of the wrong type with what to write instead.
+fn header_of(root: &Node) -> std::result::Result<Header, String> {
+    serde_path_to_error::deserialize(root.to_value()).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let unknown = crate::domain::UnknownField::from_serde(&inner, "");
+        // The header is flat: the first segment names the field. An unknown field is
+        // pointed at by its key, a wrong value by the value.
+        let field = path.split(['.', '[']).next().unwrap_or_default();
+        let at = match (&unknown, root.get(field)) {
+            (None, Some(value)) => value.at,
+            _ => root.locate(&format!("/{field}")),
+        };
+        let problem = match unknown {
+            Some(unknown) => unknown.to_string(),
+            None if path == "version" => format!(
+                "`version`: {inner}; write the version as a quoted string with three parts, e.g. version: \"1.0.0\""
+            ),
+            None if path == "." => inner,
+            None => format!("`{path}`: {inner}"),
+        };
+        format!("{}:{}: {problem}", at.line, at.column)
+    })
+}
+
 /// Whether a file name is a contract file's.
 pub fn is_contract_file(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
@@ -99,8 +126,7 @@ impl ContractFile {
         read: &dyn Fn(&Path) -> Result<String>,
     ) -> Result<ContractFile> {
         let root = tree::from_yaml(text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let header: Header = serde_json::from_value(root.to_value())
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let header = header_of(&root).map_err(|e| anyhow!("{}:{e}", path.display()))?;
         let name = ContractName::parse(&header.name)
             .map_err(|e| anyhow!("{}: name: {e}", path.display()))?;
         let version = Version::parse(header.version.trim()).map_err(|e| {
@@ -263,5 +289,29 @@ mod tests {
         let unknown = "name: a\nversion: 1.0.0\nowner: o\ndescription: d\nschema: {}\nmode: FULL\n";
         let e = ContractFile::parse(Path::new("x.contract.yaml"), unknown, &no_files).unwrap_err();
         assert!(e.to_string().contains("mode"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_field_names_its_line_and_column_and_the_right_name() {
+        let unknown = "name: a\nversion: 1.0.0\nowner: o\ndescription: d\nschema: {}\nmode: FULL\n";
+        let e = ContractFile::parse(Path::new("x.contract.yaml"), unknown, &no_files).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "x.contract.yaml:6:1: unknown field `mode`; did you mean `compatibility`?"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_version_of_the_wrong_type_names_its_line_and_column_and_the_fix() {
+        let text = "name: a\nversion: 1.0\nowner: o\ndescription: d\nschema: {}\n";
+        let e = ContractFile::parse(Path::new("x.contract.yaml"), text, &no_files).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("x.contract.yaml:2:10: `version`: invalid type"),
+            "{e}"
+        );
+        assert!(e.contains("version: \"1.0.0\""), "{e}");
     }
 }

@@ -46,6 +46,27 @@ impl ConfluentError {
         self
     }
 
+    /// 40901: a refused registration, naming the Confluent version (`seq`) it is
+    /// incompatible with when known, with each breaking change and its witness.
+    pub fn incompatible(refusal: &Refusal, seq: Option<i64>) -> Self {
+        let details = refusal
+            .report()
+            .map(breaking_messages)
+            .unwrap_or_default()
+            .join(", ");
+        let against = match seq {
+            Some(seq) => format!(" (version {seq})"),
+            None => String::new(),
+        };
+        let message = match refusal {
+            Refusal::Incompatible { .. } => format!(
+                "Schema being registered is incompatible with an earlier schema{against}; details: [{details}]"
+            ),
+            other => format!("{other}; details: [{details}]"),
+        };
+        Self::new(40901, message)
+    }
+
     /// 40401: the subject does not exist (or has no version to show).
     pub fn subject_not_found(subject: &str) -> Self {
         Self::new(40401, format!("Subject '{subject}' not found."))
@@ -94,10 +115,16 @@ pub fn breaking_messages(report: &compat::Report) -> Vec<String> {
                 .as_deref()
                 .or(c.old_pointer.as_deref())
                 .unwrap_or("");
-            format!(
-                "{{errorType:'{}', description:'{}', path:'#{}'}}",
-                c.rule, c.message, at
-            )
+            match &c.witness {
+                Some(w) => format!(
+                    "{{errorType:'{}', description:'{}', path:'#{}', witness:'{}'}}",
+                    c.rule, c.message, at, w
+                ),
+                None => format!(
+                    "{{errorType:'{}', description:'{}', path:'#{}'}}",
+                    c.rule, c.message, at
+                ),
+            }
         })
         .collect()
 }
@@ -108,24 +135,7 @@ impl From<RegistryError> for ConfluentError {
             RegistryError::InvalidSchema(e) => Self::invalid_schema(format!("Invalid schema: {e}")),
             RegistryError::TooComplex(e) => Self::invalid_schema(e.to_string()),
             RegistryError::InvalidReference(_) => Self::invalid_schema(e.to_string()),
-            RegistryError::Refused(refusal) => {
-                let details = refusal
-                    .report()
-                    .map(breaking_messages)
-                    .unwrap_or_default()
-                    .join(", ");
-                let version = match &refusal {
-                    Refusal::Incompatible { report } => report.failed_version.clone(),
-                    _ => None,
-                };
-                Self::new(
-                    40901,
-                    format!(
-                        "Schema being registered is incompatible with an earlier schema (version {}); details: [{details}]",
-                        version.as_deref().unwrap_or("?")
-                    ),
-                )
-            }
+            RegistryError::Refused(refusal) => Self::incompatible(&refusal, None),
             RegistryError::ContractNotFound(name) => Self::subject_not_found(&name),
             RegistryError::VersionNotFound { selector, .. } => Self::version_not_found(selector),
             RegistryError::SchemaNotFound(id) => Self::new(40403, format!("Schema {id} not found")),

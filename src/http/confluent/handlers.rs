@@ -126,6 +126,8 @@ impl SchemaRequest {
             version: None,
             allow_breaking: force,
             metadata: Default::default(),
+            mode: None,
+            policy: None,
             references,
             import: self.id.filter(|id| *id > 0).map(|schema_id| ImportIds {
                 schema_id,
@@ -363,10 +365,35 @@ pub async fn create_version(
     let name = subject(&name)?;
     let request: SchemaRequest = body(bytes)?;
     let submission = request.into_submission(params.flag("force"))?;
-    let version = match state.registry.register(&name, submission, &caller).await? {
-        Registered::Created { version, .. } | Registered::Existing(version) => version,
+    let version = match state.registry.register(&name, submission, &caller).await {
+        Ok(Registered::Created { version, .. } | Registered::Existing(version)) => version,
+        Err(RegistryError::Refused(refusal)) => {
+            return Err(incompatible(&state, &name, &refusal).await);
+        }
+        Err(e) => return Err(e.into()),
     };
     json_answer(version_entity(&state, &version).await?)
+}
+
+/// A refused registration's 40901, naming the version it conflicts with by its
+/// Confluent (integer) version rather than the semantic one the engine labels it with.
+async fn incompatible(
+    state: &AppState,
+    name: &ContractName,
+    refusal: &crate::registry::Refusal,
+) -> ConfluentError {
+    let failed = refusal.report().and_then(|r| r.failed_version.clone());
+    let seq = match &failed {
+        Some(label) => state
+            .registry
+            .list_versions(name, true)
+            .await
+            .ok()
+            .and_then(|vs| vs.into_iter().find(|v| v.version.to_string() == *label))
+            .map(|v| v.seq),
+        None => None,
+    };
+    ConfluentError::incompatible(refusal, seq)
 }
 
 /// `POST /subjects/{subject}`: is this schema registered under the subject?
@@ -514,6 +541,16 @@ pub async fn check_compatibility(
         Vec::new()
     } else {
         let mut m = breaking_messages(&dry.report);
+        if let Some(label) = &dry.report.failed_version
+            && let Some(v) = state
+                .registry
+                .list_versions(&name, false)
+                .await?
+                .into_iter()
+                .find(|v| v.version.to_string() == *label)
+        {
+            m.push(format!("{{oldSchemaVersion: {}}}", v.seq));
+        }
         m.push(format!("{{compatibility: '{}'}}", dry.report.mode));
         m
     };

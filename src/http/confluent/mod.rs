@@ -118,7 +118,13 @@ async fn negotiate(request: Request, next: Next) -> Response {
             .to_ascii_lowercase();
         let has_body = matches!(*request.method(), Method::POST | Method::PUT);
         if has_body && ![V1, VENDOR, JSON, OCTET_STREAM].contains(&essence.as_str()) {
-            return ConfluentError::new(415, "HTTP 415 Unsupported Media Type").into_response();
+            return ConfluentError::new(
+                415,
+                format!(
+                    "HTTP 415 Unsupported Media Type: send the body as {V1}, {VENDOR}, {JSON} or {OCTET_STREAM}"
+                ),
+            )
+            .into_response();
         }
     }
     let Some(chosen) = response_type(request.headers()) else {
