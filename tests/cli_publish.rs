@@ -188,3 +188,58 @@ fn a_contract_is_published_after_the_contracts_it_refers_to() {
         "{doc:#}"
     );
 }
+
+/// Issue 12: a contract file with `compatibility: NONE` and a version that is not
+/// greater was refused but left `mode_override: NONE` behind. A refused publish writes
+/// nothing for that contract, and the output lists only what was written.
+#[test]
+fn a_refused_publish_leaves_neither_the_mode_nor_the_version_behind() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c/a.contract.yaml",
+        &contract("a", "1.0.0", "a.json"),
+    );
+    write(dir.path(), "c/a.json", SCHEMA);
+    assert_eq!(publish_json(dir.path(), &server, &[]).0, Some(0));
+
+    write(
+        dir.path(),
+        "c/a.contract.yaml",
+        &contract("a", "1.0.0", "a.json").replace("compatibility: BACKWARD", "compatibility: NONE"),
+    );
+    write(
+        dir.path(),
+        "c/a.json",
+        r#"{"type": "object", "properties": {"id": {"type": "integer"}}}"#,
+    );
+    let (code, doc) = publish_json(dir.path(), &server, &[]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(doc["contracts"][0]["outcome"], "refused");
+    assert_eq!(
+        doc["contracts"][0]["actions"],
+        serde_json::json!([]),
+        "{doc:#}"
+    );
+    let stored = server.get("/contracts/a");
+    assert_eq!(stored["config"]["mode_override"], "BACKWARD", "{stored:#}");
+    assert_eq!(stored["versions"].as_array().unwrap().len(), 1);
+
+    // Declared as the major it is under NONE, it is registered with its mode, in one step.
+    write(
+        dir.path(),
+        "c/a.contract.yaml",
+        &contract("a", "2.0.0", "a.json").replace("compatibility: BACKWARD", "compatibility: NONE"),
+    );
+    let (code, doc) = publish_json(dir.path(), &server, &[]);
+    assert_eq!(code, Some(0), "{doc:#}");
+    assert_eq!(
+        doc["contracts"][0]["actions"],
+        serde_json::json!(["register 2.0.0", "set mode NONE"])
+    );
+    assert_eq!(
+        server.get("/contracts/a")["config"]["mode_override"],
+        "NONE"
+    );
+}

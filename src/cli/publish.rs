@@ -1,11 +1,14 @@
 //! `accord publish [PATHS…] --registry URL`: register contract files, idempotently.
 //!
 //! Contracts are published in dependency order (a schema whose `$ref` names another
-//! contract's `$id` comes after it). For each one: the declared mode and policy are set
-//! when they differ from the registry's, the version is registered unless a live
-//! version already holds the same schema, and owner, description and tags are updated
-//! when they differ. The first refusal stops the run with its report. `--dry-run` asks
-//! the registry's dry-run endpoint what a registration would do and changes nothing.
+//! contract's `$id` comes after it). For each one, the version is registered unless a
+//! live version already holds the same schema; the registration carries the declared
+//! mode, policy, owner, description and tags, so the registry checks it under that
+//! mode and writes everything in one transaction, or nothing when it refuses. When no
+//! version is registered, changed configuration and metadata are set on their own.
+//! The first refusal stops the run with its report; the output lists exactly what was
+//! written. `--dry-run` asks the registry's dry-run endpoint (with the same mode and
+//! policy) what a registration would do and changes nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -62,6 +65,12 @@ struct Registration<'a> {
     owner: &'a str,
     description: &'a str,
     tags: &'a [String],
+    /// The declared mode, checked under and written with the version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
+    /// The declared policy, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     /// The other contracts this schema's `$ref`s name by `$id`, at their declared versions.
     references: Vec<Value>,
 }
@@ -237,7 +246,10 @@ fn publish_one(
         .ok()
         .map(|s| s.fingerprint().to_owned());
 
-    // The mode and policy first, so the registration is checked under them.
+    // The declared mode and policy travel with the registration: the registry checks
+    // the schema under them and writes them in the same transaction as the version, so
+    // a refusal leaves nothing behind. Only when no version is registered (the schema
+    // is already there) are they set on their own.
     let (mode_now, policy_now) = detail.as_ref().map_or((None, None), |d| {
         (d.config.mode_override, d.config.policy_override)
     });
@@ -248,23 +260,11 @@ fn publish_one(
     if let Some(p) = c.policy.filter(|p| Some(*p) != policy_now) {
         config.insert("policy", p.to_string());
     }
-    if !config.is_empty() {
-        step.actions.push(format!(
-            "{would}set {}",
-            config
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        if !dry_run {
-            client.put(
-                &format!("/contracts/{name}/config"),
-                &json!(config),
-                &format!("configuring {name}"),
-            )?;
-        }
-    }
+    let config_words = config
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
 
     let existing = detail.as_ref().and_then(|d| {
         d.versions
@@ -275,13 +275,27 @@ fn publish_one(
     let raw = RawValue::from_string(c.schema_text.clone())
         .with_context(|| format!("{}: not JSON", c.schema_path.display()))?;
     match existing {
-        Some(v) if v.version == step.version => step.outcome = "unchanged".to_owned(),
         Some(v) => {
-            step.outcome = "identical-to-existing".to_owned();
-            step.actions.push(format!(
-                "nothing registered: the schema is identical to {}, which the registry answers for it",
-                v.version
-            ));
+            step.outcome = if v.version == step.version {
+                "unchanged"
+            } else {
+                step.actions.push(format!(
+                    "nothing registered: the schema is identical to {}, which the registry answers for it",
+                    v.version
+                ));
+                "identical-to-existing"
+            }
+            .to_owned();
+            if !config.is_empty() {
+                if !dry_run {
+                    client.put(
+                        &format!("/contracts/{name}/config"),
+                        &json!(config),
+                        &format!("configuring {name}"),
+                    )?;
+                }
+                step.actions.push(format!("{would}set {config_words}"));
+            }
         }
         None => {
             let body = Registration {
@@ -290,6 +304,8 @@ fn publish_one(
                 owner: &c.owner,
                 description: &c.description,
                 tags: &c.tags,
+                mode: c.mode.map(|m| m.to_string()),
+                policy: c.policy.map(|p| p.to_string()),
                 references,
             };
             let path = if dry_run {
@@ -299,21 +315,7 @@ fn publish_one(
             };
             let answer = client.post(&path, &body, &format!("registering {name}"))?;
             let outcome = answer.body.get("outcome").and_then(Value::as_str);
-            if answer.status.is_success() && outcome != Some("refused") {
-                step.outcome = if dry_run {
-                    "would-register"
-                } else {
-                    "registered"
-                }
-                .to_owned();
-                step.actions
-                    .push(format!("{would}register {}", step.version));
-                if detail.is_none() {
-                    step.actions.push(format!(
-                        "{would}create the contract with its owner and description"
-                    ));
-                }
-            } else {
+            if !(answer.status.is_success() && outcome != Some("refused")) {
                 step.outcome = "refused".to_owned();
                 step.refusal = Some(if dry_run {
                     answer.body.get("error").cloned().unwrap_or(answer.body)
@@ -322,6 +324,41 @@ fn publish_one(
                 });
                 return Ok(step);
             }
+            step.outcome = if dry_run {
+                "would-register"
+            } else {
+                "registered"
+            }
+            .to_owned();
+            step.actions
+                .push(format!("{would}register {}", step.version));
+            if !config.is_empty() {
+                step.actions.push(format!("{would}set {config_words}"));
+            }
+            match &detail {
+                None => step.actions.push(format!(
+                    "{would}create the contract with its owner, description and tags"
+                )),
+                Some(d) => {
+                    let changed: Vec<&str> = [
+                        ("owner", d.owner.as_deref() != Some(c.owner.as_str())),
+                        (
+                            "description",
+                            d.description.as_deref() != Some(c.description.as_str()),
+                        ),
+                        ("tags", d.tags != c.tags),
+                    ]
+                    .into_iter()
+                    .filter_map(|(k, changed)| changed.then_some(k))
+                    .collect();
+                    if !changed.is_empty() {
+                        step.actions
+                            .push(format!("{would}update {}", changed.join(", ")));
+                    }
+                }
+            }
+            // The registration carried the metadata: nothing left to patch.
+            return Ok(step);
         }
     }
 
@@ -333,25 +370,21 @@ fn publish_one(
         if d.description.as_deref() != Some(c.description.as_str()) {
             patch.insert("description".into(), c.description.clone().into());
         }
-        if d.tags != c.tags && step.outcome != "registered" {
+        if d.tags != c.tags {
             patch.insert("tags".into(), json!(c.tags));
         }
-        // A registration already set the metadata it carried.
-        if step.outcome == "registered" {
-            patch.clear();
-        }
         if !patch.is_empty() {
+            if !dry_run {
+                client.patch(
+                    &format!("/contracts/{name}"),
+                    &Value::Object(patch.clone()),
+                    &format!("updating {name}"),
+                )?;
+            }
             step.actions.push(format!(
                 "{would}update {}",
                 patch.keys().cloned().collect::<Vec<_>>().join(", ")
             ));
-            if !dry_run {
-                client.patch(
-                    &format!("/contracts/{name}"),
-                    &Value::Object(patch),
-                    &format!("updating {name}"),
-                )?;
-            }
         }
     }
     Ok(step)
