@@ -2,9 +2,11 @@
 # Runs the real Confluent clients (Python confluent-kafka, Node
 # @kafkajs/confluent-schema-registry) against `accord serve`.
 #
-#   ACCORD_BIN=target/debug/accord bash tests/clients/run.sh
+#   bash tests/clients/run.sh                                   # after cargo build [--release]
+#   ACCORD_BIN=target/debug/accord bash tests/clients/run.sh    # a particular binary
 #
-# Builds nothing: ACCORD_BIN must point at a built binary. Installs the clients on
+# Builds nothing: it uses ACCORD_BIN, else the newer of target/release/accord and
+# target/debug/accord, and says how to build one when there is none. Installs the clients on
 # the first run (a venv in target/client-venv, npm packages in tests/clients/node_modules)
 # and skips that when they are present. Starts the server on a free port over a
 # temporary SQLite database, waits for its "accord listening on" line, runs both
@@ -13,7 +15,19 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-bin="${ACCORD_BIN:?set ACCORD_BIN to the accord binary (target/debug/accord or target/release/accord)}"
+bin="${ACCORD_BIN:-}"
+if [ -z "$bin" ]; then
+    for candidate in "$root/target/release/accord" "$root/target/debug/accord"; do
+        if [ -x "$candidate" ] && { [ -z "$bin" ] || [ "$candidate" -nt "$bin" ]; }; then
+            bin="$candidate"
+        fi
+    done
+    [ -n "$bin" ] || {
+        echo "no accord binary in $root/target: run 'cargo build --release' (or 'cargo build') first, or set ACCORD_BIN=/path/to/accord" >&2
+        exit 2
+    }
+    echo "== using $bin (set ACCORD_BIN to choose another)"
+fi
 case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
 [ -x "$bin" ] || { echo "ACCORD_BIN=$bin is not an executable" >&2; exit 2; }
 
