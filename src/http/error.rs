@@ -390,13 +390,12 @@ where
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|r| {
+                if is_body_timeout(&r) {
+                    return body_timeout();
+                }
                 let status = r.status();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        status,
-                        "payload-too-large",
-                        "the body exceeds the size limit",
-                    )
+                    ApiError::new(status, "payload-too-large", BODY_TOO_LARGE_MESSAGE)
                 } else {
                     ApiError::new(StatusCode::BAD_REQUEST, "malformed-body", r.body_text())
                 }
