@@ -11,6 +11,7 @@ use crate::schema::Schema;
 
 use super::diff::{diff_models, raw};
 use super::model::Model;
+use super::walk::Finding;
 use super::{Change, CompatError, Previous, Report};
 
 /// Checks `candidate` against `previous` (newest first) under `mode` and `policy`.
@@ -140,21 +141,25 @@ fn pair(
                 .any(|c| c.breaks.contains(&Direction::Forward))
         {
             // Explain the forward break with the reverse walk's findings, turned around.
-            for f in reverse {
-                changes.push(Change {
-                    rule: f.rule.id(),
-                    breaks: vec![Direction::Forward],
-                    annotation: false,
-                    old_pointer: f.new_pointer,
-                    new_pointer: f.old_pointer,
-                    instance_path: f.instance_path,
-                    old: f.new,
-                    new: f.old,
-                    message: format!("read with the old schema: {}", f.message),
-                    witness: None,
-                });
-            }
+            changes.extend(reverse.into_iter().map(turned_around));
         }
     }
     Ok((changes, backward_ok && forward_ok))
+}
+
+/// A finding of the reverse walk (new → old) that breaks it, as an old → new change
+/// that breaks FORWARD.
+pub(super) fn turned_around(f: Finding) -> Change {
+    Change {
+        rule: f.rule.id(),
+        breaks: vec![Direction::Forward],
+        annotation: false,
+        old_pointer: f.new_pointer,
+        new_pointer: f.old_pointer,
+        instance_path: f.instance_path,
+        old: f.new,
+        new: f.old,
+        message: format!("read with the old schema: {}", f.message),
+        witness: None,
+    }
 }

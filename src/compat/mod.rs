@@ -10,9 +10,12 @@
 //! - `rules`: the rule table: ids and which directions each rule breaks.
 //! - `witness`: verified example instances for narrowing changes.
 //! - `check`: modes, transitivity and the required bump.
+//! - `fields`: what a new schema does to a reader of some fields, and which fields a
+//!   schema has.
 
 mod check;
 mod diff;
+mod fields;
 mod model;
 mod report;
 pub mod rules;
@@ -21,5 +24,6 @@ mod witness;
 
 pub use check::{check, compare, is_compatible};
 pub use diff::diff;
+pub use fields::{Fields, ReaderCheck, ReaderVerdict, check_reader, has_field};
 pub use report::{Change, CompatError, Previous, Report};
 pub use rules::Rule;
