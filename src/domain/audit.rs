@@ -52,11 +52,29 @@ pub enum AuditAction {
     /// client address per minute).
     #[serde(rename = "auth.failure")]
     FailedAuthentication,
+    /// A consumer declared what an application version of it reads.
+    #[serde(rename = "consumer.declare")]
+    DeclareConsumer,
+    /// A consumer's application version was recorded as running in an environment.
+    #[serde(rename = "deployment.record")]
+    RecordDeployment,
+    /// An environment was created, or its protection changed.
+    #[serde(rename = "environment.update")]
+    UpdateEnvironment,
+    /// A contract's consumer protection changed.
+    #[serde(rename = "contract.consumer-protection")]
+    SetConsumerProtection,
+    /// A major line was announced for retirement.
+    #[serde(rename = "line.deprecate")]
+    DeprecateLine,
+    /// A major line's live versions were soft-deleted.
+    #[serde(rename = "line.retire")]
+    RetireLine,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::RegisterVersion,
         AuditAction::DeleteVersion,
         AuditAction::PurgeVersion,
@@ -70,6 +88,12 @@ impl AuditAction {
         AuditAction::CreateToken,
         AuditAction::RevokeToken,
         AuditAction::FailedAuthentication,
+        AuditAction::DeclareConsumer,
+        AuditAction::RecordDeployment,
+        AuditAction::UpdateEnvironment,
+        AuditAction::SetConsumerProtection,
+        AuditAction::DeprecateLine,
+        AuditAction::RetireLine,
     ];
 
     /// The stored text, e.g. `version.register`.
@@ -88,6 +112,12 @@ impl AuditAction {
             AuditAction::CreateToken => "token.create",
             AuditAction::RevokeToken => "token.revoke",
             AuditAction::FailedAuthentication => "auth.failure",
+            AuditAction::DeclareConsumer => "consumer.declare",
+            AuditAction::RecordDeployment => "deployment.record",
+            AuditAction::UpdateEnvironment => "environment.update",
+            AuditAction::SetConsumerProtection => "contract.consumer-protection",
+            AuditAction::DeprecateLine => "line.deprecate",
+            AuditAction::RetireLine => "line.retire",
         }
     }
 }
@@ -108,7 +138,7 @@ impl FromStr for AuditAction {
             .ok_or_else(|| UnknownName {
                 what: "audit action",
                 given: s.chars().take(100).collect(),
-                expected: "version.register, version.delete, version.delete-permanent, contract.delete, contract.delete-permanent, contract.update, contract.config, contract.mode, config.update, mode.update, token.create, token.revoke, auth.failure",
+                expected: "version.register, version.delete, version.delete-permanent, contract.delete, contract.delete-permanent, contract.update, contract.config, contract.mode, config.update, mode.update, token.create, token.revoke, auth.failure, consumer.declare, deployment.record, environment.update, contract.consumer-protection, line.deprecate, line.retire",
             })
     }
 }

@@ -13,6 +13,7 @@
 //! SQL lives only in `sqlite.rs` and `postgres.rs`; duplication between the two is
 //! accepted (STYLE.md). Queries are checked at run time (no `query!`).
 
+mod consumers;
 mod memo;
 mod postgres;
 mod sqlite;
@@ -28,6 +29,10 @@ use crate::domain::{
     TokenId, TokenName, WriteMode,
 };
 
+pub use consumers::{
+    ConsumerRecord, ConsumerStore, Declaration, DeployedReader, DeploymentRecord,
+    EnvironmentRecord, FetchRecord, LineDeprecation, NewDeclaration, Read, Resolution,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -465,9 +470,10 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-/// The storage the registry runs on.
+/// The storage the registry runs on (with what it knows of consumers:
+/// [`ConsumerStore`]).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ConsumerStore + Send + Sync {
     /// Applies the backend's migrations (idempotent; safe from two processes at once).
     async fn migrate(&self) -> Result<(), StoreError>;
 

@@ -10,6 +10,10 @@
 //! `accord serve` processes on one database queue behind each other like two tasks of
 //! one process; the unique constraints on `(contract, seq)` and `(contract, version)`
 //! stay as the last line of defence. Nothing about versions is cached in memory.
+//!
+//! What the store knows of consumers is in `postgres/consumers.rs`.
+
+mod consumers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +54,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "auth",
         include_str!("../../migrations/postgres/0004_auth.sql"),
+    ),
+    (
+        7,
+        "consumers",
+        include_str!("../../migrations/postgres/0007_consumers.sql"),
     ),
 ];
 

@@ -11,6 +11,10 @@
 //! `BEGIN IMMEDIATE` (so a second process on the same file waits on the database's
 //! own write lock, within `busy_timeout`). The mutex is taken before a pooled
 //! connection, so waiting writers never hold connections the lock holder might need.
+//!
+//! What the store knows of consumers is in `sqlite/consumers.rs`.
+
+mod consumers;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -56,6 +60,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "auth",
         include_str!("../../migrations/sqlite/0004_auth.sql"),
+    ),
+    (
+        7,
+        "consumers",
+        include_str!("../../migrations/sqlite/0007_consumers.sql"),
     ),
 ];
 

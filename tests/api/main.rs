@@ -9,6 +9,7 @@ mod client_e2e;
 mod concurrency;
 mod config;
 mod confluent;
+mod consumers_store;
 mod delete;
 mod limits;
 mod openapi;

@@ -3,8 +3,10 @@
 //! contract. The HTTP APIs and the CLI all ask it; nothing else decides access.
 //!
 //! - `reader`: reads and validation, on contracts in scope.
-//! - `producer`: a reader that may also register versions (and dry-run them) and
-//!   change contract metadata, in scope.
+//! - `producer`: a reader that may also register versions (and dry-run them),
+//!   change contract metadata and deprecate major lines, in scope; and, for a
+//!   consumer whose name is in scope, declare what it reads and record its
+//!   deployments (consumers are named like contracts, and scopes match either).
 //! - `admin`: everything: configuration, deletes, tokens, the audit log.
 //!
 //! Scopes are globs over contract names (`orders.*`; `*` is every contract). An action
@@ -98,11 +100,17 @@ pub enum Action {
     ManageTokens,
     /// Read the audit log.
     ReadAudit,
+    /// Declare what a consumer reads (its name is the one scopes match).
+    DeclareConsumer,
+    /// Record where a consumer's application version runs (scoped by consumer name).
+    RecordDeployment,
+    /// Announce a contract's major line for retirement.
+    DeprecateLine,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 12] = [
         Action::Probe,
         Action::Read,
         Action::Validate,
@@ -112,6 +120,9 @@ impl Action {
         Action::Delete,
         Action::ManageTokens,
         Action::ReadAudit,
+        Action::DeclareConsumer,
+        Action::RecordDeployment,
+        Action::DeprecateLine,
     ];
 
     /// The weakest role that may do it; `None` for probes, which need no principal.
@@ -119,7 +130,11 @@ impl Action {
         match self {
             Action::Probe => None,
             Action::Read | Action::Validate => Some(Role::Reader),
-            Action::Register | Action::UpdateMetadata => Some(Role::Producer),
+            Action::Register
+            | Action::UpdateMetadata
+            | Action::DeclareConsumer
+            | Action::RecordDeployment
+            | Action::DeprecateLine => Some(Role::Producer),
             Action::Configure | Action::Delete | Action::ManageTokens | Action::ReadAudit => {
                 Some(Role::Admin)
             }
@@ -485,6 +500,50 @@ mod tests {
             (Producer, &orders, Register, Some("orders.placed"), true),
             (Producer, &orders, Register, Some("billing.invoice"), false),
             (Producer, &orders, Validate, Some("billing.invoice"), false),
+            (Reader, &all, DeclareConsumer, Some("billing.export"), false),
+            (
+                Reader,
+                &all,
+                RecordDeployment,
+                Some("billing.export"),
+                false,
+            ),
+            (Reader, &all, DeprecateLine, Some("orders.placed"), false),
+            (
+                Producer,
+                &all,
+                DeclareConsumer,
+                Some("billing.export"),
+                true,
+            ),
+            (
+                Producer,
+                &orders,
+                DeclareConsumer,
+                Some("billing.export"),
+                false,
+            ),
+            (
+                Producer,
+                &orders,
+                RecordDeployment,
+                Some("orders.replay"),
+                true,
+            ),
+            (
+                Producer,
+                &orders,
+                DeprecateLine,
+                Some("orders.placed"),
+                true,
+            ),
+            (
+                Producer,
+                &orders,
+                DeprecateLine,
+                Some("billing.invoice"),
+                false,
+            ),
             (Admin, &all, Configure, None, true),
             (Admin, &all, Configure, Some("x"), true),
             (Admin, &all, Delete, Some("x"), true),
