@@ -6,6 +6,8 @@
 mod check;
 mod contract_file;
 mod diff;
+mod export;
+mod import;
 mod migrate;
 mod publish;
 mod registry_client;
@@ -39,6 +41,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Register contract files with a registry, idempotently.
     Publish(publish::PublishArgs),
+    /// Write every record of a registry as NDJSON (a backup, or a move to another database).
+    Export(export::ExportArgs),
+    /// Load a dump written by `accord export`, or copy a Confluent-compatible registry.
+    Import(import::ImportArgs),
     /// Validate NDJSON records against a contract (`--schema FILE` or `--registry URL --contract NAME[@REQ]`).
     Validate(validate::ValidateArgs),
 }
@@ -98,6 +104,8 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run(args),
         Command::Check(args) => check::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Import(args) => import::run(args),
         Command::Validate(args) => return validate::run(args),
     };
     result.unwrap_or_else(|f| {
@@ -108,8 +116,14 @@ pub fn main() -> ExitCode {
 
 /// Logs to standard error, filtered by `ACCORD_LOG` (default `info`).
 fn init_tracing() {
+    init_tracing_at("info");
+}
+
+/// Logs to standard error, filtered by `ACCORD_LOG` (default `default`): commands that
+/// print their own progress and summary pass `warn`.
+fn init_tracing_at(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

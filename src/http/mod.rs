@@ -13,6 +13,7 @@ pub mod auth;
 mod caching;
 pub mod confluent;
 pub mod error;
+mod export;
 mod native;
 mod server;
 mod validate;
@@ -133,6 +134,7 @@ fn routes() -> Vec<Route> {
         ("GET", "/api/v1/config", get(native::find_global_config)),
         ("PUT", "/api/v1/config", put(native::update_global_config)),
         ("GET", "/api/v1/schemas/{id}", get(native::find_schema)),
+        ("GET", "/api/v1/export", get(export::export_registry)),
     ]
 }
 

@@ -14,14 +14,18 @@
 //! accepted (STYLE.md). Queries are checked at run time (no `query!`).
 
 mod consumers;
+pub mod dump;
 mod memo;
 mod postgres;
+mod postgres_dump;
 mod sqlite;
+mod sqlite_dump;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
 use semver::Version;
 
 use crate::domain::{
@@ -66,6 +70,12 @@ pub enum StoreError {
         /// The id the schema has.
         existing: i64,
     },
+    /// An import into a database that already holds contracts or schemas, without merge.
+    #[error("the database is not empty; import into an empty database, or merge")]
+    NotEmpty,
+    /// A merged record differs from the one stored under the same key.
+    #[error("conflicting record: {0}")]
+    ImportConflict(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -632,6 +642,16 @@ pub trait Store: ConsumerStore + Send + Sync {
 
     /// Notes that a token was used at `at`.
     async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Every record of the registry in dump order ([`dump`]), read from one consistent
+    /// snapshot and streamed: memory stays constant whatever the registry's size. The
+    /// stream has no header or end line; the writer adds them.
+    fn export(&self) -> BoxStream<'static, Result<dump::Record, StoreError>>;
+
+    /// Starts an import that keeps every id, seq and deleted flag, in one transaction
+    /// that holds off every other writer. Without `merge` it fails with
+    /// [`StoreError::NotEmpty`] unless the database holds no contract and no schema.
+    async fn begin_import(&self, merge: bool) -> Result<Box<dyn dump::Import>, StoreError>;
 }
 
 /// A registration in progress: the contract's write lock and an open transaction.

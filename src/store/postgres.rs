@@ -19,10 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
 use semver::Version;
 use sqlx::postgres::{PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
+use super::dump;
 use super::memo::VersionMemo;
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ContractDeleteOutcome, ContractRecord, ContractRow,
@@ -177,7 +179,7 @@ async fn read_version(
     row.as_ref().map(version_from_row).transpose()
 }
 
-async fn read_global(conn: &mut PgConnection) -> Result<GlobalConfig, StoreError> {
+pub(super) async fn read_global(conn: &mut PgConnection) -> Result<GlobalConfig, StoreError> {
     let row = sqlx::query("SELECT mode, policy, write_mode FROM global_config WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
@@ -900,6 +902,17 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    fn export(&self) -> BoxStream<'static, Result<dump::Record, StoreError>> {
+        super::postgres_dump::export(self.pool.clone())
+    }
+
+    async fn begin_import(&self, merge: bool) -> Result<Box<dyn dump::Import>, StoreError> {
+        let target = super::postgres_dump::PostgresImport::begin(&self.pool).await?;
+        Ok(Box::new(
+            dump::Importer::start(Box::new(target), merge).await?,
+        ))
     }
 }
 

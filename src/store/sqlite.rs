@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
 use semver::Version;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::dump;
 use super::memo::VersionMemo;
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ContractDeleteOutcome, ContractRecord, ContractRow,
@@ -186,7 +188,7 @@ async fn read_version(
     row.as_ref().map(version_from_row).transpose()
 }
 
-async fn read_global(conn: &mut SqliteConnection) -> Result<GlobalConfig, StoreError> {
+pub(super) async fn read_global(conn: &mut SqliteConnection) -> Result<GlobalConfig, StoreError> {
     let row = sqlx::query("SELECT mode, policy, write_mode FROM global_config WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
@@ -876,6 +878,18 @@ impl Store for SqliteStore {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    fn export(&self) -> BoxStream<'static, Result<dump::Record, StoreError>> {
+        super::sqlite_dump::export(self.pool.clone())
+    }
+
+    async fn begin_import(&self, merge: bool) -> Result<Box<dyn dump::Import>, StoreError> {
+        let (guard, tx) = self.write_tx().await?;
+        let target = super::sqlite_dump::SqliteImport { _guard: guard, tx };
+        Ok(Box::new(
+            dump::Importer::start(Box::new(target), merge).await?,
+        ))
     }
 }
 

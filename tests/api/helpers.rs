@@ -138,6 +138,16 @@ pub async fn spawn_app_with(backend: Backend, max_body_bytes: usize) -> Option<T
 pub async fn spawn_app_limits(backend: Backend, limits: Limits) -> Option<TestApp> {
     init_logging();
     let db = fresh_db(backend).await?;
+    Some(serve_db(db, limits).await)
+}
+
+/// The real router over an existing database (migrated first), with default limits.
+pub async fn spawn_app_at(db: TestDb) -> TestApp {
+    init_logging();
+    serve_db(db, Limits::default()).await
+}
+
+async fn serve_db(db: TestDb, limits: Limits) -> TestApp {
     let store = accord::store::connect(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(Arc::clone(&store), &limits));
@@ -153,14 +163,14 @@ pub async fn spawn_app_limits(backend: Backend, limits: Limits) -> Option<TestAp
         })
         .await
     });
-    Some(TestApp {
+    TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         store,
         _db: db,
         shutdown: Some(tx),
         server: Some(server),
-    })
+    }
 }
 
 /// An HTTP answer, body parsed as JSON when it is JSON.

@@ -11,6 +11,8 @@ mod config;
 mod confluent;
 mod consumers_store;
 mod delete;
+mod export;
+mod import_confluent;
 mod limits;
 mod openapi;
 mod process;
