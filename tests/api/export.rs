@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, fresh_db, spawn_app, spawn_app_at};
 
+const NEEDS_URL: &str = "ACCORD_TEST_POSTGRES_URL is set when the tests are built and run";
+
 fn accord(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(args)
@@ -169,14 +171,8 @@ async fn observe(app: &TestApp) -> Vec<(String, StatusCode, Option<String>, Stri
 }
 
 async fn round_trip(from: Backend, to: Backend) {
-    let Some(source) = spawn_app(from).await else {
-        eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped");
-        return;
-    };
-    let Some(target) = fresh_db(to).await else {
-        eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped");
-        return;
-    };
+    let source = spawn_app(from).await.expect(NEEDS_URL);
+    let target = fresh_db(to).await.expect(NEEDS_URL);
     populate(&source).await;
     let before = observe(&source).await;
     let dir = tempfile::tempdir().unwrap();
@@ -235,25 +231,34 @@ async fn a_registry_moves_from_sqlite_to_sqlite_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
 async fn a_registry_moves_from_sqlite_to_postgres_unchanged() {
     round_trip(Backend::Sqlite, Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
 async fn a_registry_moves_from_postgres_to_sqlite_unchanged() {
     round_trip(Backend::Postgres, Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
 async fn a_registry_moves_from_postgres_to_postgres_unchanged() {
     round_trip(Backend::Postgres, Backend::Postgres).await;
 }
 
 async fn imports_refuse_what_they_cannot_take_whole(backend: Backend) {
-    let Some(source) = spawn_app(backend).await else {
-        eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped");
-        return;
-    };
+    let source = spawn_app(backend).await.expect(NEEDS_URL);
     populate(&source).await;
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump.ndjson");
@@ -308,9 +313,7 @@ async fn imports_refuse_what_they_cannot_take_whole(backend: Backend) {
     assert_eq!(records_of(&source._db.url, dir.path()), before);
 
     // A cut dump is refused and leaves an empty database empty.
-    let Some(empty) = fresh_db(backend).await else {
-        return;
-    };
+    let empty = fresh_db(backend).await.expect(NEEDS_URL);
     let cut: Vec<&str> = text.lines().collect();
     let cut_file = dir.path().join("cut.ndjson");
     std::fs::write(&cut_file, cut[..cut.len() - 1].join("\n")).unwrap();
@@ -359,6 +362,10 @@ async fn imports_refuse_what_they_cannot_take_whole_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
 async fn imports_refuse_what_they_cannot_take_whole_on_postgres() {
     imports_refuse_what_they_cannot_take_whole(Backend::Postgres).await;
 }

@@ -160,82 +160,92 @@ async fn import_from(source: &str, database: &str, more: &[&str]) -> Output {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_confluent_registry_is_copied_with_its_ids_versions_and_levels() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(target) = fresh_db(backend).await else {
-            eprintln!("ACCORD_TEST_POSTGRES_URL not set; skipped");
-            continue;
-        };
-        let source = spawn_app(Backend::Sqlite).await.unwrap();
-        populate(&source).await;
-        let out = import_from(&source.base, &target.url, &[]).await;
-        let text = stdout(&out);
-        assert!(
-            out.status.success(),
-            "{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            text.contains("SUBJECT") && text.contains("5 subjects imported"),
-            "{text}"
-        );
+async fn a_confluent_registry_is_copied_into_sqlite_with_its_ids_versions_and_levels() {
+    copy_a_confluent_registry(Backend::Sqlite).await;
+}
 
-        let subjects = [
-            "a-label",
-            "customers-value",
-            "orders-copy",
-            "orders-value",
-            "shared-address",
-        ];
-        let url = target.url.clone();
-        let copy = spawn_app_at(target).await;
-        assert_eq!(view(&source, &subjects).await, view(&copy, &subjects).await);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
+async fn a_confluent_registry_is_copied_into_postgres_with_its_ids_versions_and_levels() {
+    copy_a_confluent_registry(Backend::Postgres).await;
+}
 
-        // Semantic versions come from replaying the engine under each subject's level:
-        // the change to a string breaks BACKWARD_TRANSITIVE, so it takes a major.
-        let orders = copy.get("/api/v1/contracts/orders-value/versions").await;
-        assert!(orders.status.is_success(), "{}", orders.text);
-        let numbers: Vec<&str> = orders.json["versions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["version"].as_str().unwrap())
-            .collect();
-        assert_eq!(numbers, ["1.0.0", "2.0.0", "2.0.1"], "{}", orders.text);
-        let customers = copy
-            .get("/api/v1/contracts/customers-value/versions?deleted=true")
-            .await;
-        let deleted: Vec<(Value, Value)> = customers.json["versions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| (v["seq"].clone(), v["deleted"].clone()))
-            .collect();
-        assert_eq!(
-            deleted,
-            [
-                (json!(1), json!(false)),
-                (json!(2), json!(false)),
-                (json!(3), json!(true)),
-                (json!(4), json!(false))
-            ],
-            "{}",
-            customers.text
-        );
+async fn copy_a_confluent_registry(backend: Backend) {
+    let target = fresh_db(backend)
+        .await
+        .expect("ACCORD_TEST_POSTGRES_URL is set when the tests are built and run");
+    let source = spawn_app(Backend::Sqlite).await.unwrap();
+    populate(&source).await;
+    let out = import_from(&source.base, &target.url, &[]).await;
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("SUBJECT") && text.contains("5 subjects imported"),
+        "{text}"
+    );
 
-        // Running it again finds everything in place and writes nothing.
-        let again = import_from(&source.base, &url, &["--format", "json"]).await;
-        assert!(
-            again.status.success(),
-            "{}",
-            String::from_utf8_lossy(&again.stderr)
-        );
-        let summary: Value = serde_json::from_str(stdout(&again).trim()).unwrap();
-        for row in summary["subjects"].as_array().unwrap() {
-            assert_eq!(row["imported"], 0, "{row}");
-            assert_eq!(row["present"], row["versions"], "{row}");
-            assert_eq!(row["outcome"], "imported", "{row}");
-        }
+    let subjects = [
+        "a-label",
+        "customers-value",
+        "orders-copy",
+        "orders-value",
+        "shared-address",
+    ];
+    let url = target.url.clone();
+    let copy = spawn_app_at(target).await;
+    assert_eq!(view(&source, &subjects).await, view(&copy, &subjects).await);
+
+    // Semantic versions come from replaying the engine under each subject's level:
+    // the change to a string breaks BACKWARD_TRANSITIVE, so it takes a major.
+    let orders = copy.get("/api/v1/contracts/orders-value/versions").await;
+    assert!(orders.status.is_success(), "{}", orders.text);
+    let numbers: Vec<&str> = orders.json["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["1.0.0", "2.0.0", "2.0.1"], "{}", orders.text);
+    let customers = copy
+        .get("/api/v1/contracts/customers-value/versions?deleted=true")
+        .await;
+    let deleted: Vec<(Value, Value)> = customers.json["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["seq"].clone(), v["deleted"].clone()))
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            (json!(1), json!(false)),
+            (json!(2), json!(false)),
+            (json!(3), json!(true)),
+            (json!(4), json!(false))
+        ],
+        "{}",
+        customers.text
+    );
+
+    // Running it again finds everything in place and writes nothing.
+    let again = import_from(&source.base, &url, &["--format", "json"]).await;
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let summary: Value = serde_json::from_str(stdout(&again).trim()).unwrap();
+    for row in summary["subjects"].as_array().unwrap() {
+        assert_eq!(row["imported"], 0, "{row}");
+        assert_eq!(row["present"], row["versions"], "{row}");
+        assert_eq!(row["outcome"], "imported", "{row}");
     }
 }
 
