@@ -433,6 +433,30 @@ impl Out {
 /// The reader of an export went away.
 pub(super) struct Gone;
 
+/// Why a backend's export stopped early: the reader left, or the database failed.
+pub(super) enum Stop {
+    Gone,
+    Store(StoreError),
+}
+
+impl From<Gone> for Stop {
+    fn from(_: Gone) -> Self {
+        Stop::Gone
+    }
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for Stop {
+    fn from(e: sqlx::Error) -> Self {
+        Stop::Store(e.into())
+    }
+}
+
 /// Runs a backend's export task and streams what it sends. Records travel through a
 /// small bounded channel, so a slow reader slows the database reads instead of
 /// growing a buffer: memory stays constant whatever the registry's size.

@@ -15,7 +15,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::dump::{
-    self, ContractDump, GlobalDump, ImportTarget, Out, Record, ReferenceDump, SchemaDump,
+    self, ContractDump, GlobalDump, ImportTarget, Out, Record, ReferenceDump, SchemaDump, Stop,
     VersionDump,
 };
 use super::{
@@ -36,30 +36,6 @@ pub(super) fn export(pool: PgPool) -> BoxStream<'static, Result<Record, StoreErr
             Err(Stop::Store(e)) => Err(e),
         }
     })
-}
-
-/// Why an export stopped early: the reader left, or the database failed.
-enum Stop {
-    Gone,
-    Store(StoreError),
-}
-
-impl From<dump::Gone> for Stop {
-    fn from(_: dump::Gone) -> Self {
-        Stop::Gone
-    }
-}
-
-impl From<StoreError> for Stop {
-    fn from(e: StoreError) -> Self {
-        Stop::Store(e)
-    }
-}
-
-impl From<sqlx::Error> for Stop {
-    fn from(e: sqlx::Error) -> Self {
-        Stop::Store(e.into())
-    }
 }
 
 async fn export_all(tx: &mut Transaction<'static, Postgres>, out: &Out) -> Result<(), Stop> {

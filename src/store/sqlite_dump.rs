@@ -15,7 +15,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
 use super::dump::{
-    self, ContractDump, GlobalDump, ImportTarget, Out, Record, ReferenceDump, SchemaDump,
+    self, ContractDump, GlobalDump, ImportTarget, Out, Record, ReferenceDump, SchemaDump, Stop,
     VersionDump,
 };
 use super::{
@@ -34,30 +34,6 @@ pub(super) fn export(pool: SqlitePool) -> BoxStream<'static, Result<Record, Stor
             Err(Stop::Store(e)) => Err(e),
         }
     })
-}
-
-/// Why an export stopped early: the reader left, or the database failed.
-enum Stop {
-    Gone,
-    Store(StoreError),
-}
-
-impl From<dump::Gone> for Stop {
-    fn from(_: dump::Gone) -> Self {
-        Stop::Gone
-    }
-}
-
-impl From<StoreError> for Stop {
-    fn from(e: StoreError) -> Self {
-        Stop::Store(e)
-    }
-}
-
-impl From<sqlx::Error> for Stop {
-    fn from(e: sqlx::Error) -> Self {
-        Stop::Store(e.into())
-    }
 }
 
 async fn export_all(tx: &mut Transaction<'static, Sqlite>, out: &Out) -> Result<(), Stop> {
