@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::{Failure, Format};
 use crate::domain::{ContractName, Mode, Policy, WriteMode};
+use crate::limits::Limits;
 use crate::registry::{ImportIds, Registered, Registry, RegistryError, Submission};
 use crate::store::{self, SchemaReference};
 
@@ -249,7 +250,7 @@ pub async fn run(
         .await
         .context("running the database migrations")
         .map_err(|e| Failure::load(format!("{e:#}")))?;
-    let registry = Arc::new(Registry::new(Arc::clone(&store)));
+    let registry = Arc::new(Registry::new(Arc::clone(&store), &Limits::default()));
     let result = write(&registry, subjects, global).await;
     store.close().await;
     let written = result.map_err(|e| Failure::load(format!("{e:#}")))?;
