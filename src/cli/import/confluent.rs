@@ -33,7 +33,7 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Failure, Format};
-use crate::domain::{ContractName, Mode, Policy, WriteMode};
+use crate::domain::{Caller, ContractName, Mode, Policy, Principal, WriteMode};
 use crate::limits::Limits;
 use crate::registry::{ImportIds, Registered, Registry, RegistryError, Submission};
 use crate::store::{self, SchemaReference};
@@ -251,7 +251,10 @@ pub async fn run(
         .context("running the database migrations")
         .map_err(|e| Failure::load(format!("{e:#}")))?;
     let registry = Arc::new(Registry::new(Arc::clone(&store), &Limits::default()));
-    let result = write(&registry, subjects, global).await;
+    // Written as the command line on the database: the audit log names the OS user.
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let caller = Caller::local(Principal::local(user));
+    let result = write(&registry, &caller, subjects, global).await;
     store.close().await;
     let written = result.map_err(|e| Failure::load(format!("{e:#}")))?;
     rows.extend(written);
@@ -359,6 +362,7 @@ fn parse_policy(policy: Option<&str>) -> anyhow::Result<Option<Policy>> {
 /// the others go on; only a database failure stops everything.
 async fn write(
     registry: &Registry,
+    caller: &Caller,
     subjects: Vec<Subject>,
     global: (Mode, Option<Policy>),
 ) -> anyhow::Result<Vec<Row>> {
@@ -385,7 +389,15 @@ async fn write(
                 ..row_of(subject, "failed", String::new())
             },
             None => {
-                import_subject(registry, subject, global, target_global.mode, &progress).await?
+                import_subject(
+                    registry,
+                    caller,
+                    subject,
+                    global,
+                    target_global.mode,
+                    &progress,
+                )
+                .await?
             }
         };
         if row.outcome == "failed" {
@@ -446,6 +458,7 @@ fn dependency_order(subjects: &[Subject]) -> Vec<&str> {
 
 async fn import_subject(
     registry: &Registry,
+    caller: &Caller,
     subject: &Subject,
     (global_mode, global_policy): (Mode, Option<Policy>),
     target_mode: Mode,
@@ -476,13 +489,13 @@ async fn import_subject(
     if mode.is_some() || policy.is_some() {
         let (own_mode, own_policy) = registry.contract_overrides(&name).await?;
         registry
-            .replace_contract_config(&name, mode.or(own_mode), policy.or(own_policy))
+            .replace_contract_config(&name, mode.or(own_mode), policy.or(own_policy), caller)
             .await
             .with_context(|| format!("configuring {:?}", subject.name))?;
     }
     let existing = registry.store().versions(&name).await?;
     let previous = registry
-        .set_contract_write_mode(&name, Some(WriteMode::Import), true)
+        .set_contract_write_mode(&name, Some(WriteMode::Import), true, caller)
         .await
         .with_context(|| format!("switching {:?} to IMPORT mode", subject.name))?;
     let mut outcome = Ok(());
@@ -499,7 +512,15 @@ async fn import_subject(
             ));
             break;
         }
-        match import_version(registry, &name, v, subject.deleted.contains(&v.version)).await {
+        match import_version(
+            registry,
+            caller,
+            &name,
+            v,
+            subject.deleted.contains(&v.version),
+        )
+        .await
+        {
             Ok(()) => row.imported += 1,
             Err(why) => {
                 outcome = Err(format!("version {} (schema id {}): {why}", v.version, v.id));
@@ -509,7 +530,7 @@ async fn import_subject(
     }
     // Back to the write mode the contract had (none: it follows the registry's).
     registry
-        .set_contract_write_mode(&name, previous, true)
+        .set_contract_write_mode(&name, previous, true, caller)
         .await
         .with_context(|| format!("restoring the write mode of {:?}", subject.name))?;
     Ok(match outcome {
@@ -522,6 +543,7 @@ async fn import_subject(
 /// source has it soft-deleted. The error is the message for the summary.
 async fn import_version(
     registry: &Registry,
+    caller: &Caller,
     name: &ContractName,
     v: &SourceVersion,
     deleted: bool,
@@ -544,7 +566,7 @@ async fn import_version(
         }),
         ..Submission::default()
     };
-    let version = match registry.register(name, submission).await {
+    let version = match registry.register(name, submission, caller).await {
         Ok(Registered::Created { version, .. }) => version,
         Ok(Registered::Existing(same)) => {
             return Err(format!(
@@ -556,7 +578,7 @@ async fn import_version(
     };
     if deleted {
         registry
-            .delete_version(name, &version.version, false)
+            .delete_version(name, &version.version, false, caller)
             .await
             .map_err(|e| format!("soft-deleting it: {}", describe(&e)))?;
     }
