@@ -6,8 +6,8 @@
 //! table with the flags, so a field cannot be added without its row.
 //!
 //! The serve command parses it (flattened into its arguments), the server state
-//! carries it, and each layer reads the fields it enforces. This module imports nothing
-//! of the crate, so any layer may depend on it.
+//! carries it, and each layer reads the fields it enforces. This module imports only
+//! the defaults of the schema layer's output caps, so any layer may depend on it.
 //!
 //! To add a limit: a `DEFAULT_…` constant, a field with `#[arg(long, env = "ACCORD_…",
 //! default_value_t = …)]` and a doc comment (it is the `--help` text), its line in
@@ -19,12 +19,17 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
+use crate::schema::{DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VIOLATIONS, ViolationCaps};
+
 /// The default request-body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The default limit on an NDJSON body sent to the validate endpoint: 256 MiB.
 pub const DEFAULT_MAX_VALIDATE_BYTES: usize = 256 * 1024 * 1024;
 /// The default limit on one NDJSON line sent to the validate endpoint: 16 MiB.
 pub const DEFAULT_MAX_VALIDATE_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// The default bound on the rejected lines an NDJSON validation answer lists: 1 MiB
+/// of messages.
+pub const DEFAULT_MAX_VALIDATE_ANSWER_BYTES: usize = 1024 * 1024;
 /// The default limit on a request's line and headers: 64 KiB.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 /// How long a client may take to send a request's headers (and to start the next
@@ -59,6 +64,17 @@ pub struct Limits {
     /// counted as an unparsable record.
     #[arg(long, env = "ACCORD_MAX_VALIDATE_LINE_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_LINE_BYTES)]
     pub max_validate_line_bytes: usize,
+    /// Longest value quoted in a validation error message, in bytes of JSON; a longer
+    /// one is cut, with an ellipsis and its full length.
+    #[arg(long, env = "ACCORD_MAX_ERROR_VALUE_BYTES", default_value_t = DEFAULT_MAX_VALUE_BYTES)]
+    pub max_error_value_bytes: usize,
+    /// Most validation errors listed per record (the answer gives the total).
+    #[arg(long, env = "ACCORD_MAX_ERRORS_PER_RECORD", default_value_t = DEFAULT_MAX_VIOLATIONS)]
+    pub max_errors_per_record: usize,
+    /// Bytes of messages an NDJSON validation answer lists rejected lines with; the
+    /// lines beyond are counted, not listed.
+    #[arg(long, env = "ACCORD_MAX_VALIDATE_ANSWER_BYTES", default_value_t = DEFAULT_MAX_VALIDATE_ANSWER_BYTES)]
+    pub max_validate_answer_bytes: usize,
     /// Largest request line and headers, in bytes; larger ones are answered 431.
     #[arg(long, env = "ACCORD_MAX_HEADER_BYTES", default_value_t = DEFAULT_MAX_HEADER_BYTES)]
     pub max_header_bytes: usize,
@@ -103,6 +119,9 @@ impl Default for Limits {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_validate_bytes: DEFAULT_MAX_VALIDATE_BYTES,
             max_validate_line_bytes: DEFAULT_MAX_VALIDATE_LINE_BYTES,
+            max_error_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+            max_errors_per_record: DEFAULT_MAX_VIOLATIONS,
+            max_validate_answer_bytes: DEFAULT_MAX_VALIDATE_ANSWER_BYTES,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT.into(),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT.into(),
@@ -112,6 +131,16 @@ impl Default for Limits {
             max_queued_checks: DEFAULT_MAX_QUEUED_CHECKS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT.into(),
             workers: None,
+        }
+    }
+}
+
+impl Limits {
+    /// The caps on the violations listed for one record.
+    pub fn violation_caps(&self) -> ViolationCaps {
+        ViolationCaps {
+            max_value_bytes: self.max_error_value_bytes,
+            max_violations: self.max_errors_per_record,
         }
     }
 }

@@ -825,3 +825,40 @@ fn fail_fast_stops_on_a_pipe_that_stays_open() {
         assert_eq!(summary(&out)["records"], 2);
     }
 }
+
+/// Issue 10's payload against `accord validate`: 1,000 `allOf` members each failed by
+/// a long string. Every message quoted the whole string and every error was kept, and
+/// the command died allocating; now the dead-letter line keeps the first 100 errors,
+/// each quoting a cut value, and counts them all.
+#[test]
+fn a_huge_value_failing_many_members_gets_a_bounded_dead_letter_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let members: Vec<Value> = (0..1000)
+        .map(|j| serde_json::json!({"maxLength": j}))
+        .collect();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, serde_json::json!({ "allOf": members }).to_string()).unwrap();
+    let dead = dir.path().join("dead.ndjson");
+    let record = format!("{}\n", Value::String("w".repeat(300_000)));
+    let out = accord(
+        &[
+            "validate",
+            "--schema",
+            &schema.display().to_string(),
+            "--dead-letter",
+            &dead.display().to_string(),
+            "--format",
+            "json",
+        ],
+        Some(record.as_bytes()),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let size = std::fs::metadata(&dead).unwrap().len();
+    // The record itself (300 KB) is kept for replay; the errors add little to it.
+    assert!(size < 500_000, "{size} bytes of dead letter");
+    let letters = dead_letters(&dead);
+    assert_eq!(letters[0]["errors_total"], 1000);
+    assert_eq!(letters[0]["errors"].as_array().unwrap().len(), 100);
+    let message = letters[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("… (300002 bytes)"), "{message}");
+}

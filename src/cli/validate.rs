@@ -252,6 +252,7 @@ fn execute(args: ValidateArgs) -> Result<ExitCode, Failure> {
     let options = ValidateOptions {
         formats: !args.no_formats,
         mask_values: args.mask_values,
+        ..ValidateOptions::default()
     };
     let source = source(&args, options).map_err(Failure::Usage)?;
     let contract = load_contract(source, options).map_err(Failure::Load)?;
@@ -605,6 +606,7 @@ fn process(batch: Batch, job: &Job) -> Outcome {
                 "invalid",
                 Record::Json(line.trim_ascii()),
                 &violations,
+                violations.total,
             );
         }
         out.rejects.push(Reject {
@@ -663,6 +665,7 @@ fn reject_unparsable(
             reason,
             record,
             std::slice::from_ref(&violation),
+            1,
         );
     }
     out.rejects.push(Reject {
@@ -687,7 +690,7 @@ enum Record<'a> {
 }
 
 /// Appends one dead-letter line:
-/// `{"input":…,"line":…,"reason":…,"record":…|"raw":…,"errors":[{"instance_path","schema_path","message"}]}`.
+/// `{"input":…,"line":…,"reason":…,"record":…|"raw":…,"errors":[{"instance_path","schema_path","message"}],"errors_total":…}`.
 fn write_dead_letter(
     out: &mut Vec<u8>,
     input: &str,
@@ -695,6 +698,7 @@ fn write_dead_letter(
     reason: &str,
     record: Record,
     errors: &[Violation],
+    errors_total: usize,
 ) {
     let string = |out: &mut Vec<u8>, s: &str| {
         // Writing a str into a Vec cannot fail.
@@ -723,7 +727,7 @@ fn write_dead_letter(
     }
     out.extend_from_slice(b",\"errors\":");
     let _ = serde_json::to_writer(&mut *out, errors);
-    out.extend_from_slice(b"}\n");
+    out.extend_from_slice(format!(",\"errors_total\":{errors_total}}}\n").as_bytes());
 }
 
 /// Reads every input in order and hands out batches of whole lines. `emit` returns

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::schema::{Schema, SchemaError, Violation, build_validator, violations};
+use crate::schema::{Schema, SchemaError, ViolationCaps, Violations, build_validator, violations};
 
 use super::ClientError;
 
@@ -21,6 +21,9 @@ pub struct ValidateOptions {
     /// Replace instance values in violation messages with a placeholder, so that
     /// payload data (PII) stays out of logs and dead-letter files. Default: off.
     pub mask_values: bool,
+    /// How much of a record's violations is kept: quoted values cut to 256 bytes, the
+    /// first 100 violations listed (the same caps as the server's validate endpoint).
+    pub caps: ViolationCaps,
 }
 
 impl Default for ValidateOptions {
@@ -28,6 +31,7 @@ impl Default for ValidateOptions {
         Self {
             formats: true,
             mask_values: false,
+            caps: ViolationCaps::default(),
         }
     }
 }
@@ -149,12 +153,15 @@ impl Contract {
         self.compiled.validator.is_valid(instance)
     }
 
-    /// Checks `instance` and returns every violation (empty when it is valid).
-    pub fn validate(&self, instance: &Value) -> Vec<Violation> {
+    /// Checks `instance` and returns its violations (none when it is valid): the
+    /// first [`ViolationCaps::max_violations`], with quoted values cut, and their total.
+    pub fn validate(&self, instance: &Value) -> Violations {
+        let options = self.compiled.options;
         violations(
             &self.compiled.validator,
             instance,
-            self.compiled.options.mask_values,
+            options.mask_values,
+            options.caps,
         )
     }
 }
@@ -218,7 +225,7 @@ mod tests {
             json!({"type": "object", "required": ["id"], "properties": {"n": {"type": "integer"}}}),
             ValidateOptions::default(),
         );
-        let mut v = c.validate(&json!({"n": "seven"}));
+        let mut v = c.validate(&json!({"n": "seven"})).listed;
         v.sort_by(|a, b| a.schema_path.cmp(&b.schema_path));
         assert_eq!(v.len(), 2, "{v:?}");
         assert_eq!(v[0].instance_path, "/n");
@@ -227,6 +234,23 @@ mod tests {
         assert_eq!(v[1].instance_path, "");
         assert_eq!(v[1].schema_path, "/required");
         assert!(c.validate(&json!({"id": 1})).is_empty());
+    }
+
+    #[test]
+    fn validate_keeps_the_first_violations_with_cut_values_and_counts_them_all() {
+        let members: Vec<Value> = (0..300).map(|j| json!({"maxLength": j})).collect();
+        let capped = ValidateOptions {
+            caps: ViolationCaps {
+                max_value_bytes: 16,
+                max_violations: 10,
+            },
+            ..ValidateOptions::default()
+        };
+        let c = contract(json!({ "allOf": members }), capped);
+        let v = c.validate(&json!("q".repeat(1000)));
+        assert_eq!((v.len(), v.total), (10, 300));
+        assert!(v[0].message.contains("… (1002 bytes)"), "{}", v[0].message);
+        assert!(v[0].message.len() < 100, "{}", v[0].message);
     }
 
     #[test]

@@ -67,8 +67,10 @@ impl From<&VersionRecord> for ValidatedContract {
 pub struct DocumentValidation {
     /// Whether the document satisfies the contract.
     pub valid: bool,
-    /// Every violation (empty when valid).
+    /// The first violations (empty when valid), at most `--max-errors-per-record`.
     pub errors: Vec<Violation>,
+    /// How many violations the document has (`errors` lists the first ones).
+    pub errors_total: usize,
     /// What it was checked against.
     pub contract: ValidatedContract,
 }
@@ -78,9 +80,12 @@ pub struct DocumentValidation {
 pub struct LineErrors {
     /// The line number, from 1.
     pub line: u64,
-    /// The violations of a line that parsed.
+    /// The first violations of a line that parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<Violation>>,
+    /// How many violations the line has (`errors` lists the first ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_total: Option<usize>,
     /// Why a line is not a JSON document (not JSON, not UTF-8, too long).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
@@ -102,19 +107,63 @@ pub struct StreamValidation {
     pub unparsable: u64,
     /// Rejected lines in all (`invalid + unparsable`); `errors` lists the first ones.
     pub errors_total: u64,
-    /// The first [`MAX_LISTED_LINES`] rejected lines, in input order.
+    /// The first rejected lines, in input order: at most [`MAX_LISTED_LINES`], and
+    /// no more once they hold `--max-validate-answer-bytes` of messages.
     pub errors: Vec<LineErrors>,
+    /// The bytes of messages and pointers the listed lines hold.
+    #[serde(skip)]
+    listed_bytes: usize,
+}
+
+impl LineErrors {
+    /// About how many bytes the line takes in the answer.
+    fn size(&self) -> usize {
+        let violations = self
+            .errors
+            .iter()
+            .flatten()
+            .map(|v| v.message.len() + v.instance_path.len() + v.schema_path.len() + 64);
+        64 + self.parse_error.as_ref().map_or(0, String::len) + violations.sum::<usize>()
+    }
+}
+
+/// Room left in a stream's listing of rejected lines.
+#[derive(Debug, Clone, Copy)]
+struct Room {
+    lines: usize,
+    bytes: usize,
+}
+
+impl Room {
+    fn of(summary: &StreamValidation, limits: &Limits) -> Self {
+        Self {
+            lines: MAX_LISTED_LINES.saturating_sub(summary.errors.len()),
+            bytes: limits
+                .max_validate_answer_bytes
+                .saturating_sub(summary.listed_bytes),
+        }
+    }
+
+    fn left_in(self, part: &StreamValidation) -> bool {
+        part.errors.len() < self.lines && part.listed_bytes < self.bytes
+    }
 }
 
 impl StreamValidation {
+    /// Adds a part checked with the room this summary had (so its listing fits).
     fn merge(&mut self, part: StreamValidation) {
         self.records += part.records;
         self.valid += part.valid;
         self.invalid += part.invalid;
         self.unparsable += part.unparsable;
         self.errors_total += part.errors_total;
-        let room = MAX_LISTED_LINES.saturating_sub(self.errors.len());
-        self.errors.extend(part.errors.into_iter().take(room));
+        self.listed_bytes += part.listed_bytes;
+        self.errors.extend(part.errors);
+    }
+
+    fn list(&mut self, line: LineErrors) {
+        self.listed_bytes += line.size();
+        self.errors.push(line);
     }
 
     fn reject_unparsable(&mut self, line: u64, why: String, listed: bool) {
@@ -122,9 +171,10 @@ impl StreamValidation {
         self.unparsable += 1;
         self.errors_total += 1;
         if listed {
-            self.errors.push(LineErrors {
+            self.list(LineErrors {
                 line,
                 errors: None,
+                errors_total: None,
                 parse_error: Some(why),
             });
         }
@@ -178,8 +228,9 @@ pub async fn validate_payload(
         Media::Json => {
             // Through `Json`: the router's body limit (413) and JSON syntax (400) apply.
             let ApiJson(document) = ApiJson::<Value>::from_request(request, &state).await?;
+            let caps = state.limits.violation_caps();
             let errors = tokio::task::spawn_blocking(move || {
-                let mut errors = violations(&validator, &document, false);
+                let mut errors = violations(&validator, &document, false, caps);
                 if errors.is_empty() && !validator.is_valid(&document) {
                     errors.push(unexplained());
                 }
@@ -189,7 +240,8 @@ pub async fn validate_payload(
             .map_err(internal)?;
             Ok(Json(DocumentValidation {
                 valid: errors.is_empty(),
-                errors,
+                errors_total: errors.total,
+                errors: errors.listed,
                 contract: (&version).into(),
             })
             .into_response())
@@ -280,7 +332,7 @@ async fn validate_stream(
                 }
                 Some(i) => {
                     let len = *len + i as u64;
-                    let listed = summary.errors.len() < MAX_LISTED_LINES;
+                    let listed = Room::of(&summary, &limits).left_in(&StreamValidation::default());
                     summary.reject_unparsable(line_no, too_long(len, limits), listed);
                     line_no += 1;
                     skipping = None;
@@ -306,7 +358,7 @@ async fn validate_stream(
         }
     }
     if let Some(len) = skipping {
-        let listed = summary.errors.len() < MAX_LISTED_LINES;
+        let listed = Room::of(&summary, &limits).left_in(&StreamValidation::default());
         summary.reject_unparsable(line_no, too_long(len, limits), listed);
     } else if !buf.is_empty() {
         check_chunk(&mut summary, &validator, buf, line_no, limits).await?;
@@ -323,7 +375,7 @@ async fn check_chunk(
     limits: Limits,
 ) -> Result<u64, ApiError> {
     let validator = Arc::clone(validator);
-    let room = MAX_LISTED_LINES.saturating_sub(summary.errors.len());
+    let room = Room::of(summary, &limits);
     let (part, next) = tokio::task::spawn_blocking(move || {
         check_lines(&validator, &chunk, first_line, room, limits)
     })
@@ -333,14 +385,14 @@ async fn check_chunk(
     Ok(next)
 }
 
-/// Checks every line of `data` (the last one may lack its newline), listing at most
-/// `room` rejected lines; violations are collected only for listed lines, the others
-/// take the fast `is_valid` path.
+/// Checks every line of `data` (the last one may lack its newline), listing rejected
+/// lines while there is `room`; violations are collected only for listed lines, the
+/// others take the fast `is_valid` path.
 fn check_lines(
     validator: &jsonschema::Validator,
     data: &[u8],
     first_line: u64,
-    room: usize,
+    room: Room,
     limits: Limits,
 ) -> (StreamValidation, u64) {
     let mut out = StreamValidation::default();
@@ -352,7 +404,7 @@ fn check_lines(
     } in lines.by_ref()
     {
         let line = &data[start..end];
-        let listed = out.errors.len() < room;
+        let listed = room.left_in(&out);
         if line.len() > limits.max_validate_line_bytes {
             out.reject_unparsable(this_line, too_long(line.len() as u64, limits), listed);
             continue;
@@ -376,13 +428,14 @@ fn check_lines(
         out.invalid += 1;
         out.errors_total += 1;
         if listed {
-            let mut errors = violations(validator, &value, false);
+            let mut errors = violations(validator, &value, false, limits.violation_caps());
             if errors.is_empty() {
                 errors.push(unexplained());
             }
-            out.errors.push(LineErrors {
+            out.list(LineErrors {
                 line: this_line,
-                errors: Some(errors),
+                errors_total: Some(errors.total),
+                errors: Some(errors.listed),
                 parse_error: None,
             });
         }
@@ -406,6 +459,13 @@ mod tests {
         build_validator(&schema, true).unwrap()
     }
 
+    fn lines(lines: usize) -> Room {
+        Room {
+            lines,
+            bytes: usize::MAX,
+        }
+    }
+
     fn limits() -> Limits {
         Limits {
             max_validate_bytes: 1 << 20,
@@ -418,7 +478,7 @@ mod tests {
     fn lines_are_counted_by_outcome_and_numbered_with_blank_lines() {
         let data =
             b"{\"id\":1}\n\n{\"x\":1}\nnope\n{\"id\":2,\"email\":\"Jane <j@example.com>\"}\n";
-        let (out, next) = check_lines(&validator(), data, 1, 10, limits());
+        let (out, next) = check_lines(&validator(), data, 1, lines(10), limits());
         assert_eq!(
             (out.records, out.valid, out.invalid, out.unparsable),
             (4, 1, 2, 1)
@@ -523,7 +583,7 @@ mod tests {
     #[test]
     fn only_the_first_rejected_lines_are_listed_but_all_are_counted() {
         let data = "{}\n".repeat(5);
-        let (out, _) = check_lines(&validator(), data.as_bytes(), 1, 2, limits());
+        let (out, _) = check_lines(&validator(), data.as_bytes(), 1, lines(2), limits());
         assert_eq!((out.invalid, out.errors_total, out.errors.len()), (5, 5, 2));
     }
 }

@@ -19,7 +19,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use canonical::{canonical_text, compact_text, fingerprint};
-pub use compile::{Violation, build_validator, violations};
+pub use compile::{
+    DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VIOLATIONS, Violation, ViolationCaps, Violations,
+    build_validator, violations,
+};
 pub use draft::Draft;
 pub use resolve::{DEFAULT_BASE, Documents, Location, MapResolver, NoResolver, Resolver};
 
