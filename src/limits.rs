@@ -43,6 +43,10 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How many compatibility checks may wait for a free core: 32.
 pub const DEFAULT_MAX_QUEUED_CHECKS: usize = 32;
+/// How long a request may wait for a database connection: 2 s.
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one PostgreSQL statement may run, and a transaction sit idle: 30 s.
+pub const DEFAULT_DB_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long in-flight requests may take to finish after SIGTERM: 20 s (under the
 /// 30 s a container orchestrator usually waits before it kills).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -107,6 +111,16 @@ pub struct Limits {
     /// the server stops anyway, closing the connections still open.
     #[arg(long, env = "ACCORD_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT.into())]
     pub shutdown_timeout: humantime::Duration,
+    /// How long a request may wait for a database connection (opening one included,
+    /// so an unreachable database fails in this time); then it is answered 503 with
+    /// Retry-After.
+    #[arg(long, env = "ACCORD_DB_ACQUIRE_TIMEOUT", default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT.into())]
+    pub db_acquire_timeout: humantime::Duration,
+    /// PostgreSQL only: how long one statement may run, and a transaction may sit idle
+    /// (a client gone silent), before the database cancels it; the request is answered
+    /// 503 with Retry-After. `0s` turns both off.
+    #[arg(long, env = "ACCORD_DB_STATEMENT_TIMEOUT", default_value_t = DEFAULT_DB_STATEMENT_TIMEOUT.into())]
+    pub db_statement_timeout: humantime::Duration,
     /// Worker threads of the async runtime (default: one per CPU core). Fewer leaves
     /// cores to other processes on the machine, such as a load generator.
     #[arg(long, env = "ACCORD_WORKERS")]
@@ -130,6 +144,8 @@ impl Default for Limits {
             max_concurrent_checks: None,
             max_queued_checks: DEFAULT_MAX_QUEUED_CHECKS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT.into(),
+            db_acquire_timeout: DEFAULT_DB_ACQUIRE_TIMEOUT.into(),
+            db_statement_timeout: DEFAULT_DB_STATEMENT_TIMEOUT.into(),
             workers: None,
         }
     }

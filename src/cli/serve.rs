@@ -60,7 +60,7 @@ pub(super) fn failure(e: anyhow::Error) -> Failure {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let backend = store::Backend::from_url(&args.database)?;
-    let store = store::connect(&args.database)
+    let store = store::connect_with(&args.database, &args.limits)
         .await
         .with_context(|| format!("opening the {backend:?} database"))?;
     store

@@ -196,6 +196,15 @@ impl From<RegistryError> for ApiError {
                     "unavailable",
                     "the database is unavailable; retry later",
                 )
+                .retry_after(super::RETRY_AFTER_SECS)
+            }
+            RegistryError::Store(StoreError::Full(why)) => {
+                tracing::error!(error = %why, "database full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage-full",
+                    "the database has no space left for this write; nothing was written",
+                )
             }
             RegistryError::Store(StoreError::Conflict(why)) => {
                 tracing::warn!(error = %why, "write conflict after retries");

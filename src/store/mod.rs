@@ -28,6 +28,8 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use semver::Version;
 
+use crate::limits::Limits;
+
 use crate::domain::{
     AuditAction, AuditOutcome, Caller, ContractName, Identity, Mode, Policy, Role, Scope, Scopes,
     TokenId, TokenName, WriteMode,
@@ -50,9 +52,15 @@ pub enum StoreError {
     /// A unique constraint refused the write (a concurrent writer got there first).
     #[error("conflicting write: {0}")]
     Conflict(String),
-    /// The database could not be reached in time (pool timeout, closed pool, I/O).
+    /// The database cannot serve the operation now and may later: no connection in
+    /// time, a broken connection, a terminated backend, a dropped database or missing
+    /// tables, a statement past its deadline.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database has no space left for the write (a full disk, or SQLite's page
+    /// limit).
+    #[error("database full: {0}")]
+    Full(String),
     /// A stored value could not be read back (for example a version that is not semver).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -104,12 +112,18 @@ impl Backend {
     }
 }
 
-/// Opens the store a database URL names (creating a SQLite file if missing). Does not
-/// run migrations; call [`Store::migrate`].
+/// Opens the store a database URL names (creating a SQLite file if missing), with the
+/// default database deadlines. Does not run migrations; call [`Store::migrate`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with(url, &Limits::default()).await
+}
+
+/// [`connect`] with the database deadlines of `limits` (`db_acquire_timeout`,
+/// `db_statement_timeout`).
+pub async fn connect_with(url: &str, limits: &Limits) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match Backend::from_url(url)? {
-        Backend::Sqlite => Arc::new(SqliteStore::connect(url).await?),
-        Backend::Postgres => Arc::new(PostgresStore::connect(url).await?),
+        Backend::Sqlite => Arc::new(SqliteStore::connect(url, limits).await?),
+        Backend::Postgres => Arc::new(PostgresStore::connect(url, limits).await?),
     })
 }
 
@@ -793,6 +807,12 @@ fn higher(current: Option<Version>, new: &Version) -> Version {
 }
 
 /// Maps sqlx errors onto [`StoreError`]; the one place that looks at them.
+///
+/// Whatever says "the database cannot serve this now, and may later" becomes
+/// [`StoreError::Unavailable`] (answered 503 with `Retry-After` by both APIs): no
+/// connection in time, a connection that broke, a backend terminated, a database that
+/// is gone or lacks its tables, a statement cancelled by its deadline. A full disk is
+/// [`StoreError::Full`].
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
@@ -800,13 +820,55 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Configuration(_) => StoreError::InvalidUrl(e.to_string()),
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
+            sqlx::Error::Database(ref db) => match database_failure(db.as_ref()) {
+                Some(Failure::Unavailable) => StoreError::Unavailable(e.to_string()),
+                Some(Failure::Full) => StoreError::Full(e.to_string()),
+                None => StoreError::Database(Box::new(e)),
+            },
             other => StoreError::Database(Box::new(other)),
         }
+    }
+}
+
+/// A database error that is the database's state, not the request's fault.
+enum Failure {
+    Unavailable,
+    Full,
+}
+
+/// Classifies a database error by its code: PostgreSQL's SQLSTATE, SQLite's result
+/// code.
+fn database_failure(db: &dyn sqlx::error::DatabaseError) -> Option<Failure> {
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let code = pg.code();
+        return match code {
+            // disk_full
+            "53100" => Some(Failure::Full),
+            // connection_exception (class 08); admin_shutdown, crash_shutdown,
+            // cannot_connect_now; query_canceled (statement_timeout); idle-in-transaction
+            // timeout; too_many_connections, out_of_memory; the database or its
+            // tables missing (dropped, or recreated empty).
+            _ if code.starts_with("08") => Some(Failure::Unavailable),
+            "57P01" | "57P02" | "57P03" | "57P05" | "57014" | "25P03" | "53000" | "53200"
+            | "53300" | "3D000" | "3F000" | "42P01" => Some(Failure::Unavailable),
+            _ => None,
+        };
+    }
+    // SQLite: the primary result code is the low byte of the extended one.
+    let code = db.code()?.parse::<i32>().ok()? & 0xff;
+    match code {
+        // SQLITE_FULL
+        13 => Some(Failure::Full),
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_IOERR, SQLITE_CANTOPEN
+        5 | 6 | 7 | 10 | 14 => Some(Failure::Unavailable),
+        _ => None,
     }
 }
 

@@ -15,13 +15,13 @@
 
 mod consumers;
 
+use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use semver::Version;
-use sqlx::postgres::{PgConnection, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::dump;
@@ -35,6 +35,7 @@ use super::{
     parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
 };
 use crate::domain::{AuditAction, ContractName, Mode, Policy, TokenId, WriteMode};
+use crate::limits::Limits;
 
 pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -78,11 +79,22 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to the database at a `postgres://` URL. The URL may carry
     /// `?options=-c search_path=NAME` to use a schema other than `public`.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    ///
+    /// Every connection is opened with `statement_timeout` and
+    /// `idle_in_transaction_session_timeout` set to `db_statement_timeout`, so neither
+    /// a slow statement nor a transaction whose client went silent holds a connection
+    /// (or a contract's lock) longer than that; waiting for a connection, opening one
+    /// included, is bounded by `db_acquire_timeout`.
+    pub async fn connect(url: &str, limits: &Limits) -> Result<Self, StoreError> {
+        let millis = limits.db_statement_timeout.as_millis().to_string();
+        let options = PgConnectOptions::from_str(url)?.options([
+            ("statement_timeout", millis.as_str()),
+            ("idle_in_transaction_session_timeout", millis.as_str()),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .acquire_timeout(*limits.db_acquire_timeout)
+            .connect_with(options)
             .await?;
         Ok(Self {
             pool,

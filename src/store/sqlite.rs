@@ -41,6 +41,7 @@ use super::{
     parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
 };
 use crate::domain::{AuditAction, ContractName, Mode, Policy, TokenId, WriteMode};
+use crate::limits::Limits;
 
 pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -84,7 +85,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite:` URL.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, limits: &Limits) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -93,7 +94,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(*limits.db_acquire_timeout)
             .connect_with(options)
             .await?;
         Ok(Self {

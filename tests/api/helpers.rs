@@ -73,6 +73,47 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
     }
 }
 
+impl TestDb {
+    /// An existing database at `url` (not removed afterwards).
+    pub fn at(url: String) -> TestDb {
+        TestDb { url, _dir: None }
+    }
+}
+
+/// A connection pool on the database `ACCORD_TEST_POSTGRES_URL` names, for
+/// administering the server (creating, dropping, terminating).
+pub async fn pg_admin() -> sqlx::PgPool {
+    let base = std::env::var("ACCORD_TEST_POSTGRES_URL")
+        .expect("ACCORD_TEST_POSTGRES_URL is set when the tests are built and run");
+    sqlx::PgPool::connect(&base)
+        .await
+        .expect("connect to ACCORD_TEST_POSTGRES_URL")
+}
+
+/// `ACCORD_TEST_POSTGRES_URL` with its database name replaced by `name`.
+pub fn pg_url_of(name: &str) -> String {
+    let base = std::env::var("ACCORD_TEST_POSTGRES_URL")
+        .expect("ACCORD_TEST_POSTGRES_URL is set when the tests are built and run");
+    let (url, query) = match base.split_once('?') {
+        Some((u, q)) => (u.to_owned(), format!("?{q}")),
+        None => (base.clone(), String::new()),
+    };
+    let (server, _) = url.rsplit_once('/').expect("a database URL has a path");
+    format!("{server}/{name}{query}")
+}
+
+/// A fresh PostgreSQL database of its own (not a schema: tests that terminate or drop
+/// it need the whole database), with its name.
+pub async fn fresh_pg_database(admin: &sqlx::PgPool) -> (String, TestDb) {
+    let name = format!("accord_test_db_{}", unique_suffix());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin)
+        .await
+        .expect("create test database");
+    let url = pg_url_of(&name);
+    (name, TestDb::at(url))
+}
+
 fn init_logging() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
@@ -147,8 +188,16 @@ pub async fn spawn_app_at(db: TestDb) -> TestApp {
     serve_db(db, Limits::default()).await
 }
 
+/// [`spawn_app_at`] with other limits and timeouts.
+pub async fn spawn_app_at_with(db: TestDb, limits: Limits) -> TestApp {
+    init_logging();
+    serve_db(db, limits).await
+}
+
 async fn serve_db(db: TestDb, limits: Limits) -> TestApp {
-    let store = accord::store::connect(&db.url).await.expect("open store");
+    let store = accord::store::connect_with(&db.url, &limits)
+        .await
+        .expect("open store");
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(Arc::clone(&store), &limits));
     let router = accord::http::router(AppState::new(registry, limits));

@@ -10,6 +10,7 @@ mod concurrency;
 mod config;
 mod confluent;
 mod consumers_store;
+mod database;
 mod delete;
 mod export;
 mod import_confluent;

@@ -40,6 +40,13 @@ impl ConfluentError {
         }
     }
 
+    /// The same code answered with another HTTP status (503 for a store that is
+    /// unavailable, where Confluent answers 500: clients retry a 503).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     /// Adds a `Retry-After` header of `seconds`.
     pub fn retry_after(mut self, seconds: u32) -> Self {
         self.retry_after = Some(seconds);
@@ -154,7 +161,20 @@ impl From<RegistryError> for ConfluentError {
             }
             RegistryError::Store(StoreError::Unavailable(why)) => {
                 tracing::error!(error = %why, "database unavailable");
-                Self::new(50001, "Error in the backend data store")
+                Self::new(
+                    50001,
+                    "Error in the backend data store: unavailable; retry later",
+                )
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+                .retry_after(crate::http::RETRY_AFTER_SECS)
+            }
+            RegistryError::Store(StoreError::Full(why)) => {
+                tracing::error!(error = %why, "database full");
+                Self::new(
+                    50001,
+                    "Error in the backend data store: no space left; nothing was written",
+                )
+                .with_status(StatusCode::INSUFFICIENT_STORAGE)
             }
             other => {
                 tracing::error!(error = %other, "request failed");
