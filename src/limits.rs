@@ -35,6 +35,8 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 /// How long a client may take to send a request's headers (and to start the next
 /// request on a kept-alive connection): 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to complete the TLS handshake (with `--tls-cert`): 10 s.
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest pause allowed while a request body is being received: 10 s.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take, from its headers to its answer: 60 s.
@@ -86,6 +88,11 @@ pub struct Limits {
     /// request on a kept-alive connection; then the connection is closed.
     #[arg(long, env = "ACCORD_HEADER_READ_TIMEOUT", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.into())]
     pub header_read_timeout: humantime::Duration,
+    /// How long a client may take to complete the TLS handshake when serving HTTPS
+    /// (--tls-cert); then the connection is closed. The header read deadline starts
+    /// after it.
+    #[arg(long, env = "ACCORD_TLS_HANDSHAKE_TIMEOUT", default_value_t = DEFAULT_TLS_HANDSHAKE_TIMEOUT.into())]
+    pub tls_handshake_timeout: humantime::Duration,
     /// The longest pause allowed while a request body arrives; then the request is
     /// answered 408.
     #[arg(long, env = "ACCORD_BODY_READ_TIMEOUT", default_value_t = DEFAULT_BODY_READ_TIMEOUT.into())]
@@ -138,6 +145,7 @@ impl Default for Limits {
             max_validate_answer_bytes: DEFAULT_MAX_VALIDATE_ANSWER_BYTES,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT.into(),
+            tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT.into(),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT.into(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT.into(),
             max_connections: DEFAULT_MAX_CONNECTIONS,

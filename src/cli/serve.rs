@@ -1,6 +1,7 @@
 //! `accord serve`: run the registry.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -26,13 +27,31 @@ pub struct ServeArgs {
     /// printed on standard output).
     #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: SocketAddr,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first,
+    /// then its intermediates); needs --tls-key. See docs/security.md.
+    #[arg(
+        long,
+        env = "ACCORD_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "ACCORD_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     /// Every limit and timeout (docs/limits.md).
     #[command(flatten)]
     pub limits: Limits,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
-/// unusable database URL, 3 when the database or the address cannot be opened.
+/// unusable database URL, 3 when the TLS certificate or key, the database or the
+/// address cannot be opened.
 pub fn run(args: ServeArgs) -> Result<ExitCode, Failure> {
     super::init_tracing();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -59,6 +78,12 @@ pub(super) fn failure(e: anyhow::Error) -> Failure {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Before the database: a wrong file is told at once, and nothing is migrated for
+    // a server that cannot start.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(http::Tls::load(cert, key)?),
+        _ => None,
+    };
     let backend = store::Backend::from_url(&args.database)?;
     let store = store::connect_with(&args.database, &args.limits)
         .await
@@ -77,11 +102,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = args.limits;
     let router = http::router(AppState::new(registry, limits));
     // The database URL may hold a password: log the backend only.
-    tracing::info!(listen = %addr, backend = ?backend, "accord serving");
-    println!("accord listening on http://{addr}");
-    http::serve(listener, router, &limits, shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(listen = %addr, backend = ?backend, scheme, "accord serving");
+    println!("accord listening on {scheme}://{addr}");
+    match tls {
+        Some(tls) => http::serve_tls(listener, router, &limits, tls, shutdown_signal()).await,
+        None => http::serve(listener, router, &limits, shutdown_signal()).await,
+    }
+    .context("serving HTTP")?;
     tracing::info!("in-flight requests finished; closing the database pool");
     store.close().await;
     Ok(())

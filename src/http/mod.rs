@@ -16,9 +16,11 @@ pub mod error;
 mod export;
 mod native;
 mod server;
+mod tls;
 mod validate;
 
-pub use server::serve;
+pub use server::{serve, serve_tls};
+pub use tls::{Tls, TlsError};
 
 use std::sync::Arc;
 

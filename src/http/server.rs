@@ -6,6 +6,8 @@
 //! timeout, so a client that connects and sends half a request held its socket (and
 //! SIGTERM) for ever. Here every stage of a connection has a deadline:
 //!
+//! - the TLS handshake, with `--tls-cert`: [`Limits::tls_handshake_timeout`] (a
+//!   client speaking plain HTTP to the TLS port is answered 400 in plain HTTP);
 //! - request headers: hyper's `header_read_timeout` (also the idle time allowed between
 //!   two requests on a kept-alive connection);
 //! - request bodies and whole requests: layers of the router ([`super::router`]);
@@ -13,10 +15,11 @@
 //!   [`Limits::shutdown_timeout`] to finish, then the remaining connections are closed.
 //!
 //! Open connections are bounded by [`Limits::max_connections`], lowered to fit the
-//! process's open-file limit; a connection counts until its socket is closed. When
+//! process's open-file limit; a connection counts from its acceptance (its TLS
+//! handshake included) until its socket is closed. When
 //! the bound is reached, a new connection takes the place of the connection that has
-//! waited longest between requests (a client that never finishes its headers is such a
-//! connection), as nginx reuses idle keep-alive connections when it runs short; when
+//! waited longest between requests (a client that never finishes its handshake or its
+//! headers is such a connection), as nginx reuses idle keep-alive connections when it runs short; when
 //! every connection is inside a request, the new one is answered 503 with
 //! `Retry-After` and closed. So a crowd of stalled sockets cannot keep `/healthz` or a
 //! real client out.
@@ -43,6 +46,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinSet;
 use tower::Service;
 
+use super::tls::Tls;
 use crate::limits::Limits;
 
 /// File descriptors kept for everything but client connections: the database pool
@@ -63,6 +67,28 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, router, limits, None, shutdown).await
+}
+
+/// [`serve`] over HTTPS: every accepted connection completes a TLS handshake with
+/// `tls` (within [`Limits::tls_handshake_timeout`]) before its first request.
+pub async fn serve_tls(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    tls: Tls,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, router, limits, Some(tls), shutdown).await
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let table = Arc::new(Table::new(max_connections(limits.max_connections)));
@@ -99,7 +125,14 @@ pub async fn serve(
                     slot,
                     stopping: stopping.clone(),
                 };
-                tasks.spawn(connection.run(stream));
+                match &tls {
+                    None => tasks.spawn(connection.run(stream)),
+                    Some(tls) => tasks.spawn(connection.run_tls(
+                        stream,
+                        tls.clone(),
+                        *limits.tls_handshake_timeout,
+                    )),
+                };
             }
             None => {
                 if refusing.fetch_add(1, Ordering::AcqRel) < MAX_REFUSING {
@@ -179,28 +212,44 @@ async fn accept_failed(e: &std::io::Error) {
 }
 
 /// Answers 503 to a connection for which there is no room, and closes it.
-async fn refuse(mut stream: TcpStream) {
-    let body = serde_json::json!({"error": {
-        "code": "too-many-connections",
-        "message": "every connection the server allows is busy with a request; retry shortly (--max-connections)",
-    }})
-    .to_string();
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
-         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
-        stream.write_all(response.as_bytes()).await?;
-        stream.shutdown().await?;
-        // Read what the client sent, so closing does not reset the connection before
-        // the client has read the answer.
-        let mut sink = [0u8; 4096];
-        while stream.read(&mut sink).await? > 0 {}
-        std::io::Result::Ok(())
-    })
+async fn refuse(stream: TcpStream) {
+    let _ = tokio::time::timeout(
+        REFUSAL_TIMEOUT,
+        answer_and_close(
+            stream,
+            "503 Service Unavailable\r\nretry-after: 1",
+            "too-many-connections",
+            "every connection the server allows is busy with a request; retry shortly (--max-connections)",
+        ),
+    )
     .await;
 }
+
+/// Writes a plain HTTP/1.1 answer with the error envelope, and closes the connection
+/// once the client has stopped sending (the caller bounds the time).
+async fn answer_and_close(
+    mut stream: TcpStream,
+    status_and_headers: &str,
+    code: &str,
+    message: &str,
+) -> std::io::Result<()> {
+    let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+    let response = format!(
+        "HTTP/1.1 {status_and_headers}\r\ncontent-type: application/json\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await?;
+    // Read what the client sent, so closing does not reset the connection before
+    // the client has read the answer.
+    let mut sink = [0u8; 4096];
+    while stream.read(&mut sink).await? > 0 {}
+    Ok(())
+}
+
+/// The first byte of a TLS handshake record (RFC 8446, 5.1).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 /// One accepted connection.
 struct Connection {
@@ -212,7 +261,52 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(self, stream: TcpStream) {
+    /// Completes the TLS handshake within `deadline`, then serves as [`Self::run`].
+    /// While it lasts the connection holds its slot and counts as idle: a crowd of
+    /// stalled handshakes is evicted like a crowd of stalled headers.
+    async fn run_tls(mut self, stream: TcpStream, tls: Tls, deadline: Duration) {
+        let remote = self.remote;
+        let handshake = async {
+            let mut first = [0u8; 1];
+            if stream.peek(&mut first).await? == 0 {
+                return Ok(None);
+            }
+            if first[0] != TLS_HANDSHAKE_RECORD {
+                // Most likely plain HTTP sent to the HTTPS port: say so in plain HTTP.
+                answer_and_close(
+                    stream,
+                    "400 Bad Request",
+                    "tls-required",
+                    "this port serves HTTPS only; use an https:// URL",
+                )
+                .await?;
+                return Ok(None);
+            }
+            tls.acceptor.accept(stream).await.map(Some)
+        };
+        let stream = tokio::select! {
+            done = tokio::time::timeout(deadline, handshake) => match done {
+                Ok(Ok(Some(stream))) => stream,
+                Ok(Ok(None)) => return,
+                Ok(Err(e)) => {
+                    tracing::debug!(client.address = %remote, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(client.address = %remote, "TLS handshake not completed in time; closing");
+                    return;
+                }
+            },
+            Ok(()) = &mut self.slot.evicted => return,
+            Ok(_) = self.stopping.wait_for(|stop| *stop) => return,
+        };
+        self.run(stream).await;
+    }
+
+    async fn run<S>(self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
         let Connection {
             http,
             router,
