@@ -22,7 +22,9 @@ use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_deta
 use crate::compat::{Change, Report};
 use crate::domain::{Bump, Caller, ContractName, Mode, Policy, VersionSelector};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
-use crate::store::{ContractRecord, Listing, MetadataPatch, SchemaRecord, VersionRecord};
+use crate::store::{
+    ContractRecord, Listing, MetadataPatch, Readiness, SchemaRecord, VersionRecord,
+};
 
 /// The version a `…/schema` answer is, so a client that asked for a range knows.
 const ACCORD_VERSION: HeaderName = HeaderName::from_static("accord-version");
@@ -494,20 +496,58 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database answers.
+/// How long `/readyz` waits for the database before answering that it is not ready:
+/// under the second a load balancer's probe usually allows.
+pub const READY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// `GET /readyz`: the database answers, within [`READY_DEADLINE`], and holds the
+/// tables this binary expects (its applied migrations are the compiled-in ones). When
+/// not, 503 `not-ready` whose `details.reason` names what is wrong.
 pub async fn ready(State(state): State<AppState>) -> Response {
-    match state.registry.store().ping().await {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
-        Err(e) => {
+    let probe = tokio::time::timeout(READY_DEADLINE, state.registry.store().readiness()).await;
+    let (reason, message, details) = match probe {
+        Ok(Ok(readiness)) => match &readiness {
+            Readiness::Ready => return Json(json!({ "status": "ready" })).into_response(),
+            Readiness::NoSchema => ("schema-missing", readiness.to_string(), json!({})),
+            Readiness::Migrations {
+                missing,
+                unknown,
+                failed,
+            } => {
+                let reason = if !failed.is_empty() {
+                    "migration-failed"
+                } else if !unknown.is_empty() {
+                    "database-newer"
+                } else {
+                    "database-older"
+                };
+                let details = json!({ "missing": missing, "unknown": unknown, "failed": failed });
+                (reason, readiness.to_string(), details)
+            }
+        },
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not-ready",
-                "the database does not answer",
+            (
+                "database-unavailable",
+                "the database does not answer".to_owned(),
+                json!({}),
             )
-            .into_response()
         }
-    }
+        Err(_) => (
+            "database-timeout",
+            format!(
+                "the database did not answer within {} ms",
+                READY_DEADLINE.as_millis()
+            ),
+            json!({}),
+        ),
+    };
+    let mut details = details;
+    details["reason"] = json!(reason);
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", message)
+        .with_details(details)
+        .retry_after(super::RETRY_AFTER_SECS)
+        .into_response()
 }
 
 /// `POST /contracts/{name}/versions`: register a version.

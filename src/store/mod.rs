@@ -504,6 +504,10 @@ pub trait Store: ConsumerStore + Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Whether the database holds the tables this binary expects: its applied
+    /// migrations compared with the ones compiled in.
+    async fn readiness(&self) -> Result<Readiness, StoreError>;
+
     /// Closes the pool, waiting for connections in use to be returned.
     async fn close(&self);
 
@@ -878,6 +882,96 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+/// What the database's schema is, compared with the one this binary expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Every migration compiled in is applied, and no other.
+    Ready,
+    /// The database has no migrations table: it is empty (created, or dropped and
+    /// recreated, without `accord migrate`).
+    NoSchema,
+    /// The applied migrations are not the expected ones.
+    Migrations {
+        /// Expected migrations not applied (the database is older than the binary).
+        missing: Vec<i64>,
+        /// Applied migrations the binary does not know (the database is newer).
+        unknown: Vec<i64>,
+        /// Migrations recorded as failed.
+        failed: Vec<i64>,
+    },
+}
+
+impl Readiness {
+    /// Compares the applied migrations (version, success) with the embedded ones.
+    fn of(expected: &[(i64, &str, &str)], applied: &[(i64, bool)]) -> Readiness {
+        let missing: Vec<i64> = expected
+            .iter()
+            .map(|(v, _, _)| *v)
+            .filter(|v| !applied.iter().any(|(a, _)| a == v))
+            .collect();
+        let unknown: Vec<i64> = applied
+            .iter()
+            .map(|(v, _)| *v)
+            .filter(|v| !expected.iter().any(|(e, _, _)| e == v))
+            .collect();
+        let failed: Vec<i64> = applied
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(v, _)| *v)
+            .collect();
+        if missing.is_empty() && unknown.is_empty() && failed.is_empty() {
+            Readiness::Ready
+        } else {
+            Readiness::Migrations {
+                missing,
+                unknown,
+                failed,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |v: &[i64]| {
+            v.iter()
+                .map(|n| format!("{n:04}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Readiness::Ready => write!(f, "ready"),
+            Readiness::NoSchema => write!(
+                f,
+                "the database has no Accord tables (empty, or recreated); run accord migrate"
+            ),
+            Readiness::Migrations {
+                missing,
+                unknown,
+                failed,
+            } => {
+                let mut parts = Vec::new();
+                if !failed.is_empty() {
+                    parts.push(format!("migrations {} failed", list(failed)));
+                }
+                if !missing.is_empty() {
+                    parts.push(format!(
+                        "the database is older than this binary: migrations {} are not applied (run accord migrate)",
+                        list(missing)
+                    ));
+                }
+                if !unknown.is_empty() {
+                    parts.push(format!(
+                        "the database is newer than this binary: it has migrations {} this binary does not know (run a newer accord)",
+                        list(unknown)
+                    ));
+                }
+                write!(f, "{}", parts.join("; "))
+            }
+        }
+    }
+}
+
 /// Migrations compiled into the binary, so `accord serve` needs no files beside it.
 #[derive(Debug)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);
@@ -938,6 +1032,41 @@ mod tests {
                 .collect();
             assert_eq!(names, files, "migrations/{dir}");
         }
+    }
+
+    const EXPECTED: &[(i64, &str, &str)] = &[(1, "a", ""), (2, "b", ""), (7, "c", "")];
+
+    #[test]
+    fn the_embedded_migrations_all_applied_are_ready() {
+        let applied = [(1, true), (2, true), (7, true)];
+        assert_eq!(Readiness::of(EXPECTED, &applied), Readiness::Ready);
+    }
+
+    #[test]
+    fn an_older_database_names_the_migrations_it_lacks() {
+        let r = Readiness::of(EXPECTED, &[(1, true), (2, true)]);
+        assert_eq!(
+            r,
+            Readiness::Migrations {
+                missing: vec![7],
+                unknown: vec![],
+                failed: vec![]
+            }
+        );
+        assert!(r.to_string().contains("older") && r.to_string().contains("0007"));
+    }
+
+    #[test]
+    fn a_newer_database_names_the_migrations_the_binary_does_not_know() {
+        let r = Readiness::of(EXPECTED, &[(1, true), (2, true), (7, true), (9, true)]);
+        assert!(matches!(&r, Readiness::Migrations { unknown, .. } if unknown == &[9]));
+        assert!(r.to_string().contains("newer") && r.to_string().contains("0009"));
+    }
+
+    #[test]
+    fn a_failed_migration_is_not_ready() {
+        let r = Readiness::of(EXPECTED, &[(1, true), (2, true), (7, false)]);
+        assert!(matches!(&r, Readiness::Migrations { failed, .. } if failed == &[7]));
     }
 
     #[test]

@@ -29,9 +29,9 @@ use super::memo::VersionMemo;
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ContractDeleteOutcome, ContractRecord, ContractRow,
     ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch, NewToken,
-    NewVersion, Registration, SchemaRecord, SchemaReference, Store, StoreError, TokenRecord,
-    VersionRecord, higher, now, parse_audit_action, parse_audit_outcome, parse_detail, parse_mode,
-    parse_name, parse_policy, parse_role, parse_scopes, parse_tags, parse_token_id,
+    NewVersion, Readiness, Registration, SchemaRecord, SchemaReference, Store, StoreError,
+    TokenRecord, VersionRecord, higher, now, parse_audit_action, parse_audit_outcome, parse_detail,
+    parse_mode, parse_name, parse_policy, parse_role, parse_scopes, parse_tags, parse_token_id,
     parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
 };
 use crate::domain::{AuditAction, ContractName, Mode, Policy, TokenId, WriteMode};
@@ -451,6 +451,23 @@ impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn readiness(&self) -> Result<Readiness, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_catalog.pg_class c WHERE c.oid = to_regclass('_sqlx_migrations')",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if tables == 0 {
+            return Ok(Readiness::NoSchema);
+        }
+        let applied: Vec<(i64, bool)> =
+            sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&mut *conn)
+                .await?;
+        Ok(Readiness::of(MIGRATIONS, &applied))
     }
 
     async fn close(&self) {

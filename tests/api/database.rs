@@ -12,8 +12,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    Answer, TestApp, fresh_pg_database, pg_admin, spawn_app_at, spawn_app_at_with,
+    Answer, TestApp, TestDb, fresh_pg_database, pg_admin, spawn_app_at, spawn_app_at_with,
 };
+use crate::readiness::assert_not_ready;
 
 /// Asserts a native 503 for an unavailable database, with `Retry-After`.
 fn assert_unavailable(a: &Answer) {
@@ -210,6 +211,7 @@ async fn a_dropped_database_is_a_503_on_both_apis_until_it_is_back() {
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
 
     drop_database(&admin, &name).await;
+    assert_not_ready(&app.get("/readyz").await, "database-unavailable");
     assert_unavailable(&app.get("/api/v1/contracts").await);
     assert_unavailable(
         &app.register("orders.shipped", &json!({"type": "object"}))
@@ -222,6 +224,7 @@ async fn a_dropped_database_is_a_503_on_both_apis_until_it_is_back() {
         .execute(&admin)
         .await
         .expect("recreate");
+    assert_not_ready(&app.get("/readyz").await, "schema-missing");
     assert_unavailable(&app.get("/api/v1/contracts").await);
     assert_confluent_unavailable(
         &app.post(
@@ -273,5 +276,103 @@ async fn a_statement_past_its_deadline_is_a_503_while_the_lock_is_still_held() {
 
     app.stop().await;
     drop(lock);
+    drop_database(&admin, &name).await;
+}
+
+/// A TCP relay to PostgreSQL that can go silent: while frozen it forwards nothing (the
+/// sockets stay open, as with a network that drops packets), and once thawed it
+/// delivers what it held, in order.
+struct SilentNetwork {
+    addr: std::net::SocketAddr,
+    frozen: tokio::sync::watch::Sender<bool>,
+}
+
+impl SilentNetwork {
+    async fn to(upstream: String) -> SilentNetwork {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (frozen, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(&upstream)
+                    .await
+                    .expect("connect to PostgreSQL");
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(relay(cr, sw, watch.clone()));
+                tokio::spawn(relay(sr, cw, watch.clone()));
+            }
+        });
+        SilentNetwork { addr, frozen }
+    }
+
+    fn freeze(&self, frozen: bool) {
+        self.frozen.send_replace(frozen);
+    }
+}
+
+async fn relay(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
+async fn a_silent_database_is_not_ready_at_once_and_requests_get_503_instead_of_hanging() {
+    let admin = pg_admin().await;
+    let (name, db) = fresh_pg_database(&admin).await;
+    // The same database, reached through the relay.
+    let (scheme, rest) = db.url.split_once("://").expect("scheme");
+    let (authority, path) = rest.split_once('/').expect("path");
+    let (user, upstream) = authority.rsplit_once('@').expect("user@host:port");
+    let network = SilentNetwork::to(upstream.to_owned()).await;
+    let url = format!("{scheme}://{user}@{}/{path}", network.addr);
+    let mut app = spawn_app_at(TestDb::at(url)).await;
+    app.client = client_with_deadline();
+    let a = app
+        .register("orders.placed", &json!({"type": "object"}))
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+
+    network.freeze(true);
+    // The probe's own deadline (under a second) answers, not the pool's (2 s).
+    assert_not_ready(&app.get("/readyz").await, "database-timeout");
+    assert_unavailable(&app.get("/api/v1/contracts").await);
+    assert_unavailable(
+        &app.register("orders.shipped", &json!({"type": "object"}))
+            .await,
+    );
+
+    network.freeze(false);
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    let a = app.get("/api/v1/contracts").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = app
+        .register("orders.shipped", &json!({"type": "object"}))
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+
+    app.stop().await;
     drop_database(&admin, &name).await;
 }

@@ -18,6 +18,7 @@ mod limits;
 mod openapi;
 mod process;
 mod read;
+mod readiness;
 mod register;
 mod reliability;
 mod strict;
