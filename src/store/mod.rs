@@ -882,6 +882,22 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+/// Whether a pooled connection may serve a new request: only when it is outside any
+/// transaction. Both pools run this before handing out an idle connection, and close
+/// the connection when it says no.
+///
+/// A transaction dropped without commit (an error on the way, a cancelled request)
+/// queues a `ROLLBACK`, which the pool runs when the connection comes back. When that
+/// rollback fails, sqlx still counts the connection as inside the transaction. It
+/// fails on SQLite after a full disk (`SQLITE_FULL`, `SQLITE_IOERR`): SQLite has
+/// already rolled the transaction back itself, so "no transaction is active". Such a
+/// connection, handed out again, refuses every `BEGIN` ("attempted to call begin_with
+/// at non-zero transaction depth") until the process restarts. Closing it instead lets
+/// the pool open a fresh one, so writes succeed again as soon as there is room.
+async fn outside_transaction<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    Ok(!conn.is_in_transaction())
+}
+
 /// What the database's schema is, compared with the one this binary expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {

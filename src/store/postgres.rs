@@ -94,6 +94,7 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(*limits.db_acquire_timeout)
+            .before_acquire(|conn, _| Box::pin(super::outside_transaction(conn)))
             .connect_with(options)
             .await?;
         Ok(Self {

@@ -95,6 +95,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(*limits.db_acquire_timeout)
+            .before_acquire(|conn, _| Box::pin(super::outside_transaction(conn)))
             .connect_with(options)
             .await?;
         Ok(Self {

@@ -376,3 +376,90 @@ async fn a_silent_database_is_not_ready_at_once_and_requests_get_503_instead_of_
     app.stop().await;
     drop_database(&admin, &name).await;
 }
+
+/// A schema of about 60 KB, distinct for each `n`.
+fn bulky(n: usize) -> serde_json::Value {
+    json!({"type": "object", "description": format!("{n} {}", "x".repeat(60_000))})
+}
+
+/// A 3 MB tmpfs, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount() -> SmallDisk {
+        let dir = tempfile::tempdir().expect("mount point");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount -t tmpfs failed: {status}");
+        SmallDisk { dir }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// A full disk (a 3 MB tmpfs, filled up by registrations) answers every write 507,
+/// and once a file beside the database is removed, every write succeeds at once:
+/// before, the connections whose transaction had failed went back to the pool still
+/// counted as inside it, and half the writes failed with 500 until a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_root),
+    ignore = "needs root (to mount a 3 MB tmpfs): run the tests as root"
+)]
+async fn sqlite_writes_succeed_again_at_once_when_a_full_disk_has_room() {
+    let disk = SmallDisk::mount();
+    let filler = disk.dir.path().join("filler");
+    std::fs::write(&filler, vec![0u8; 1_000_000]).expect("filler");
+    let url = format!("sqlite://{}", disk.dir.path().join("accord.db").display());
+    let mut app = spawn_app_at(TestDb::at(url)).await;
+
+    let mut n = 0;
+    let full = loop {
+        let a = app.register("orders.placed", &bulky(n)).await;
+        n += 1;
+        if a.status != StatusCode::CREATED {
+            break a;
+        }
+        assert!(n < 100, "the disk never filled up");
+    };
+    assert_eq!(
+        full.status,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "{}",
+        full.text
+    );
+    assert_eq!(full.code(), "storage-full", "{}", full.text);
+    // Full stays full, with the same honest answer, on every connection of the pool.
+    for _ in 0..10 {
+        let a = app.register("orders.placed", &bulky(n)).await;
+        n += 1;
+        assert_eq!(a.status, StatusCode::INSUFFICIENT_STORAGE, "{}", a.text);
+    }
+    let a = app.get("/api/v1/contracts/orders.placed/versions").await;
+    assert_eq!(a.status, StatusCode::OK, "reads go on: {}", a.text);
+
+    // Room again: every registration succeeds at once, without a restart.
+    std::fs::remove_file(&filler).expect("free the room");
+    for _ in 0..16 {
+        let a = app
+            .register(&format!("small.c{n}"), &json!({"type": "object"}))
+            .await;
+        n += 1;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    }
+    app.stop().await;
+    drop(app);
+    drop(disk);
+}

@@ -198,6 +198,16 @@ async fn serve_db(db: TestDb, limits: Limits) -> TestApp {
     let store = accord::store::connect_with(&db.url, &limits)
         .await
         .expect("open store");
+    serve_store(db, store, limits).await
+}
+
+/// The real router over `store` (migrated first), opened on `db`.
+pub async fn serve_store(
+    db: TestDb,
+    store: Arc<dyn accord::store::Store>,
+    limits: Limits,
+) -> TestApp {
+    init_logging();
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(Arc::clone(&store), &limits));
     let router = accord::http::router(AppState::new(registry, limits));
