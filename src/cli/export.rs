@@ -15,7 +15,9 @@ use anyhow::{Context as _, anyhow, bail};
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use super::connect::Credentials;
 use super::{Failure, Format};
+use crate::client::transport;
 use crate::store::{self, dump::Record};
 
 /// Write every contract, version (soft-deleted ones included), schema, id and
@@ -30,9 +32,9 @@ pub struct ExportArgs {
     /// (`GET /api/v1/export`). Takes precedence over --database.
     #[arg(long)]
     pub registry: Option<String>,
-    /// Bearer token for --registry.
-    #[arg(long, env = "ACCORD_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    /// The registry's token and private CA (with --registry).
+    #[command(flatten)]
+    pub connect: super::connect::Connect,
     /// Where to write the dump (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -94,7 +96,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, Failure> {
         }
         Source::Registry(url) => from_registry(
             &url,
-            args.token.as_deref(),
+            &args.connect.load()?,
             &mut sink,
             &mut summary,
             &progress,
@@ -136,7 +138,7 @@ async fn from_database(
 /// the dump ends with its end line (a registry that fails mid-way cuts it short).
 fn from_registry(
     base: &str,
-    token: Option<&str>,
+    credentials: &Credentials,
     sink: &mut Sink,
     summary: &mut Summary,
     progress: &indicatif::ProgressBar,
@@ -145,20 +147,22 @@ fn from_registry(
     if !(base.starts_with("http://") || base.starts_with("https://")) {
         bail!("the registry URL must start with http:// or https://, got {base:?}");
     }
-    let client = reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        // A large registry takes long to stream; only the connection is bounded.
-        .timeout(None)
-        .user_agent(concat!("accord-cli/", env!("CARGO_PKG_VERSION")))
-        .build()
+    let client = credentials
+        .blocking(
+            reqwest::blocking::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                // A large registry takes long to stream; only the connection is bounded.
+                .timeout(None)
+                .user_agent(concat!("accord-cli/", env!("CARGO_PKG_VERSION"))),
+        )
         .context("building the HTTP client")?;
-    let mut request = client.get(format!("{base}/api/v1/export"));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request
-        .send()
-        .with_context(|| format!("reaching the registry at {base}"))?;
+    let request = credentials.authorize(client.get(format!("{base}/api/v1/export")));
+    let response = request.send().map_err(|e| {
+        anyhow!(
+            "cannot talk to the registry at {base}: {}",
+            transport::describe(&e)
+        )
+    })?;
     let status = response.status();
     if !status.is_success() {
         let body = response.text().unwrap_or_default();

@@ -4,6 +4,7 @@
 //! error, 3 something could not be loaded (file, reference, registry).
 
 mod check;
+mod connect;
 mod contract_file;
 mod diff;
 mod export;
@@ -72,6 +73,16 @@ impl Failure {
             code: 2,
             message: message.into(),
         }
+    }
+
+    /// Whether this is a usage error (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        self.code == 2
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     /// Something could not be read, parsed, resolved or reached (exit code 3).

@@ -42,6 +42,9 @@ pub struct PublishArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// The registry's token and private CA.
+    #[command(flatten)]
+    connect: super::connect::Connect,
 }
 
 /// What publishing one contract did (or would do).
@@ -116,8 +119,9 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
         Schema::from_text(&c.schema_text, &ParseOptions::default(), &resolver)
             .map_err(|e| Failure::load(format!("{}: {e}", c.schema_path.display())))?;
     }
-    let client =
-        RegistryClient::new(&args.registry).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let credentials = args.connect.load()?;
+    let client = RegistryClient::new(&args.registry, &credentials)
+        .map_err(|e| Failure::usage(format!("{e:#}")))?;
     let mut steps = Vec::new();
     let mut refused = false;
     for i in order {

@@ -10,12 +10,15 @@ use reqwest::blocking::{Client, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::connect::Credentials;
+use crate::client::transport;
 use crate::domain::{Mode, Policy};
 
 /// A registry at a base URL.
 pub struct RegistryClient {
     http: Client,
     base: String,
+    credentials: Credentials,
 }
 
 /// `GET /contracts/{name}`, the parts the CLI reads.
@@ -69,18 +72,25 @@ pub struct Answer {
 }
 
 impl RegistryClient {
-    /// A client for the registry at `base` (`http://host:port`).
-    pub fn new(base: &str) -> Result<Self> {
+    /// A client for the registry at `base` (`http://host:port` or `https://…`) that
+    /// sends the token and trusts the CA of `credentials`.
+    pub fn new(base: &str, credentials: &Credentials) -> Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             bail!("the registry URL must start with http:// or https://, got {base:?}");
         }
-        let http = Client::builder()
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("accord-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = credentials
+            .blocking(
+                Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .user_agent(concat!("accord-cli/", env!("CARGO_PKG_VERSION"))),
+            )
             .context("building the HTTP client")?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            credentials: credentials.clone(),
+        })
     }
 
     /// The base URL.
@@ -93,9 +103,13 @@ impl RegistryClient {
     }
 
     fn send(&self, request: reqwest::blocking::RequestBuilder, what: &str) -> Result<Response> {
-        request
-            .send()
-            .with_context(|| format!("{what}: the registry at {} does not answer", self.base))
+        self.credentials.authorize(request).send().map_err(|e| {
+            anyhow!(
+                "{what}: cannot talk to the registry at {}: {}",
+                self.base,
+                transport::describe(&e)
+            )
+        })
     }
 
     fn json(response: Response, what: &str) -> Result<Value> {

@@ -70,9 +70,9 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "NAME[@REQ]", requires = "registry")]
     contract: Option<String>,
 
-    /// Bearer token for the registry.
-    #[arg(long, env = "ACCORD_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    /// The registry's token and private CA (with --registry).
+    #[command(flatten)]
+    connect: super::connect::Connect,
 
     /// Directory of the on-disk contract cache [default: the user's cache directory].
     #[arg(long, value_name = "DIR", env = "ACCORD_CACHE_DIR")]
@@ -254,7 +254,15 @@ fn execute(args: ValidateArgs) -> Result<ExitCode, Failure> {
         mask_values: args.mask_values,
         ..ValidateOptions::default()
     };
-    let source = source(&args, options).map_err(Failure::Usage)?;
+    let credentials = args.connect.load().map_err(|f| {
+        let e = anyhow!(f.message().to_owned());
+        if f.is_usage() {
+            Failure::Usage(e)
+        } else {
+            Failure::Load(e)
+        }
+    })?;
+    let source = source(&args, options, &credentials).map_err(Failure::Usage)?;
     let contract = load_contract(source, options).map_err(Failure::Load)?;
     let inputs = open_inputs(&args.inputs).map_err(Failure::Load)?;
     let valid_out = open_output(args.valid_out.as_deref()).map_err(Failure::Load)?;
@@ -338,7 +346,11 @@ enum Source<'a> {
     },
 }
 
-fn source(args: &ValidateArgs, options: ValidateOptions) -> Result<Source<'_>> {
+fn source<'a>(
+    args: &'a ValidateArgs,
+    options: ValidateOptions,
+    credentials: &super::connect::Credentials,
+) -> Result<Source<'a>> {
     if let Some(path) = &args.schema {
         return Ok(Source::File(path));
     }
@@ -348,10 +360,7 @@ fn source(args: &ValidateArgs, options: ValidateOptions) -> Result<Source<'_>> {
         ));
     };
     let (name, selector) = parse_contract_ref(reference)?;
-    let mut builder = Client::builder(registry).validate_options(options);
-    if let Some(token) = &args.token {
-        builder = builder.token(token);
-    }
+    let mut builder = credentials.library(Client::builder(registry).validate_options(options));
     if let Some(dir) = &args.cache_dir {
         builder = builder.cache_dir(dir);
     }

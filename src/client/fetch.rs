@@ -21,6 +21,7 @@ use crate::schema::{MapResolver, ParseOptions, Schema};
 use super::ClientError;
 use super::cache::{CachedAnswer, DiskCache, Freshness, VersionBody};
 use super::contract::{Compiled, Contract, ContractInfo, ValidateOptions};
+use super::transport::{self, Secret};
 
 /// Which version of a contract to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -108,7 +109,7 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     base: String,
-    token: Option<String>,
+    token: Option<Secret>,
     http: reqwest::Client,
     disk: Option<DiskCache>,
     options: ValidateOptions,
@@ -134,17 +135,44 @@ impl std::fmt::Debug for Compiled {
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     base: String,
-    token: Option<String>,
+    token: Option<Secret>,
+    /// Private CA certificates (PEM) and where each came from.
+    ca_certs: Vec<(String, CaSource)>,
     cache_dir: Option<PathBuf>,
     disk_cache: bool,
     options: ValidateOptions,
     timeout: Duration,
 }
 
+/// A private CA certificate given to the builder.
+#[derive(Debug, Clone)]
+enum CaSource {
+    File(PathBuf),
+    Pem(Vec<u8>),
+}
+
 impl ClientBuilder {
-    /// Sends `Authorization: Bearer <token>` with every request.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
+    /// Sends `Authorization: Bearer <token>` with every request. The token never
+    /// appears in `Debug` output or in errors.
+    pub fn token(mut self, token: impl Into<Secret>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Also trusts the CA certificate(s) in this PEM file, for a registry whose
+    /// certificate a private CA signed. The system's trust store and Mozilla's roots
+    /// are trusted too. The file is read by [`ClientBuilder::build`].
+    pub fn ca_cert(mut self, pem_file: impl Into<PathBuf>) -> Self {
+        let path = pem_file.into();
+        self.ca_certs
+            .push((path.display().to_string(), CaSource::File(path)));
+        self
+    }
+
+    /// [`ClientBuilder::ca_cert`] with the PEM text itself.
+    pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certs
+            .push(("(given as PEM)".to_owned(), CaSource::Pem(pem.into())));
         self
     }
 
@@ -186,15 +214,34 @@ impl ClientBuilder {
                 reason: "the registry URL must start with http:// or https://".to_owned(),
             });
         }
-        let http = reqwest::Client::builder()
+        if let Some(token) = &self.token {
+            token
+                .check()
+                .map_err(|reason| ClientError::InvalidToken { reason })?;
+        }
+        let mut http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("accord/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::InvalidUrl {
-                url: base.clone(),
-                reason: format!("cannot set up HTTP: {e}"),
-            })?;
+            .user_agent(concat!("accord/", env!("CARGO_PKG_VERSION")));
+        for (origin, source) in &self.ca_certs {
+            let pem = match source {
+                CaSource::Pem(pem) => pem.clone(),
+                CaSource::File(path) => {
+                    std::fs::read(path).map_err(|e| ClientError::InvalidCaCert {
+                        message: format!("cannot read the CA certificate file {origin}: {e}"),
+                    })?
+                }
+            };
+            for cert in transport::ca_certificates(&pem, origin)
+                .map_err(|message| ClientError::InvalidCaCert { message })?
+            {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        let http = http.build().map_err(|e| ClientError::InvalidUrl {
+            url: base.clone(),
+            reason: format!("cannot set up HTTP: {e}"),
+        })?;
         let root = if self.disk_cache {
             self.cache_dir.or_else(DiskCache::default_dir)
         } else {
@@ -232,6 +279,7 @@ impl Client {
         ClientBuilder {
             base: base_url.to_owned(),
             token: None,
+            ca_certs: Vec::new(),
             cache_dir: None,
             disk_cache: true,
             options: ValidateOptions::default(),
@@ -447,7 +495,7 @@ impl Client {
         );
         let mut req = self.inner.http.get(&url).header(ACCEPT, "application/json");
         if let Some(token) = &self.inner.token {
-            req = req.bearer_auth(token);
+            req = req.bearer_auth(token.expose());
         }
         if let Some(etag) = etag {
             req = req.header(IF_NONE_MATCH, etag);
@@ -457,7 +505,10 @@ impl Client {
             reason,
             cache_dir: self.cache_dir().map(|p| p.display().to_string()),
         };
-        let resp = req.send().await.map_err(|e| unreachable(describe(&e)))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| unreachable(transport::describe(&e)))?;
         let status = resp.status();
         let headers = resp.headers().clone();
         if status == StatusCode::NOT_MODIFIED {
@@ -466,7 +517,10 @@ impl Client {
         if status.is_success() {
             let body: VersionBody = resp.json().await.map_err(|e| ClientError::Registry {
                 status: status.as_u16(),
-                message: format!("the answer is not a contract version: {}", describe(&e)),
+                message: format!(
+                    "the answer is not a contract version: {}",
+                    transport::describe(&e)
+                ),
             })?;
             return Ok(Answer::Fresh(
                 Box::new(body),
@@ -500,17 +554,6 @@ const SELECTOR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
     .remove(b'.')
     .remove(b'-')
     .remove(b'_');
-
-/// A reqwest error with its causes, on one line.
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
-}
 
 /// `{"error":{"code","message"}}` from an error body, or the text itself.
 fn error_body(text: &str) -> (Option<String>, String) {

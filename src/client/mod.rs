@@ -14,17 +14,22 @@
 //!
 //! - [`Contract`]: a schema compiled with Accord's format rules (formats asserted for
 //!   every draft, strict `email`); [`Contract::validate`] lists every violation.
-//! - [`Client`]: HTTP fetches that honour `ETag` and `Cache-Control`, one compiled
+//! - [`Client`]: HTTPS (or HTTP) fetches, with the certificate verified against the
+//!   system's trust store, Mozilla's roots and any private CA given to
+//!   [`ClientBuilder::ca_cert`]; a token ([`ClientBuilder::token`]) that is never
+//!   shown, not even by `Debug`; fetches that honour `ETag` and `Cache-Control`, one compiled
 //!   validator per schema id, and an on-disk cache for starting while the registry
 //!   is unreachable.
 
 mod cache;
 mod contract;
 mod fetch;
+pub(crate) mod transport;
 
 pub use crate::schema::Violation;
 pub use contract::{Contract, ContractInfo, ValidateOptions};
 pub use fetch::{Client, ClientBuilder, Fetched, Origin, Selector, parse_contract_ref};
+pub use transport::Secret;
 
 use crate::schema::SchemaError;
 
@@ -57,6 +62,18 @@ pub enum ClientError {
         url: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A token that cannot be sent (empty, or not visible ASCII). Never quotes it.
+    #[error("the registry token {reason}")]
+    InvalidToken {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A CA certificate file that cannot be read or holds no certificate.
+    #[error("{message}")]
+    InvalidCaCert {
+        /// What is wrong, naming the file.
+        message: String,
     },
     /// The registry has no such contract or no version matching the requirement.
     #[error("{reference} not found in the registry ({code}): {message}")]

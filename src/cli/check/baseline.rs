@@ -7,6 +7,7 @@ use std::process::Command;
 use anyhow::{Context as _, Result, anyhow, bail};
 use semver::Version;
 
+use crate::cli::connect::Credentials;
 use crate::cli::contract_file::{self, ContractFile};
 use crate::cli::registry_client::RegistryClient;
 use crate::domain::{Mode, Policy};
@@ -73,8 +74,8 @@ impl Baseline {
     }
 
     /// A registry baseline (checked to answer).
-    pub fn registry(url: &str) -> Result<Baseline> {
-        let client = RegistryClient::new(url)?;
+    pub fn registry(url: &str, credentials: &Credentials) -> Result<Baseline> {
+        let client = RegistryClient::new(url, credentials)?;
         let global = client.global_config()?;
         Ok(Baseline::Registry(RegistryBaseline { client, global }))
     }

@@ -61,6 +61,9 @@ pub struct CheckArgs {
     /// The acceptance file (default: `accord-accept.yaml` in the current directory, if any).
     #[arg(long, value_name = "FILE")]
     accept: Option<PathBuf>,
+    /// The registry's token and private CA (with --registry).
+    #[command(flatten)]
+    connect: super::connect::Connect,
 }
 
 /// How the check's result is written.
@@ -243,7 +246,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
         contract_file::discover(&args.paths).map_err(|e| Failure::load(format!("{e:#}")))?;
     let (mut baseline, against) = match (&args.registry, &args.against) {
         (Some(url), _) => (
-            Baseline::registry(url).map_err(|e| Failure::load(format!("{e:#}")))?,
+            Baseline::registry(url, &args.connect.load()?)
+                .map_err(|e| Failure::load(format!("{e:#}")))?,
             url.clone(),
         ),
         (None, Some(rev)) => (

@@ -32,7 +32,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::cli::connect::{self, Credentials};
 use crate::cli::{Failure, Format};
+use crate::client::{Secret, transport};
 use crate::domain::{Caller, ContractName, Mode, Policy, Principal, WriteMode};
 use crate::limits::Limits;
 use crate::registry::{ImportIds, Registered, Registry, RegistryError, Submission};
@@ -54,9 +56,10 @@ pub struct ConfluentArgs {
         env = "ACCORD_SOURCE_TOKEN",
         hide_env_values = true,
         requires = "from_confluent",
-        conflicts_with = "basic_auth"
+        conflicts_with = "basic_auth",
+        value_name = "TOKEN"
     )]
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// `USER:PASSWORD` for the source registry's HTTP basic auth (Confluent's
     /// `basic.auth.user.info`).
     #[arg(
@@ -66,7 +69,16 @@ pub struct ConfluentArgs {
         hide_env_values = true,
         requires = "from_confluent"
     )]
-    pub basic_auth: Option<String>,
+    pub basic_auth: Option<Secret>,
+    /// PEM file of a private CA that signed the source registry's certificate
+    /// (trusted besides the system's trust store).
+    #[arg(
+        long,
+        env = "ACCORD_CA_CERT",
+        value_name = "FILE",
+        requires = "from_confluent"
+    )]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 /// Path segments are encoded like Confluent clients do: everything but unreserved
@@ -81,12 +93,12 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 struct Source {
     http: reqwest::Client,
     base: String,
-    token: Option<String>,
-    basic: Option<(String, String)>,
+    credentials: Credentials,
+    basic: Option<(String, Secret)>,
 }
 
 impl Source {
-    fn new(base: &str, args: &ConfluentArgs) -> anyhow::Result<Self> {
+    fn new(base: &str, args: &ConfluentArgs, credentials: &Credentials) -> anyhow::Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             bail!("the source registry URL must start with http:// or https://, got {base:?}");
@@ -94,21 +106,24 @@ impl Source {
         let basic = match &args.basic_auth {
             Some(info) => {
                 let (user, password) = info
+                    .expose()
                     .split_once(':')
                     .ok_or_else(|| anyhow!("--basic-auth must be USER:PASSWORD"))?;
-                Some((user.to_owned(), password.to_owned()))
+                Some((user.to_owned(), Secret::new(password)))
             }
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("accord-import/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = credentials
+            .client(
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .user_agent(concat!("accord-import/", env!("CARGO_PKG_VERSION"))),
+            )
             .context("building the HTTP client")?;
         Ok(Self {
             http,
             base,
-            token: args.token.clone(),
+            credentials: credentials.clone(),
             basic,
         })
     }
@@ -119,16 +134,19 @@ impl Source {
             reqwest::header::ACCEPT,
             "application/vnd.schemaregistry.v1+json, application/json",
         );
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+        if let Some(token) = &self.credentials.token {
+            request = request.bearer_auth(token.expose());
         }
         if let Some((user, password)) = &self.basic {
-            request = request.basic_auth(user, Some(password));
+            request = request.basic_auth(user, Some(password.expose()));
         }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("reaching the source registry at {}", self.base))?;
+        let response = request.send().await.map_err(|e| {
+            anyhow!(
+                "cannot talk to the source registry at {}: {}",
+                self.base,
+                transport::describe(&e)
+            )
+        })?;
         let status = response.status();
         if status == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -227,7 +245,9 @@ pub async fn run(
     database: &str,
     format: Format,
 ) -> Result<ExitCode, Failure> {
-    let source = Source::new(url, args).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let credentials = connect::load(args.token.as_ref(), args.ca_cert.as_deref())?;
+    let source =
+        Source::new(url, args, &credentials).map_err(|e| Failure::usage(format!("{e:#}")))?;
     let glob = match &args.subjects {
         Some(g) => Some(
             globset::GlobBuilder::new(g)
