@@ -14,6 +14,7 @@ mod mode;
 mod name;
 mod selector;
 pub mod suggest;
+mod text;
 mod write_mode;
 
 pub use audit::{AuditAction, AuditOutcome};
@@ -28,4 +29,5 @@ pub use mode::{Bump, Direction, Mode, Policy, UnknownName};
 pub use name::{ContractName, InvalidName};
 pub use selector::{InvalidSelector, VersionSelector};
 pub use suggest::UnknownField;
+pub use text::{NUL_MESSAGE, StoredText, stored_text};
 pub use write_mode::WriteMode;

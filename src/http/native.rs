@@ -20,7 +20,7 @@ use super::AppState;
 use super::caching::{IMMUTABLE, IfNoneMatch, SHORT, cached, etag, version_header};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_details};
 use crate::compat::{Change, Report};
-use crate::domain::{Bump, Caller, ContractName, Mode, Policy, VersionSelector};
+use crate::domain::{Bump, Caller, ContractName, Mode, Policy, VersionSelector, stored_text};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
 use crate::store::{
     ContractRecord, Listing, MetadataPatch, Readiness, SchemaRecord, VersionRecord,
@@ -111,10 +111,13 @@ pub struct RegisterRequest {
     #[serde(default)]
     pub allow_breaking: bool,
     /// Contract owner to set.
+    #[serde(default, deserialize_with = "stored_text")]
     pub owner: Option<String>,
     /// Contract description to set.
+    #[serde(default, deserialize_with = "stored_text")]
     pub description: Option<String>,
     /// Contract tags to set.
+    #[serde(default, deserialize_with = "stored_text")]
     pub tags: Option<Vec<String>>,
     /// A mode to check under and, when a version is created, to set as the contract's
     /// override in the same transaction (a refused registration writes neither).
@@ -133,6 +136,7 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReferenceRequest {
     /// The URI the referring schema's `$ref` uses.
+    #[serde(deserialize_with = "stored_text")]
     pub name: String,
     /// The contract referred to.
     pub contract: String,
@@ -411,10 +415,13 @@ pub struct ConfigRequest {
 #[serde(deny_unknown_fields)]
 pub struct PatchContractRequest {
     /// New owner.
+    #[serde(default, deserialize_with = "stored_text")]
     pub owner: Option<String>,
     /// New description.
+    #[serde(default, deserialize_with = "stored_text")]
     pub description: Option<String>,
     /// New tags.
+    #[serde(default, deserialize_with = "stored_text")]
     pub tags: Option<Vec<String>>,
 }
 

@@ -22,4 +22,5 @@ mod readiness;
 mod register;
 mod reliability;
 mod strict;
+mod text;
 mod validate;

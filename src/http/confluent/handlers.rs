@@ -76,6 +76,7 @@ struct SchemaRequest {
 
 #[derive(Debug, Deserialize)]
 struct ReferenceRequest {
+    #[serde(deserialize_with = "crate::domain::stored_text")]
     name: String,
     subject: String,
     version: i64,

@@ -255,8 +255,20 @@ pub fn body<T: DeserializeOwned>(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ConfluentError::new(422, "the request body is missing"));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ConfluentError::new(400, format!("malformed JSON body: {e}")))
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // Stored text holding U+0000 is refused as the native API refuses it: 422,
+        // naming the field.
+        if inner.to_string().contains(crate::domain::NUL_MESSAGE) {
+            return ConfluentError::new(42201, format!("`{path}`: {}", crate::domain::NUL_MESSAGE));
+        }
+        ConfluentError::new(400, format!("malformed JSON body: {inner}"))
+    })?;
+    de.end()
+        .map_err(|e| ConfluentError::new(400, format!("malformed JSON body: {e}")))?;
+    Ok(parsed)
 }
 
 #[cfg(test)]
