@@ -463,3 +463,55 @@ async fn sqlite_writes_succeed_again_at_once_when_a_full_disk_has_room() {
     drop(app);
     drop(disk);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
+async fn a_request_finding_every_connection_busy_is_a_503_within_the_acquire_deadline() {
+    let admin = pg_admin().await;
+    let (name, db) = fresh_pg_database(&admin).await;
+    let url = db.url.clone();
+    let mut app = spawn_app_at(db).await;
+    app.client = client_with_deadline();
+    let a = app
+        .register("orders.placed", &json!({"type": "object"}))
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+
+    // Every connection of the pool (16) blocks behind the test's lock.
+    let mut lock = lock_contracts(&url).await;
+    let mut blocked = Vec::new();
+    for _ in 0..16 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/contracts");
+        blocked.push(tokio::spawn(async move {
+            crate::helpers::answer(client.get(url).send().await.expect("sent")).await
+        }));
+    }
+    for _ in 0..2000 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(&name)
+        .fetch_one(&admin)
+        .await
+        .expect("pg_stat_activity");
+        if waiting >= 16 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // One more waits --db-acquire-timeout (2 s), not 30 s, and is told to come back.
+    assert_unavailable(&app.get("/api/v1/contracts").await);
+    let _ = sqlx::query("ROLLBACK").execute(&mut lock).await;
+    for task in blocked {
+        let a = task.await.expect("request task");
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+
+    app.stop().await;
+    drop(lock);
+    drop_database(&admin, &name).await;
+}
