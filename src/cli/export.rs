@@ -85,7 +85,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, Failure> {
     if let Source::Database(url) = &source {
         store::Backend::from_url(url).map_err(|e| Failure::usage(e.to_string()))?;
     }
-    let mut sink = Sink::open(args.out.as_deref()).map_err(|e| Failure::load(format!("{e:#}")))?;
+    let mut sink = Sink::open(args.out.as_deref()).map_err(|e| Failure::load(super::chain(&e)))?;
     let progress = super::import::progress("exporting");
     let mut summary = Summary::default();
     let written = match source {
@@ -105,7 +105,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, Failure> {
     progress.finish_and_clear();
     written
         .and_then(|()| sink.finish())
-        .map_err(|e| Failure::load(format!("{e:#}")))?;
+        .map_err(|e| Failure::load(super::chain(&e)))?;
     report(&summary, args.format, args.out.is_some());
     Ok(ExitCode::SUCCESS)
 }
@@ -121,7 +121,7 @@ async fn from_database(
     summary: &mut Summary,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<()> {
-    let store = store::connect(url).await.context("opening the database")?;
+    let store = super::serve::open_database(url, &crate::limits::Limits::default()).await?;
     let mut records = store::dump::document(store.export());
     while let Some(record) = records.next().await {
         let record = record.context("reading the database")?;

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Failure;
-use crate::store;
 
 /// Apply the database migrations (`accord serve` also applies them at start).
 #[derive(Debug, clap::Args)]
@@ -32,8 +31,7 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode, Failure> {
 }
 
 async fn migrate(url: &str) -> anyhow::Result<()> {
-    store::Backend::from_url(url)?;
-    let store = store::connect(url).await.context("opening the database")?;
+    let store = super::serve::open_database(url, &crate::limits::Limits::default()).await?;
     store
         .migrate()
         .await

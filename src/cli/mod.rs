@@ -94,6 +94,24 @@ impl Failure {
     }
 }
 
+/// An error and its causes on one line, `outer: cause: root cause`, each text once: a
+/// cause whose text the line already holds is left out, since many errors (sqlx's,
+/// the store's) repeat their source in their own message.
+pub(crate) fn chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -107,13 +107,13 @@ fn references_of(contracts: &[ContractFile], i: usize) -> Vec<Value> {
 /// Runs the command.
 pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
     let files =
-        contract_file::discover(&args.paths).map_err(|e| Failure::load(format!("{e:#}")))?;
+        contract_file::discover(&args.paths).map_err(|e| Failure::load(super::chain(&e)))?;
     let contracts = files
         .iter()
         .map(|p| ContractFile::load(p))
         .collect::<Result<Vec<_>>>()
-        .map_err(|e| Failure::load(format!("{e:#}")))?;
-    let order = dependency_order(&contracts).map_err(|e| Failure::usage(format!("{e:#}")))?;
+        .map_err(|e| Failure::load(super::chain(&e)))?;
+    let order = dependency_order(&contracts).map_err(|e| Failure::usage(super::chain(&e)))?;
     let resolver = resolver_of(&contracts);
     for c in &contracts {
         Schema::from_text(&c.schema_text, &ParseOptions::default(), &resolver)
@@ -121,7 +121,7 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
     }
     let credentials = args.connect.load()?;
     let client = RegistryClient::new(&args.registry, &credentials)
-        .map_err(|e| Failure::usage(format!("{e:#}")))?;
+        .map_err(|e| Failure::usage(super::chain(&e)))?;
     let mut steps = Vec::new();
     let mut refused = false;
     for i in order {
@@ -132,7 +132,7 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
             &resolver,
             args.dry_run,
         )
-        .map_err(|e| Failure::load(format!("{e:#}")))?;
+        .map_err(|e| Failure::load(super::chain(&e)))?;
         refused = step.outcome == "refused";
         steps.push(step);
         if refused {

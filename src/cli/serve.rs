@@ -71,9 +71,9 @@ pub(super) fn failure(e: anyhow::Error) -> Failure {
     if e.downcast_ref::<StoreError>()
         .is_some_and(|s| matches!(s, StoreError::InvalidUrl(_)))
     {
-        Failure::usage(format!("{e:#}"))
+        Failure::usage(super::chain(&e))
     } else {
-        Failure::load(format!("{e:#}"))
+        Failure::load(super::chain(&e))
     }
 }
 
@@ -85,16 +85,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let backend = store::Backend::from_url(&args.database)?;
-    let store = store::connect_with(&args.database, &args.limits)
+    // The address first: when it is taken, nothing is created on disk.
+    let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("opening the {backend:?} database"))?;
+        .map_err(|e| listen_error(args.listen, &e))?;
+    let store = open_database(&args.database, &args.limits).await?;
     store
         .migrate()
         .await
         .context("running the database migrations")?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener
         .local_addr()
         .context("reading the listening address")?;
@@ -113,6 +112,60 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("in-flight requests finished; closing the database pool");
     store.close().await;
     Ok(())
+}
+
+/// Why `addr` cannot be listened on, with what to do about it.
+fn listen_error(addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another process is listening there: stop it, or choose another address with --listen"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "; the address is not one of this machine's: use 127.0.0.1 or 0.0.0.0 with --listen"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "; ports below 1024 need privileges: choose another port with --listen"
+        }
+        _ => "",
+    };
+    anyhow::anyhow!("cannot listen on {addr}: {e}{hint}")
+}
+
+/// Opens the database `url` names (no migrations), with an error that says which one
+/// could not be opened and why: the SQLite file's path, or the PostgreSQL server (never
+/// the URL, which may hold a password). Shared by every command that opens a database.
+pub(super) async fn open_database(
+    url: &str,
+    limits: &Limits,
+) -> anyhow::Result<Arc<dyn store::Store>> {
+    match store::Backend::from_url(url)? {
+        store::Backend::Sqlite => {
+            let path = sqlite_path(url);
+            if let Some(dir) = std::path::Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+                && !dir.is_dir()
+            {
+                anyhow::bail!(
+                    "cannot open the SQLite database {path}: the directory {} does not exist",
+                    dir.display()
+                );
+            }
+            store::connect_with(url, limits)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {path}"))
+        }
+        store::Backend::Postgres => store::connect_with(url, limits)
+            .await
+            .context("cannot open the PostgreSQL database"),
+    }
+}
+
+/// The file a `sqlite:` URL names (`sqlite://accord.db` → `accord.db`,
+/// `sqlite:///tmp/a.db?mode=rwc` → `/tmp/a.db`).
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest.split(['?', '#']).next().unwrap_or(rest)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

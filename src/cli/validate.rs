@@ -220,11 +220,11 @@ pub fn run(args: ValidateArgs) -> ExitCode {
     match execute(args) {
         Ok(code) => code,
         Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", super::chain(&e));
             ExitCode::from(2)
         }
         Err(Failure::Load(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", super::chain(&e));
             ExitCode::from(3)
         }
     }

@@ -14,6 +14,7 @@ mod caching;
 pub mod confluent;
 pub mod error;
 mod export;
+mod malformed;
 mod native;
 mod server;
 mod tls;

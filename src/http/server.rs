@@ -330,7 +330,10 @@ impl Connection {
                 }))
             }
         });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = http.serve_connection(
+            TokioIo::new(super::malformed::Explained::new(stream)),
+            service,
+        );
         let mut connection = pin!(connection);
         tokio::select! {
             served = connection.as_mut() => {

@@ -101,10 +101,14 @@ pub enum Backend {
 impl Backend {
     /// The backend for `url`, or an error naming the scheme found and the ones supported.
     pub fn from_url(url: &str) -> Result<Backend, StoreError> {
-        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        let scheme = url.split_once(':').map_or("", |(s, _)| s);
         match scheme {
             "sqlite" => Ok(Backend::Sqlite),
             "postgres" | "postgresql" => Ok(Backend::Postgres),
+            // A bare file path: say how to write it as a URL.
+            "" if !url.is_empty() && !url.contains(':') => Err(StoreError::InvalidUrl(format!(
+                "`{url}` is not a database URL; for a SQLite file write `sqlite://{url}`, for PostgreSQL `postgres://USER@HOST:PORT/DATABASE`"
+            ))),
             _ => Err(StoreError::InvalidUrl(format!(
                 "unsupported database URL scheme {scheme:?}; expected sqlite:// (SQLite) or postgres:// (PostgreSQL)"
             ))),

@@ -181,6 +181,98 @@ async fn an_unknown_database_scheme_is_a_start_up_error_naming_both_backends() {
     );
 }
 
+/// `accord serve ARGS` run to its end: exit code and standard error.
+async fn serve_fails(args: &[&str]) -> (Option<i32>, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+        .arg("serve")
+        .args(args)
+        .output()
+        .await
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn start_up_errors_say_what_to_do_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.db");
+    let file = file.to_str().unwrap();
+
+    // A bare path: the URL to write instead.
+    let (code, stderr) = serve_fails(&["--database", file, "--listen", "127.0.0.1:0"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("sqlite://{file}")), "{stderr}");
+
+    // A SQLite file that cannot be opened: its path and the cause, said once.
+    let missing = dir.path().join("no/such/dir/a.db");
+    let missing = missing.to_str().unwrap();
+    let url = format!("sqlite://{missing}");
+    let (code, stderr) = serve_fails(&["--database", &url, "--listen", "127.0.0.1:0"]).await;
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains(missing), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // A directory: sqlx's error repeats its cause three times; it is printed once.
+    let url = format!("sqlite://{}", dir.path().display());
+    let (code, stderr) = serve_fails(&["--database", &url, "--listen", "127.0.0.1:0"]).await;
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(
+        stderr.matches("unable to open database file").count(),
+        1,
+        "{stderr}"
+    );
+
+    // The address is taken: an error naming it, and nothing created on disk.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let url = format!("sqlite://{file}");
+    let (code, stderr) = serve_fails(&["--database", &url, "--listen", &addr]).await;
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&addr) && stderr.contains("--listen"),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files created: {left:?}");
+}
+
+#[tokio::test]
+async fn a_request_hyper_cannot_parse_gets_a_json_error_saying_to_url_encode() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let db = fresh_db(Backend::Sqlite).await.unwrap();
+    let server = start(&db.url).await;
+    let addr = server.base.strip_prefix("http://").unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /api/v1/contracts/a/versions/>=1.0 HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a complete answer");
+    assert!(head.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(head.contains("content-type: application/json"), "{answer}");
+    let body: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    let message = body["error"]["message"].as_str().expect("a message");
+    assert!(
+        message.contains("URL-encoded") && message.contains("%3E"),
+        "{message}"
+    );
+
+    // The server is fine afterwards, and an encoded range is understood.
+    let ok = server.get("/api/v1/contracts/a/versions/%3E%3D1.0").await;
+    assert_eq!(ok.status, StatusCode::NOT_FOUND, "{}", ok.text);
+    assert_eq!(
+        ok.json["error"]["code"], "contract-not-found",
+        "{}",
+        ok.text
+    );
+}
+
 #[tokio::test]
 #[cfg_attr(
     not(accord_postgres),

@@ -243,15 +243,15 @@ pub struct Summary {
 pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     let entries = load_acceptances(args.accept.as_deref())?;
     let files =
-        contract_file::discover(&args.paths).map_err(|e| Failure::load(format!("{e:#}")))?;
+        contract_file::discover(&args.paths).map_err(|e| Failure::load(crate::cli::chain(&e)))?;
     let (mut baseline, against) = match (&args.registry, &args.against) {
         (Some(url), _) => (
             Baseline::registry(url, &args.connect.load()?)
-                .map_err(|e| Failure::load(format!("{e:#}")))?,
+                .map_err(|e| Failure::load(crate::cli::chain(&e)))?,
             url.clone(),
         ),
         (None, Some(rev)) => (
-            Baseline::git(rev).map_err(|e| Failure::load(format!("{e:#}")))?,
+            Baseline::git(rev).map_err(|e| Failure::load(crate::cli::chain(&e)))?,
             format!("git {rev}"),
         ),
         (None, None) => return Err(Failure::usage("give --registry URL or --against GIT_REF")),
@@ -262,7 +262,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     for path in &files {
         match ContractFile::load(path) {
             Ok(c) => loaded.push(c),
-            Err(e) => results.push(failed(path, None, format!("{e:#}"))),
+            Err(e) => results.push(failed(path, None, crate::cli::chain(&e))),
         }
     }
     let resolver = resolver_of(&loaded);
@@ -286,7 +286,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
                 }
             }
             Err(e) => results.push(ContractResult {
-                error: Some(format!("{e:#}")),
+                error: Some(crate::cli::chain(&e)),
                 ..failed(Path::new("."), None, String::new())
             }),
         }
@@ -295,7 +295,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
 
     let stale = apply_acceptances(&mut results, &entries, chrono::Local::now().date_naive());
     let outcome = summarise(results, stale, args.fail_on, against);
-    render::write(&outcome, args.format).map_err(|e| Failure::load(format!("{e:#}")))?;
+    render::write(&outcome, args.format).map_err(|e| Failure::load(crate::cli::chain(&e)))?;
     Ok(ExitCode::from(match outcome.verdict {
         "incomplete" => 3,
         "breaking" => 1,
@@ -320,7 +320,7 @@ fn load_acceptances(explicit: Option<&Path>) -> Result<Vec<Acceptance>, Failure>
             p
         }
     };
-    accept::load(&path).map_err(|e| Failure::usage(format!("{e:#}")))
+    accept::load(&path).map_err(|e| Failure::usage(crate::cli::chain(&e)))
 }
 
 /// Documents that `$ref`s between contract files resolve to, by their `$id`.
@@ -368,7 +368,7 @@ fn check_one(c: &ContractFile, resolver: &MapResolver, baseline: &mut Baseline) 
     };
     let base = match baseline.for_contract(c, candidate.fingerprint()) {
         Ok(b) => b,
-        Err(e) => return failed(&c.path, Some(c), format!("{e:#}")),
+        Err(e) => return failed(&c.path, Some(c), crate::cli::chain(&e)),
     };
     let mode = c.mode.or(base.mode).unwrap_or_default();
     let policy = c.policy.or(base.policy).unwrap_or_default();

@@ -38,7 +38,7 @@ use crate::client::{Secret, transport};
 use crate::domain::{Caller, ContractName, Mode, Policy, Principal, WriteMode};
 use crate::limits::Limits;
 use crate::registry::{ImportIds, Registered, Registry, RegistryError, Submission};
-use crate::store::{self, SchemaReference};
+use crate::store::SchemaReference;
 
 /// Flags of an import from a Confluent-compatible registry.
 #[derive(Debug, Clone, clap::Args)]
@@ -247,7 +247,7 @@ pub async fn run(
 ) -> Result<ExitCode, Failure> {
     let credentials = connect::load(args.token.as_ref(), args.ca_cert.as_deref())?;
     let source =
-        Source::new(url, args, &credentials).map_err(|e| Failure::usage(format!("{e:#}")))?;
+        Source::new(url, args, &credentials).map_err(|e| Failure::usage(crate::cli::chain(&e)))?;
     let glob = match &args.subjects {
         Some(g) => Some(
             globset::GlobBuilder::new(g)
@@ -260,23 +260,22 @@ pub async fn run(
     };
     let (subjects, mut rows, global) = read_source(&source, glob.as_ref())
         .await
-        .map_err(|e| Failure::load(format!("{e:#}")))?;
-    let store = store::connect(database)
+        .map_err(|e| Failure::load(crate::cli::chain(&e)))?;
+    let store = crate::cli::serve::open_database(database, &crate::limits::Limits::default())
         .await
-        .context("opening the database")
-        .map_err(|e| Failure::load(format!("{e:#}")))?;
+        .map_err(|e| Failure::load(crate::cli::chain(&e)))?;
     store
         .migrate()
         .await
         .context("running the database migrations")
-        .map_err(|e| Failure::load(format!("{e:#}")))?;
+        .map_err(|e| Failure::load(crate::cli::chain(&e)))?;
     let registry = Arc::new(Registry::new(Arc::clone(&store), &Limits::default()));
     // Written as the command line on the database: the audit log names the OS user.
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     let caller = Caller::local(Principal::local(user));
     let result = write(&registry, &caller, subjects, global).await;
     store.close().await;
-    let written = result.map_err(|e| Failure::load(format!("{e:#}")))?;
+    let written = result.map_err(|e| Failure::load(crate::cli::chain(&e)))?;
     rows.extend(written);
     rows.sort_by(|a, b| a.subject.cmp(&b.subject));
     print_summary(&rows, format);

@@ -75,9 +75,9 @@ pub fn run(args: ImportArgs) -> Result<ExitCode, Failure> {
             }),
             Some(StoreError::ImportConflict(_)) => Err(Failure {
                 code: 1,
-                message: format!("{e:#}; nothing was imported"),
+                message: format!("{}; nothing was imported", crate::cli::chain(&e)),
             }),
-            _ => Err(Failure::load(format!("{e:#}"))),
+            _ => Err(Failure::load(crate::cli::chain(&e))),
         },
     }
 }
@@ -118,9 +118,8 @@ async fn import_file(file: &PathBuf, database: &str, merge: bool) -> anyhow::Res
         ))
     };
     let name = file.display().to_string();
-    let store = store::connect(database)
-        .await
-        .context("opening the database")?;
+    let store =
+        crate::cli::serve::open_database(database, &crate::limits::Limits::default()).await?;
     store
         .migrate()
         .await
