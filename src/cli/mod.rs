@@ -3,6 +3,7 @@
 //! Exit codes everywhere: 0 ok, 1 breaking change or invalid data found, 2 usage
 //! error, 3 something could not be loaded (file, reference, registry).
 
+mod audit;
 mod check;
 mod connect;
 mod contract_file;
@@ -14,6 +15,7 @@ mod publish;
 mod registry_client;
 mod rules;
 mod serve;
+mod token;
 mod validate;
 
 use std::process::ExitCode;
@@ -46,6 +48,10 @@ enum Command {
     Export(export::ExportArgs),
     /// Load a dump written by `accord export`, or copy a Confluent-compatible registry.
     Import(import::ImportArgs),
+    /// Create, list and revoke API tokens (on the database, or through a registry).
+    Token(token::TokenArgs),
+    /// Read the audit log: every change, who made it and from where, newest first.
+    Audit(audit::AuditArgs),
     /// Validate NDJSON records against a contract (`--schema FILE` or `--registry URL --contract NAME[@REQ]`).
     Validate(validate::ValidateArgs),
 }
@@ -135,6 +141,8 @@ pub fn main() -> ExitCode {
         Command::Publish(args) => publish::run(args),
         Command::Export(args) => export::run(args),
         Command::Import(args) => import::run(args),
+        Command::Token(args) => token::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Validate(args) => return validate::run(args),
     };
     result.unwrap_or_else(|f| {

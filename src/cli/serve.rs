@@ -44,9 +44,28 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
+    /// Let requests without a token read and validate (writes still need one).
+    #[arg(long, env = "ACCORD_ANONYMOUS_READ")]
+    pub anonymous_read: bool,
+    /// Serve on a non-loopback address although no API token exists yet, so that
+    /// anyone who reaches the port can change the registry until one is created.
+    #[arg(long, env = "ACCORD_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
     /// Every limit and timeout (docs/limits.md).
     #[command(flatten)]
     pub limits: Limits,
+}
+
+/// Why the server refuses to start: it would listen on the network with no token.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to serve on {listen}, which is not a loopback address, while no API token exists: \
+     anyone reaching the port could change the registry. Create the first admin token with \
+     `accord token create --database <the same database URL> --name admin --role admin` \
+     (it is printed once), or pass --insecure-no-auth to serve without authentication anyway"
+)]
+pub struct NoTokenOnNetwork {
+    listen: SocketAddr,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. Exit 0 after a clean shutdown, 2 for an
@@ -70,6 +89,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Failure> {
 pub(super) fn failure(e: anyhow::Error) -> Failure {
     if e.downcast_ref::<StoreError>()
         .is_some_and(|s| matches!(s, StoreError::InvalidUrl(_)))
+        || e.downcast_ref::<NoTokenOnNetwork>().is_some()
     {
         Failure::usage(super::chain(&e))
     } else {
@@ -94,12 +114,41 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .migrate()
         .await
         .context("running the database migrations")?;
+    let open = !store
+        .any_token()
+        .await
+        .context("reading whether any API token exists")?;
+    if open {
+        if args.listen.ip().is_loopback() {
+            tracing::info!(
+                "no API token exists: serving without authentication on this loopback address \
+                 until one is created (`accord token create --name admin --role admin --database …`)"
+            );
+        } else if args.insecure_no_auth {
+            tracing::warn!(
+                listen = %args.listen,
+                "--insecure-no-auth: serving without authentication on a network address; \
+                 anyone who reaches the port can change the registry until a token is created"
+            );
+        } else {
+            return Err(NoTokenOnNetwork {
+                listen: args.listen,
+            }
+            .into());
+        }
+    }
+    if args.anonymous_read {
+        tracing::info!("anonymous reads allowed: requests without a token may read and validate");
+    }
     let addr = listener
         .local_addr()
         .context("reading the listening address")?;
     let registry = Arc::new(Registry::new(Arc::clone(&store), &args.limits));
     let limits = args.limits;
-    let router = http::router(AppState::new(registry, limits));
+    let auth = http::auth::AuthConfig {
+        anonymous_read: args.anonymous_read,
+    };
+    let router = http::router(AppState::new(registry, limits).with_auth(auth));
     // The database URL may hold a password: log the backend only.
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(listen = %addr, backend = ?backend, scheme, "accord serving");

@@ -99,6 +99,11 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// 403: the caller's role or scopes do not allow the request; says which were needed.
+pub fn forbidden(denied: &crate::domain::Denied) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", denied.to_string())
+}
+
 /// The body of a refusal's 409: the report and what was declared.
 pub fn refusal_details(refusal: &Refusal) -> Value {
     match refusal {
@@ -182,6 +187,18 @@ impl From<RegistryError> for ApiError {
                     "contract-delete-refused",
                     e.to_string(),
                 )
+            }
+            RegistryError::Forbidden(denied) => forbidden(&denied),
+            RegistryError::InvalidToken(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-token-request",
+                e.to_string(),
+            ),
+            RegistryError::TokenNameTaken(_) => {
+                ApiError::new(StatusCode::CONFLICT, "token-name-taken", e.to_string())
+            }
+            RegistryError::TokenNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "token-not-found", e.to_string())
             }
             RegistryError::Saturated { .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -5,10 +5,14 @@
 //! Every native route is declared once, in [`routes`]; the router is built from that
 //! table and [`route_table`] lists it, so the test that compares the router with
 //! `openapi.yaml` compares the real thing. The Confluent-compatible API
-//! ([`confluent::routes`]) is merged next to it at the root; it is not described in
-//! `openapi.yaml` (Confluent's own API reference describes it), so it is not in the
-//! table either.
+//! ([`confluent::route_table`]) is merged next to it at the root; it is not described
+//! in `openapi.yaml` (Confluent's own API reference describes it).
+//!
+//! Every route of both tables carries its access [`auth::Rule`], checked before its
+//! handler runs; [`access_table`] lists them all, for the tests that walk every route
+//! with every kind of caller and compare the roles with `openapi.yaml`.
 
+mod access;
 pub mod auth;
 mod caching;
 pub mod confluent;
@@ -20,6 +24,7 @@ mod server;
 mod tls;
 mod validate;
 
+pub use access::expiry as token_expiry;
 pub use server::{serve, serve_tls};
 pub use tls::{Tls, TlsError};
 
@@ -48,103 +53,205 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Schema documents ready to serve, by id.
     served: Arc<caching::ServedSchemas>,
+    /// Authentication: the token cache and its settings.
+    pub gate: Arc<auth::Gate>,
 }
 
 impl AppState {
     /// The state of a server over `registry`, enforcing `limits`.
     pub fn new(registry: Arc<Registry>, limits: Limits) -> Self {
+        let gate = Arc::new(auth::Gate::new(
+            Arc::clone(registry.store()),
+            auth::AuthConfig::default(),
+        ));
         Self {
             registry,
             limits: Arc::new(limits),
             served: Arc::default(),
+            gate,
         }
+    }
+
+    /// The same with other authentication settings.
+    pub fn with_auth(mut self, config: auth::AuthConfig) -> Self {
+        self.gate = Arc::new(auth::Gate::new(Arc::clone(self.registry.store()), config));
+        self
     }
 }
 
 /// One route: method (upper case), path template (OpenAPI and axum share `{param}`),
-/// and its handler.
-type Route = (&'static str, &'static str, MethodRouter<AppState>);
+/// what it needs of its caller, and its handler.
+type Route = (
+    &'static str,
+    &'static str,
+    auth::Rule,
+    MethodRouter<AppState>,
+);
 
-/// Every route the server answers.
+/// Every native route the server answers, each with its access rule.
 fn routes() -> Vec<Route> {
+    use crate::domain::Action::{
+        Configure, Delete, Export, ManageTokens, Read, ReadAudit, Register, UpdateMetadata,
+        Validate,
+    };
+    use auth::Rule;
     const V: &str = "/api/v1/contracts/{name}/versions";
+    const C: &str = "/api/v1/contracts/{name}";
+    const SEL: &str = "/api/v1/contracts/{name}/versions/{selector}";
+    let named = |action| Rule::contract(action, "name");
     vec![
-        ("GET", "/healthz", get(native::health)),
-        ("GET", "/readyz", get(native::ready)),
-        ("GET", "/api/v1/contracts", get(native::list_contracts)),
+        ("GET", "/healthz", Rule::probe(), get(native::health)),
+        ("GET", "/readyz", Rule::probe(), get(native::ready)),
         (
             "GET",
-            "/api/v1/contracts/{name}",
-            get(native::find_contract),
+            "/api/v1/contracts",
+            Rule::registry(Read),
+            get(native::list_contracts),
         ),
+        ("GET", C, named(Read), get(native::find_contract)),
         (
             "PATCH",
-            "/api/v1/contracts/{name}",
+            C,
+            named(UpdateMetadata),
             patch(native::update_contract),
         ),
-        (
-            "DELETE",
-            "/api/v1/contracts/{name}",
-            delete(native::delete_contract),
-        ),
-        ("POST", V, post(native::create_version)),
-        ("GET", V, get(native::list_versions)),
-        (
-            "GET",
-            "/api/v1/contracts/{name}/versions/{selector}",
-            get(native::find_version),
-        ),
-        (
-            "DELETE",
-            "/api/v1/contracts/{name}/versions/{selector}",
-            delete(native::delete_version),
-        ),
+        ("DELETE", C, named(Delete), delete(native::delete_contract)),
+        ("POST", V, named(Register), post(native::create_version)),
+        ("GET", V, named(Read), get(native::list_versions)),
+        ("GET", SEL, named(Read), get(native::find_version)),
+        ("DELETE", SEL, named(Delete), delete(native::delete_version)),
         (
             "GET",
             "/api/v1/contracts/{name}/versions/{selector}/schema",
+            named(Read),
             get(native::find_version_schema),
         ),
         (
             "POST",
             "/api/v1/contracts/{name}/versions/{selector}/validate",
+            named(Validate),
             post(validate::validate_payload),
         ),
         (
             "POST",
             "/api/v1/contracts/{name}/compatibility",
+            named(Register),
             post(native::check_compatibility),
         ),
         (
             "GET",
             "/api/v1/contracts/{name}/diff",
+            named(Read),
             get(native::diff_versions),
         ),
         (
             "GET",
             "/api/v1/contracts/{name}/config",
+            named(Read),
             get(native::find_contract_config),
         ),
         (
             "PUT",
             "/api/v1/contracts/{name}/config",
+            named(Configure),
             put(native::update_contract_config),
         ),
         (
             "DELETE",
             "/api/v1/contracts/{name}/config",
+            named(Configure),
             delete(native::delete_contract_config),
         ),
-        ("GET", "/api/v1/config", get(native::find_global_config)),
-        ("PUT", "/api/v1/config", put(native::update_global_config)),
-        ("GET", "/api/v1/schemas/{id}", get(native::find_schema)),
-        ("GET", "/api/v1/export", get(export::export_registry)),
+        (
+            "GET",
+            "/api/v1/config",
+            Rule::registry(Read),
+            get(native::find_global_config),
+        ),
+        (
+            "PUT",
+            "/api/v1/config",
+            Rule::registry(Configure),
+            put(native::update_global_config),
+        ),
+        (
+            "GET",
+            "/api/v1/schemas/{id}",
+            Rule::schema("id"),
+            get(native::find_schema),
+        ),
+        (
+            "GET",
+            "/api/v1/export",
+            Rule::registry(Export),
+            get(export::export_registry),
+        ),
+        (
+            "POST",
+            "/api/v1/tokens",
+            Rule::registry(ManageTokens),
+            post(access::create_token),
+        ),
+        (
+            "GET",
+            "/api/v1/tokens",
+            Rule::registry(ManageTokens),
+            get(access::list_tokens),
+        ),
+        (
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            Rule::registry(ManageTokens),
+            delete(access::revoke_token),
+        ),
+        (
+            "GET",
+            "/api/v1/audit",
+            Rule::registry(ReadAudit),
+            get(access::audit_log),
+        ),
     ]
 }
 
 /// The native `(method, path)` pairs the router answers, for the OpenAPI conformance
 /// test (the Confluent routes are not in it).
 pub fn route_table() -> Vec<(&'static str, &'static str)> {
-    routes().into_iter().map(|(m, p, _)| (m, p)).collect()
+    routes().into_iter().map(|(m, p, _, _)| (m, p)).collect()
+}
+
+/// Which API a route belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// The native API (`/api/v1`, the probes), described in `openapi.yaml`.
+    Native,
+    /// The Confluent-compatible API.
+    Confluent,
+}
+
+/// Every route of both APIs with its access rule: `(api, method, path, rule)`.
+pub fn access_table() -> Vec<(Api, &'static str, &'static str, auth::Rule)> {
+    let native = routes()
+        .into_iter()
+        .map(|(m, p, rule, _)| (Api::Native, m, p, rule));
+    let confluent = confluent::route_table()
+        .into_iter()
+        .map(|(m, p, rule, _)| (Api::Confluent, m, p, rule));
+    native.chain(confluent).collect()
+}
+
+/// A route's handler behind the guard of its rule.
+fn guarded(
+    state: &AppState,
+    rule: auth::Rule,
+    handler: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    handler.route_layer(axum::middleware::from_fn_with_state(
+        auth::Guarded {
+            rule,
+            state: state.clone(),
+        },
+        auth::guard,
+    ))
 }
 
 /// The application: every route; the body limit, body read timeout and request
@@ -152,14 +259,21 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
 pub fn router(state: AppState) -> Router {
     let max_body_bytes = state.limits.max_body_bytes;
     let mut router = Router::new();
-    for (_, path, handler) in routes() {
-        router = router.route(path, handler);
+    for (_, path, rule, handler) in routes() {
+        router = router.route(path, guarded(&state, rule, handler));
+    }
+    let mut confluent = Router::new();
+    for (_, path, rule, handler) in confluent::route_table() {
+        confluent = confluent.route(path, guarded(&state, rule, handler));
     }
     let router = router
-        .merge(confluent::routes())
+        .merge(confluent::with_negotiation(confluent))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(auth::identify))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(
             *state.limits.body_read_timeout,

@@ -20,7 +20,7 @@ use super::AppState;
 use super::caching::{IMMUTABLE, IfNoneMatch, SHORT, cached, etag, version_header};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_details};
 use crate::compat::{Change, Report};
-use crate::domain::{Bump, Caller, ContractName, Mode, Policy, VersionSelector, stored_text};
+use crate::domain::{Action, Bump, Caller, ContractName, Mode, Policy, VersionSelector, stored_text};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
 use crate::store::{
     ContractRecord, Listing, MetadataPatch, Readiness, SchemaRecord, VersionRecord,
@@ -619,9 +619,10 @@ pub async fn check_compatibility(
     }))
 }
 
-/// `GET /contracts`: one page of contracts.
+/// `GET /contracts`: one page of contracts (those in the caller's scopes).
 pub async fn list_contracts(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<ContractList>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
@@ -641,19 +642,43 @@ pub async fn list_contracts(
         ));
     }
     let prefix = query.prefix.unwrap_or_default();
-    let mut page = state
-        .registry
-        .list_contracts(
-            &prefix,
-            if query.deleted {
-                Listing::WithDeleted
-            } else {
-                Listing::Live
-            },
-            limit + 1,
-            offset,
-        )
-        .await?;
+    let listing = if query.deleted {
+        Listing::WithDeleted
+    } else {
+        Listing::Live
+    };
+    let mut page = if caller.principal.scopes.is_unrestricted() {
+        state
+            .registry
+            .list_contracts(&prefix, listing, limit + 1, offset)
+            .await?
+    } else {
+        // Offsets count contracts in scope: read on until the page is full.
+        let mut in_scope = Vec::new();
+        let mut read = 0;
+        let wanted = usize::try_from(offset + limit + 1).unwrap_or(usize::MAX);
+        loop {
+            let batch = state
+                .registry
+                .list_contracts(&prefix, listing, MAX_PAGE, read)
+                .await?;
+            let done = (batch.len() as i64) < MAX_PAGE;
+            read += batch.len() as i64;
+            in_scope.extend(batch.into_iter().filter(|s| {
+                caller
+                    .principal
+                    .may(Action::Read, Some(s.contract.name.as_str()))
+                    .is_ok()
+            }));
+            if done || in_scope.len() >= wanted {
+                break;
+            }
+        }
+        in_scope
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .collect()
+    };
     let next_offset = (page.len() as i64 > limit).then_some(offset + limit);
     page.truncate(limit as usize);
     Ok(Json(ContractList {

@@ -12,6 +12,7 @@
 //! versions: a schema that refers to others is parsed with a resolver holding every
 //! document it reaches, transitively, under the names its `$ref`s use.
 
+mod access;
 pub(crate) mod cache;
 mod checks;
 mod plan;
@@ -42,6 +43,8 @@ use cache::{Cache, Recent, VERSIONS_FRESH, VERSIONS_MAX_AGE};
 use checks::Checks;
 use plan::Step;
 use turns::Turns;
+
+pub use access::{CreatedToken, TokenRequest};
 
 /// How many parsed schemas (and, separately, schema texts) are kept in memory.
 const CACHE_ENTRIES: usize = 10_000;
@@ -150,6 +153,19 @@ pub enum RegistryError {
         /// Checks allowed to wait.
         waiting: usize,
     },
+    /// The caller may not do this (a registration that would change a contract's
+    /// configuration, by a caller without the right to configure it).
+    #[error("{0}")]
+    Forbidden(crate::domain::Denied),
+    /// A token request that cannot be honoured (an expiry in the past).
+    #[error("invalid token request: {0}")]
+    InvalidToken(String),
+    /// An unrevoked token already has this name.
+    #[error("a token named {0:?} already exists; revoke it first or choose another name")]
+    TokenNameTaken(String),
+    /// No token has this id (or, unrevoked, this name).
+    #[error("no token has the id or name {0:?}")]
+    TokenNotFound(String),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -20,7 +20,7 @@
 //! of defence.
 
 use crate::compat::Report;
-use crate::domain::{AuditAction, AuditOutcome, Caller, ContractName, WriteMode};
+use crate::domain::{Action, AuditAction, AuditOutcome, Caller, ContractName, WriteMode};
 use crate::store::{AuditEntry, History, NewVersion, StoreError, VersionRecord};
 
 use super::plan::{self, Step};
@@ -95,6 +95,7 @@ impl Registry {
         loop {
             let (new, report) = match self
                 .decide(
+                    caller,
                     name,
                     &submission,
                     &candidate,
@@ -119,6 +120,7 @@ impl Registry {
                 let locked = tx.history().clone();
                 match self
                     .decide(
+                        caller,
                         name,
                         &submission,
                         &candidate,
@@ -176,12 +178,14 @@ impl Registry {
     /// the compatibility check, reading previous schemas from `source`.
     async fn decide(
         &self,
+        caller: &Caller,
         name: &ContractName,
         submission: &Submission,
         candidate: &Candidate,
         history: &History,
         source: &mut Source<'_>,
     ) -> Result<Decision, RegistryError> {
+        permit_config_change(caller, name, submission, history)?;
         let write_mode = write_mode_of(history.contract.as_ref(), history.global);
         if write_mode.is_read_only() {
             return Err(RegistryError::ReadOnly(format!("contract {name:?}")));
@@ -242,6 +246,31 @@ impl Registry {
         };
         Ok(Decision::Insert { new, report })
     }
+}
+
+/// A registration that would change an existing contract's mode or policy override
+/// changes its configuration, which needs the right to configure it; on a contract
+/// without versions, the first registration sets its rules with the right to register.
+fn permit_config_change(
+    caller: &Caller,
+    name: &ContractName,
+    submission: &Submission,
+    history: &History,
+) -> Result<(), RegistryError> {
+    if history.versions.is_empty() {
+        return Ok(());
+    }
+    let current = history.contract.as_ref().map(|c| (c.mode, c.policy));
+    let (mode, policy) = current.unwrap_or((None, None));
+    let changes = submission.mode.is_some_and(|m| Some(m) != mode)
+        || submission.policy.is_some_and(|p| Some(p) != policy);
+    if changes {
+        caller
+            .principal
+            .may(Action::Configure, Some(name.as_str()))
+            .map_err(RegistryError::Forbidden)?;
+    }
+    Ok(())
 }
 
 /// Whether the history read under the lock is the one a decision was made from: the

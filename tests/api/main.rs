@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod access;
 mod audit;
 mod client_e2e;
 mod concurrency;

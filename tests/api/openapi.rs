@@ -54,3 +54,32 @@ fn the_spec_is_openapi_3_1_and_every_operation_documents_an_error_answer() {
         }
     }
 }
+
+#[test]
+fn every_operation_declares_the_role_the_code_requires() {
+    let spec = openapi();
+    let mut checked = 0;
+    for (api, method, path, rule) in accord::http::access_table() {
+        if api != accord::http::Api::Native {
+            continue;
+        }
+        let op = &spec["paths"][path][method.to_ascii_lowercase()];
+        let declared = op["x-accord-role"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} declares no x-accord-role"));
+        let required = rule
+            .action
+            .required_role()
+            .map_or("none", |role| role.as_str());
+        assert_eq!(
+            declared, required,
+            "{method} {path}: openapi.yaml says {declared}, the code requires {required}"
+        );
+        // Only the open operations say they need no credential.
+        let open = op["security"].as_array().is_some_and(Vec::is_empty);
+        assert_eq!(open, required == "none", "{method} {path}: security");
+        checked += 1;
+    }
+    assert_eq!(checked, accord::http::route_table().len());
+    assert!(spec["components"]["securitySchemes"]["bearerAuth"].is_object());
+}

@@ -106,11 +106,13 @@ pub enum Action {
     RecordDeployment,
     /// Announce a contract's major line for retirement.
     DeprecateLine,
+    /// Read every contract at once (the export): a read that needs the scope `*`.
+    Export,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Probe,
         Action::Read,
         Action::Validate,
@@ -123,13 +125,14 @@ impl Action {
         Action::DeclareConsumer,
         Action::RecordDeployment,
         Action::DeprecateLine,
+        Action::Export,
     ];
 
     /// The weakest role that may do it; `None` for probes, which need no principal.
     pub fn required_role(self) -> Option<Role> {
         match self {
             Action::Probe => None,
-            Action::Read | Action::Validate => Some(Role::Reader),
+            Action::Read | Action::Validate | Action::Export => Some(Role::Reader),
             Action::Register
             | Action::UpdateMetadata
             | Action::DeclareConsumer
@@ -144,7 +147,16 @@ impl Action {
     /// Whether it only reads (so anonymous reads may do it, and a registry-wide one
     /// needs no unrestricted scope).
     pub fn is_read(self) -> bool {
-        matches!(self, Action::Probe | Action::Read | Action::Validate)
+        matches!(
+            self,
+            Action::Probe | Action::Read | Action::Validate | Action::Export
+        )
+    }
+
+    /// Whether, done on the registry as a whole, it reaches every contract (so needs
+    /// the unrestricted scope `*`): every change, and the export.
+    fn needs_every_contract(self) -> bool {
+        !self.is_read() || self == Action::Export
     }
 }
 
@@ -326,7 +338,7 @@ pub enum Denied {
     },
     /// A registry-wide change needs the unrestricted scope `*`.
     #[error(
-        "this changes the whole registry and needs the scope \"*\"; the caller's scopes are {scopes}"
+        "this reaches the whole registry and needs the scope \"*\"; the caller's scopes are {scopes}"
     )]
     Unscoped {
         /// The caller's scopes, as written.
@@ -354,7 +366,7 @@ pub fn authorize(
             scopes: scopes.to_string(),
         }),
         Some(_) => Ok(()),
-        None if action.is_read() || scopes.is_unrestricted() => Ok(()),
+        None if !action.needs_every_contract() || scopes.is_unrestricted() => Ok(()),
         None => Err(Denied::Unscoped {
             scopes: scopes.to_string(),
         }),
@@ -555,6 +567,9 @@ mod tests {
             (Admin, &orders, ManageTokens, None, false),
             (Admin, &orders, ReadAudit, None, false),
             (Admin, &orders, Read, None, true),
+            (Reader, &all, Export, None, true),
+            (Reader, &orders, Export, None, false),
+            (Admin, &orders, Export, None, false),
         ];
         for (role, scopes, action, contract, allowed) in table {
             let got = authorize(*role, scopes, *action, *contract);

@@ -89,6 +89,16 @@ impl ConfluentError {
         Self::new(42201, message)
     }
 
+    /// 40301: the caller's role or scopes do not allow the request.
+    pub fn forbidden(denied: &crate::domain::Denied) -> Self {
+        Self::new(40301, format!("User is denied operation: {denied}"))
+    }
+
+    /// 40101: no valid credential.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(40101, message)
+    }
+
     fn internal() -> Self {
         Self::new(500, "Internal Server Error")
     }
@@ -156,6 +166,7 @@ impl From<RegistryError> for ConfluentError {
             }
             RegistryError::Referenced { .. } => Self::new(42206, e.to_string()),
             RegistryError::IdMismatch { .. } => Self::new(42207, e.to_string()),
+            RegistryError::Forbidden(denied) => Self::forbidden(&denied),
             RegistryError::Saturated { .. } => {
                 Self::new(503, e.to_string()).retry_after(crate::http::RETRY_AFTER_SECS)
             }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ConfluentError, breaking_messages};
 use super::{Params, body};
-use crate::domain::{Caller, ContractName};
+use crate::domain::{Action, Caller, ContractName};
 use crate::http::AppState;
 use crate::registry::{ImportIds, Outcome, Registered, RegistryError, Submission};
 use crate::store::{Listing, SchemaReference, VersionRecord};
@@ -220,6 +220,11 @@ pub async fn schema_types() -> Json<Value> {
     Json(json!(["JSON"]))
 }
 
+/// Whether the caller may read `contract` (listings show only those).
+fn in_scope(caller: &Caller, contract: &str) -> bool {
+    caller.principal.may(Action::Read, Some(contract)).is_ok()
+}
+
 /// `GET /contexts`: only the default context.
 pub async fn list_contexts(params: Params) -> Answer {
     json_answer(json!(params.page(vec!["."])?))
@@ -263,12 +268,14 @@ async fn versions_of_schema(
 /// `GET /schemas/ids/{id}/subjects`: the subjects that use the schema.
 pub async fn list_schema_subjects(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     params: Params,
 ) -> Answer {
     let names: BTreeSet<String> = versions_of_schema(&state, &id, &params)
         .await?
         .into_iter()
+        .filter(|v| in_scope(&caller, v.contract.as_str()))
         .map(|v| v.contract.to_string())
         .collect();
     json_answer(json!(params.page(names.into_iter().collect())?))
@@ -277,12 +284,14 @@ pub async fn list_schema_subjects(
 /// `GET /schemas/ids/{id}/versions`: the `{subject, version}` pairs that use it.
 pub async fn list_schema_versions(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     params: Params,
 ) -> Answer {
     let pairs: Vec<Value> = versions_of_schema(&state, &id, &params)
         .await?
         .iter()
+        .filter(|v| in_scope(&caller, v.contract.as_str()))
         .map(|v| json!({ "subject": v.contract.as_str(), "version": v.seq }))
         .collect();
     json_answer(json!(params.page(pairs)?))
@@ -290,7 +299,11 @@ pub async fn list_schema_versions(
 
 /// `GET /subjects`: subjects with live versions (with `deleted`, also those whose
 /// versions are all soft-deleted; with `deletedOnly`, only those).
-pub async fn list_subjects(State(state): State<AppState>, params: Params) -> Answer {
+pub async fn list_subjects(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> Answer {
     const PAGE: i64 = 1000;
     let prefix = params
         .get("subjectPrefix")
@@ -317,7 +330,7 @@ pub async fn list_subjects(State(state): State<AppState>, params: Params) -> Ans
             } else {
                 include_deleted && summary.versions > 0
             };
-            if keep {
+            if keep && in_scope(&caller, summary.contract.name.as_str()) {
                 names.push(summary.contract.name.to_string());
             }
         }
@@ -463,6 +476,7 @@ pub async fn find_version_schema(
 /// refer to this version.
 pub async fn list_referrers(
     State(state): State<AppState>,
+    caller: Caller,
     Path((name, version)): Path<(String, String)>,
     params: Params,
 ) -> Answer {
@@ -476,6 +490,7 @@ pub async fn list_referrers(
         .await?
         .into_iter()
         .filter(|r| include_deleted || !r.deleted)
+        .filter(|r| in_scope(&caller, r.contract.as_str()))
         .map(|r| r.schema_id)
         .collect();
     json_answer(json!(params.page(ids.into_iter().collect())?))

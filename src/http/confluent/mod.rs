@@ -10,6 +10,9 @@
 //! booleans in query strings are true only when they equal `true` ignoring case
 //! (clients send `True`), never an error; errors are `{"error_code", "message"}`.
 //! Only JSON Schema is supported: AVRO and PROTOBUF registrations get 42201.
+//!
+//! Access: HTTP Basic (user: the token's name or id; password: the token) or Bearer;
+//! refusals are 40101 and 40301 (see [`crate::http::auth`]).
 
 mod config;
 mod error;
@@ -23,7 +26,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
@@ -38,64 +41,186 @@ const JSON: &str = "application/json";
 /// What clients that omit a content type end up sending; read as JSON.
 const OCTET_STREAM: &str = "application/octet-stream";
 
-/// The Confluent routes, with content negotiation. Merged into the server's router
-/// next to the native API; not part of `openapi.yaml`.
-pub fn routes() -> Router<AppState> {
+/// One Confluent route: method, path, access rule, handler.
+pub type Route = (
+    &'static str,
+    &'static str,
+    crate::http::auth::Rule,
+    MethodRouter<AppState>,
+);
+
+/// Every Confluent route with its access rule. The server merges them next to the
+/// native API, behind [`with_negotiation`]; not part of `openapi.yaml`.
+pub fn route_table() -> Vec<Route> {
+    use crate::domain::Action::{Configure, Delete, Read, Register};
+    use crate::http::auth::Rule;
     use handlers as h;
     const SV: &str = "/subjects/{subject}/versions/{version}";
-    Router::new()
-        .route("/", get(h::root).post(h::root))
-        .route("/schemas/types", get(h::schema_types))
-        .route("/schemas/ids/{id}", get(h::find_schema))
-        .route("/schemas/ids/{id}/schema", get(h::find_schema_text))
-        .route("/schemas/ids/{id}/subjects", get(h::list_schema_subjects))
-        .route("/schemas/ids/{id}/versions", get(h::list_schema_versions))
-        .route("/subjects", get(h::list_subjects))
-        .route(
+    let subject = |action| Rule::contract(action, "subject");
+    let registry = Rule::registry;
+    vec![
+        ("GET", "/", registry(Read), get(h::root)),
+        ("POST", "/", registry(Read), post(h::root)),
+        (
+            "GET",
+            "/schemas/types",
+            registry(Read),
+            get(h::schema_types),
+        ),
+        (
+            "GET",
+            "/schemas/ids/{id}",
+            Rule::schema("id"),
+            get(h::find_schema),
+        ),
+        (
+            "GET",
+            "/schemas/ids/{id}/schema",
+            Rule::schema("id"),
+            get(h::find_schema_text),
+        ),
+        (
+            "GET",
+            "/schemas/ids/{id}/subjects",
+            registry(Read),
+            get(h::list_schema_subjects),
+        ),
+        (
+            "GET",
+            "/schemas/ids/{id}/versions",
+            registry(Read),
+            get(h::list_schema_versions),
+        ),
+        ("GET", "/subjects", registry(Read), get(h::list_subjects)),
+        (
+            "POST",
             "/subjects/{subject}",
-            post(h::lookup_schema).delete(h::delete_subject),
-        )
-        .route(
+            subject(Read),
+            post(h::lookup_schema),
+        ),
+        (
+            "DELETE",
+            "/subjects/{subject}",
+            subject(Delete),
+            delete(h::delete_subject),
+        ),
+        (
+            "GET",
             "/subjects/{subject}/versions",
-            get(h::list_versions).post(h::create_version),
-        )
-        .route(SV, get(h::find_version).delete(h::delete_version))
-        .route(&format!("{SV}/schema"), get(h::find_version_schema))
-        .route(&format!("{SV}/referencedby"), get(h::list_referrers))
-        .route(
+            subject(Read),
+            get(h::list_versions),
+        ),
+        (
+            "POST",
+            "/subjects/{subject}/versions",
+            subject(Register),
+            post(h::create_version),
+        ),
+        ("GET", SV, subject(Read), get(h::find_version)),
+        ("DELETE", SV, subject(Delete), delete(h::delete_version)),
+        (
+            "GET",
+            "/subjects/{subject}/versions/{version}/schema",
+            subject(Read),
+            get(h::find_version_schema),
+        ),
+        (
+            "GET",
+            "/subjects/{subject}/versions/{version}/referencedby",
+            subject(Read),
+            get(h::list_referrers),
+        ),
+        (
+            "POST",
             "/compatibility/subjects/{subject}/versions",
+            subject(Register),
             post(h::check_compatibility),
-        )
-        .route(
+        ),
+        (
+            "POST",
             "/compatibility/subjects/{subject}/versions/{version}",
+            subject(Register),
             post(h::check_version_compatibility),
-        )
-        .route(
+        ),
+        (
+            "GET",
             "/config",
-            get(config::find_global_config)
-                .put(config::update_global_config)
-                .delete(config::delete_global_config),
-        )
-        .route(
+            registry(Read),
+            get(config::find_global_config),
+        ),
+        (
+            "PUT",
+            "/config",
+            registry(Configure),
+            put(config::update_global_config),
+        ),
+        (
+            "DELETE",
+            "/config",
+            registry(Configure),
+            delete(config::delete_global_config),
+        ),
+        (
+            "GET",
             "/config/{subject}",
-            get(config::find_subject_config)
-                .put(config::update_subject_config)
-                .delete(config::delete_subject_config),
-        )
-        .route(
+            subject(Read),
+            get(config::find_subject_config),
+        ),
+        (
+            "PUT",
+            "/config/{subject}",
+            subject(Configure),
+            put(config::update_subject_config),
+        ),
+        (
+            "DELETE",
+            "/config/{subject}",
+            subject(Configure),
+            delete(config::delete_subject_config),
+        ),
+        (
+            "GET",
             "/mode",
-            get(config::find_global_mode)
-                .put(config::update_global_mode)
-                .delete(config::delete_global_mode),
-        )
-        .route(
+            registry(Read),
+            get(config::find_global_mode),
+        ),
+        (
+            "PUT",
+            "/mode",
+            registry(Configure),
+            put(config::update_global_mode),
+        ),
+        (
+            "DELETE",
+            "/mode",
+            registry(Configure),
+            delete(config::delete_global_mode),
+        ),
+        (
+            "GET",
             "/mode/{subject}",
-            get(config::find_subject_mode)
-                .put(config::update_subject_mode)
-                .delete(config::delete_subject_mode),
-        )
-        .route("/contexts", get(h::list_contexts))
-        .layer(middleware::from_fn(negotiate))
+            subject(Read),
+            get(config::find_subject_mode),
+        ),
+        (
+            "PUT",
+            "/mode/{subject}",
+            subject(Configure),
+            put(config::update_subject_mode),
+        ),
+        (
+            "DELETE",
+            "/mode/{subject}",
+            subject(Configure),
+            delete(config::delete_subject_mode),
+        ),
+        ("GET", "/contexts", registry(Read), get(h::list_contexts)),
+    ]
+}
+
+/// The Confluent routes with content negotiation.
+pub fn with_negotiation(routes: Router<AppState>) -> Router<AppState> {
+    routes.layer(middleware::from_fn(negotiate))
 }
 
 /// Whether a request path belongs to the Confluent API (everything outside `/api/`
