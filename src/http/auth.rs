@@ -208,29 +208,30 @@ impl Gate {
         lock(&self.tokens).remove(id);
     }
 
-    /// Whether any token exists; "no" is trusted for [`OPEN_RECHECK`]; a database
-    /// that does not answer counts as "yes" (closed, not open).
-    async fn tokens_exist(&self) -> bool {
+    /// Whether any token exists; "no" is trusted for [`OPEN_RECHECK`]. `Err` when the
+    /// database cannot be asked (the request is then answered 503, neither open nor
+    /// refused as unauthenticated).
+    async fn tokens_exist(&self) -> Result<bool, Unauthenticated> {
         if self.tokens_exist.load(Ordering::Acquire) {
-            return true;
+            return Ok(true);
         }
         let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         let checked = self.open_checked_ms.load(Ordering::Acquire);
         if checked != u64::MAX && now.saturating_sub(checked) < OPEN_RECHECK.as_millis() as u64 {
-            return false;
+            return Ok(false);
         }
         match self.store.any_token().await {
             Ok(true) => {
                 self.tokens_exist.store(true, Ordering::Release);
-                true
+                Ok(true)
             }
             Ok(false) => {
                 self.open_checked_ms.store(now, Ordering::Release);
-                false
+                Ok(false)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "cannot tell whether any token exists; refusing unauthenticated requests");
-                true
+                tracing::warn!(error = %e, "cannot tell whether any token exists");
+                Err(Unauthenticated::Unavailable)
             }
         }
     }
@@ -242,8 +243,10 @@ impl Gate {
             Err(why) => return Authentication::Refused(why),
         };
         let Some(credential) = credential else {
-            if !self.tokens_exist().await {
-                return Authentication::Principal(open_principal());
+            match self.tokens_exist().await {
+                Ok(false) => return Authentication::Principal(open_principal()),
+                Ok(true) => {}
+                Err(why) => return Authentication::Refused(why),
             }
             if self.config.anonymous_read {
                 return Authentication::Principal(anonymous_reader());
@@ -549,6 +552,9 @@ pub async fn guard(
     };
     let principal = match request.extensions().get::<Authentication>() {
         Some(Authentication::Principal(p)) => Arc::clone(p),
+        Some(Authentication::Refused(Unauthenticated::Unavailable)) => {
+            return unavailable(confluent);
+        }
         Some(Authentication::Refused(why)) => return unauthenticated(*why, confluent),
         None => {
             tracing::error!("a route was reached without its caller being identified");
@@ -601,6 +607,21 @@ async fn schema_access(
         }
     }
     first.map_or(Ok(()), Err)
+}
+
+/// 503 with `Retry-After` when the database cannot tell who the caller is, in the
+/// route's API's shape (as every other request the database cannot serve).
+fn unavailable(confluent: bool) -> Response {
+    let e = || {
+        crate::registry::RegistryError::Store(crate::store::StoreError::Unavailable(
+            "checking the request's credential".to_owned(),
+        ))
+    };
+    if confluent {
+        ConfluentError::from(e()).into_response()
+    } else {
+        ApiError::from(e()).into_response()
+    }
 }
 
 /// 403 in the route's API's shape.

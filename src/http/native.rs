@@ -20,7 +20,9 @@ use super::AppState;
 use super::caching::{IMMUTABLE, IfNoneMatch, SHORT, cached, etag, version_header};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_details};
 use crate::compat::{Change, Report};
-use crate::domain::{Action, Bump, Caller, ContractName, Mode, Policy, VersionSelector, stored_text};
+use crate::domain::{
+    Action, Bump, Caller, ContractName, Mode, Policy, VersionSelector, stored_text,
+};
 use crate::registry::{ContractConfig, Outcome, Registered, Submission};
 use crate::store::{
     ContractRecord, Listing, MetadataPatch, Readiness, SchemaRecord, VersionRecord,
