@@ -16,9 +16,9 @@ use super::{Failure, Format};
 /// Compare two JSON Schema files and explain what breaks.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old (registered) schema.
+    /// The old (registered) schema (`-` for standard input).
     old: PathBuf,
-    /// The new (candidate) schema.
+    /// The new (candidate) schema (`-` for standard input).
     new: PathBuf,
     /// Compatibility mode.
     #[arg(long, default_value = "BACKWARD", value_parser = parse_mode)]
@@ -52,6 +52,15 @@ fn parse_draft(s: &str) -> Result<Draft, String> {
     s.parse()
 }
 
+/// The text of `path`, or of standard input for `-`.
+fn read_text(path: &PathBuf) -> std::io::Result<String> {
+    if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+}
+
 /// Runs the command.
 pub fn run(args: DiffArgs) -> Result<ExitCode, Failure> {
     let mut resolver = MapResolver::new();
@@ -61,15 +70,20 @@ pub fn run(args: DiffArgs) -> Result<ExitCode, Failure> {
             .ok_or_else(|| Failure::usage(format!("--ref takes URI=PATH, got {spec:?}")))?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::load(format!("cannot read {path}: {e}")))?;
-        let doc = serde_json::from_str(&text)
+        let doc = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
             .map_err(|e| Failure::load(format!("{path} is not JSON: {e}")))?;
         resolver.insert(uri, doc);
     }
     let options = ParseOptions {
         default_draft: args.default_draft,
     };
+    if args.old.as_os_str() == "-" && args.new.as_os_str() == "-" {
+        return Err(Failure::usage(
+            "only one of OLD and NEW can be `-` (standard input)",
+        ));
+    }
     let load = |path: &PathBuf| -> Result<Schema, Failure> {
-        let text = std::fs::read_to_string(path)
+        let text = read_text(path)
             .map_err(|e| Failure::load(format!("cannot read {}: {e}", path.display())))?;
         Schema::from_text(&text, &options, &resolver)
             .map_err(|e| Failure::load(format!("{}: {e}", path.display())))

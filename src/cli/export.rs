@@ -143,10 +143,8 @@ fn from_registry(
     summary: &mut Summary,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<()> {
-    let base = base.trim_end_matches('/');
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        bail!("the registry URL must start with http:// or https://, got {base:?}");
-    }
+    let base = crate::client::registry_base(base).map_err(anyhow::Error::msg)?;
+    let base = base.as_str();
     let client = credentials
         .blocking(
             reqwest::blocking::Client::builder()

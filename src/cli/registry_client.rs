@@ -75,10 +75,7 @@ impl RegistryClient {
     /// A client for the registry at `base` (`http://host:port` or `https://…`) that
     /// sends the token and trusts the CA of `credentials`.
     pub fn new(base: &str, credentials: &Credentials) -> Result<Self> {
-        let base = base.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            bail!("the registry URL must start with http:// or https://, got {base:?}");
-        }
+        let base = crate::client::registry_base(base).map_err(anyhow::Error::msg)?;
         let http = credentials
             .blocking(
                 Client::builder()

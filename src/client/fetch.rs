@@ -203,7 +203,10 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, ClientError> {
-        let base = self.base.trim_end_matches('/').to_owned();
+        let base = super::registry_base(&self.base).map_err(|reason| ClientError::InvalidUrl {
+            url: self.base.clone(),
+            reason,
+        })?;
         let parsed = url::Url::parse(&base).map_err(|e| ClientError::InvalidUrl {
             url: base.clone(),
             reason: e.to_string(),

@@ -27,6 +27,28 @@ mod fetch;
 pub(crate) mod transport;
 
 pub use crate::schema::Violation;
+
+/// The base URL of an Accord registry as a user may write it: a trailing `/` or
+/// `/api/v1` (the native API's prefix, which every client adds itself) is dropped; a
+/// URL without `http://` or `https://` is refused with the URL to write instead. One
+/// rule for the library and every command that talks to a registry.
+pub fn registry_base(url: &str) -> Result<String, String> {
+    let mut base = url.trim().trim_end_matches('/');
+    if let Some(root) = base.strip_suffix("/api/v1") {
+        base = root.trim_end_matches('/');
+    }
+    if base.starts_with("http://") || base.starts_with("https://") {
+        return Ok(base.to_owned());
+    }
+    if base.contains("://") {
+        return Err(format!(
+            "the registry URL must start with http:// or https://, got `{base}`"
+        ));
+    }
+    Err(format!(
+        "the registry URL must start with http:// or https://: write `http://{base}` (or `https://{base}`)"
+    ))
+}
 pub use contract::{Contract, ContractInfo, ValidateOptions};
 pub use fetch::{Client, ClientBuilder, Fetched, Origin, Selector, parse_contract_ref};
 pub use transport::Secret;

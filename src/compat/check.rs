@@ -19,8 +19,9 @@ use super::{Change, CompatError, Previous, Report};
 /// Non-transitive modes compare with `previous[0]` only; transitive modes compare with
 /// every entry, newest first, and stop at the first that fails (its label is
 /// `failed_version`). With no previous version everything is compatible and the bump is
-/// `minor` (a first version). The bump is derived from the changes against the newest
-/// version.
+/// `none` (a first version: nothing to bump from). The bump is derived from the changes
+/// against the newest version; under NONE, where nothing is refused, a change that breaks
+/// readers still requires `major` (it is numbered as the next major line).
 pub fn check(
     candidate: &Schema,
     previous: &[Previous<'_>],
@@ -32,7 +33,7 @@ pub fn check(
             compatible: true,
             mode,
             policy,
-            required_bump: Bump::Minor,
+            required_bump: Bump::None,
             changes: Vec::new(),
             failed_version: None,
             checked_versions: Vec::new(),
@@ -68,6 +69,12 @@ pub fn check(
     let changes = newest_changes.unwrap_or_default();
     let required_bump = if newest.schema.fingerprint() == candidate.fingerprint() {
         Bump::None
+    } else if mode == Mode::None
+        && changes
+            .iter()
+            .any(|c| c.breaks.contains(&Direction::Backward))
+    {
+        Bump::Major
     } else if changes.iter().all(|c| c.annotation) {
         Bump::Patch
     } else {

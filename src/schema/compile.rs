@@ -135,7 +135,18 @@ pub fn violations(
         if out.listed.len() >= caps.max_violations {
             continue;
         }
-        let message = if mask {
+        let message = if let jsonschema::error::ValidationErrorKind::Enum { options } = e.kind() {
+            let value = if mask {
+                "value".to_owned()
+            } else {
+                cut_value(e.instance(), caps.max_value_bytes)
+                    .unwrap_or_else(|| e.instance().to_string())
+            };
+            bounded(
+                &format_args!("{value} is not one of {}", allowed_values(options, caps)),
+                caps.max_message_bytes(),
+            )
+        } else if mask {
             bounded(&e.masked(), caps.max_message_bytes())
         } else {
             match cut_value(e.instance(), caps.max_value_bytes) {
@@ -150,6 +161,27 @@ pub fn violations(
         });
     }
     out
+}
+
+/// The most values of an `enum` listed in a message (the validator's own message
+/// lists two and counts the rest, which hides most of a four-value enum).
+const MAX_LISTED_VALUES: usize = 20;
+
+/// An `enum`'s values as a list for a message: up to [`MAX_LISTED_VALUES`], each cut
+/// like an instance value, then how many more there are.
+fn allowed_values(options: &Value, caps: ViolationCaps) -> String {
+    let Some(values) = options.as_array() else {
+        return options.to_string();
+    };
+    let mut listed: Vec<String> = values
+        .iter()
+        .take(MAX_LISTED_VALUES)
+        .map(|v| cut_value(v, caps.max_value_bytes).unwrap_or_else(|| v.to_string()))
+        .collect();
+    if values.len() > MAX_LISTED_VALUES {
+        listed.push(format!("{} more", values.len() - MAX_LISTED_VALUES));
+    }
+    listed.join(", ")
 }
 
 /// Keeps the first `max` bytes written and counts them all.
@@ -243,6 +275,25 @@ mod tests {
         );
         let short = violations(&v, &json!("abc"), false, ViolationCaps::default());
         assert_eq!(short[0].message, r#""abc" is not of type "integer""#);
+    }
+
+    #[test]
+    fn an_enum_violation_lists_every_allowed_value_up_to_twenty() {
+        let v = validator(json!({"enum": ["a", "b", "c", "d"]}));
+        let found = violations(&v, &json!("z"), false, ViolationCaps::default());
+        assert_eq!(found[0].message, r#""z" is not one of "a", "b", "c", "d""#);
+        let masked = violations(&v, &json!("z"), true, ViolationCaps::default());
+        assert_eq!(
+            masked[0].message,
+            r#"value is not one of "a", "b", "c", "d""#
+        );
+        let many = validator(json!({"enum": (0..25).collect::<Vec<_>>()}));
+        let found = violations(&many, &json!(99), false, ViolationCaps::default());
+        assert!(
+            found[0].message.ends_with(", 18, 19, 5 more"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

@@ -163,6 +163,9 @@ impl Schema {
         options: &ParseOptions,
         resolver: &dyn Resolver,
     ) -> Result<Self, SchemaError> {
+        // A byte-order mark (Windows editors write one) is not part of the JSON text
+        // (RFC 8259 §8.1 lets a parser ignore it).
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let value: Value = serde_json::from_str(text).map_err(|e| {
             if e.to_string().contains("recursion limit") {
                 SchemaError::TooDeep
@@ -323,10 +326,59 @@ fn meta_check(value: &Value, draft: Draft) -> Result<(), SchemaError> {
         Draft::Draft201909 => jsonschema::draft201909::meta::validate(value),
         Draft::Draft202012 => jsonschema::draft202012::meta::validate(value),
     };
-    result.map_err(|e| SchemaError::MetaSchema {
-        draft,
-        pointer: e.instance_path().to_string(),
-        message: e.masked().to_string(),
+    result.map_err(|e| {
+        let pointer = e.instance_path().to_string();
+        let message = explain_meta_error(value, &pointer).unwrap_or_else(|| e.masked().to_string());
+        SchemaError::MetaSchema {
+            draft,
+            pointer,
+            message,
+        }
+    })
+}
+
+/// The JSON types a `type` keyword may name.
+const SIMPLE_TYPES: [&str; 7] = [
+    "array", "boolean", "integer", "null", "number", "object", "string",
+];
+
+/// A plain explanation of a meta-schema failure at `pointer`, where the meta-schema's
+/// own message says little (an unknown `type` name fails an `anyOf`).
+fn explain_meta_error(schema: &Value, pointer: &str) -> Option<String> {
+    let (parent, key) = pointer.rsplit_once('/')?;
+    let in_map = [
+        "properties",
+        "patternProperties",
+        "$defs",
+        "definitions",
+        "dependentSchemas",
+    ]
+    .iter()
+    .any(|m| parent.ends_with(&format!("/{m}")) || parent == format!("/{m}"));
+    if key != "type" || in_map {
+        return None;
+    }
+    let given = schema.pointer(pointer)?;
+    let names: Vec<&str> = match given {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let allowed = SIMPLE_TYPES.map(|t| format!("\"{t}\"")).join(", ");
+    let unknown = names.iter().find(|n| !SIMPLE_TYPES.contains(n));
+    Some(match unknown {
+        Some(name) if name.len() <= 64 => {
+            let close = SIMPLE_TYPES
+                .iter()
+                .map(|t| (strsim::jaro_winkler(name, t), t))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let hint = close.map_or(String::new(), |(_, t)| format!("; did you mean \"{t}\"?"));
+            format!(
+                "`type` names an unknown type \"{name}\"{hint} (allowed: {allowed}, or an array of them)"
+            )
+        }
+        _ => format!("`type` must be one of {allowed}, or an array of them without repeats"),
     })
 }
 

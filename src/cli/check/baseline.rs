@@ -59,6 +59,13 @@ impl ForContract {
 impl Baseline {
     /// A git baseline at `rev` (checked to name a commit).
     pub fn git(rev: &str) -> Result<Baseline> {
+        let inside = git(&["rev-parse", "--is-inside-work-tree"])?;
+        if !inside.status.success() {
+            bail!(
+                "--against {rev}: the current directory is not in a git repository; run accord \
+                 check inside the repository, or compare with a registry (--registry URL)"
+            );
+        }
         let out = git(&[
             "rev-parse",
             "--verify",

@@ -42,12 +42,7 @@ pub struct CheckArgs {
     #[arg(default_value = "contracts")]
     paths: Vec<PathBuf>,
     /// Compare with the registry at this URL.
-    #[arg(
-        long,
-        env = "ACCORD_REGISTRY",
-        conflicts_with = "against",
-        required_unless_present = "against"
-    )]
+    #[arg(long, env = "ACCORD_REGISTRY", conflicts_with = "against")]
     registry: Option<String>,
     /// Compare with the same files at this git revision (e.g. `origin/main`), offline.
     #[arg(long, value_name = "GIT_REF")]
@@ -254,7 +249,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
             Baseline::git(rev).map_err(|e| Failure::load(crate::cli::chain(&e)))?,
             format!("git {rev}"),
         ),
-        (None, None) => return Err(Failure::usage("give --registry URL or --against GIT_REF")),
+        (None, None) => {
+            return Err(Failure::usage(
+                "accord check needs something to compare with: --registry URL (or ACCORD_REGISTRY) \
+                 for a registry, or --against GIT_REF (for example origin/main) for a git revision",
+            ));
+        }
     };
 
     let mut results = Vec::new();
