@@ -70,3 +70,110 @@ fn a_one_megabyte_schema_completes() {
     assert_eq!(report.changes[0].rule, "max-length-decreased");
     assert_eq!(report.changes[0].instance_path, "/field_00042");
 }
+
+/// Issue 10's hostile pair: an `allOf` of `members` × `{"oneOf": [integer ≥ j, string
+/// of length ≥ j]}`, against the same with every `minimum` raised by one and the
+/// members in reverse order, so every member of one is compared with every member of the
+/// other.
+fn all_of_one_ofs(members: usize) -> (Schema, Schema) {
+    let schema = |raise: usize, reverse: bool| {
+        let mut all: Vec<Value> = (0..members)
+            .map(|j| {
+                json!({"oneOf": [
+                    {"type": "integer", "minimum": j + raise},
+                    {"type": "string", "minLength": j},
+                ]})
+            })
+            .collect();
+        if reverse {
+            all.reverse();
+        }
+        parse(json!({ "allOf": all }))
+    };
+    (schema(0, false), schema(1, true))
+}
+
+/// Issue 10's other hostile schema: an `anyOf` of `members` × `integer ≥ j`, against
+/// the same with every bound raised by one, in reverse order.
+fn any_of_minimums(members: usize) -> (Schema, Schema) {
+    let schema = |raise: usize, reverse: bool| {
+        let mut any: Vec<Value> = (0..members)
+            .map(|j| json!({"type": "integer", "minimum": j + raise}))
+            .collect();
+        if reverse {
+            any.reverse();
+        }
+        parse(json!({ "anyOf": any }))
+    };
+    (schema(0, false), schema(1, true))
+}
+
+/// Both hostile pairs narrow what is accepted (integers must be one larger), so the
+/// only right verdicts are "incompatible" and "too complex"; when too complex, the
+/// error says which budget ran out and where the work went.
+fn incompatible_or_too_complex(
+    old: &Schema,
+    new: &Schema,
+    mode: Mode,
+) -> Option<compat::Exhausted> {
+    match compat::compare(old, new, mode, Policy::Strict) {
+        Ok(report) => {
+            assert!(!report.compatible, "every bound was raised: {report:?}");
+            None
+        }
+        Err(compat::CompatError::Budget(e)) => {
+            let at = e.at.as_ref().expect("names where the work went");
+            assert_eq!((at.old_pointer.as_str(), at.new_pointer.as_str()), ("", ""));
+            assert!(e.pairs_compared > 0);
+            let message = compat::CompatError::Budget(e.clone()).to_string();
+            assert!(message.contains("too large or too entangled"), "{message}");
+            assert!(message.contains(&e.budget), "{message}");
+            Some(*e)
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+#[test]
+fn an_all_of_of_1500_one_ofs_against_its_raised_reverse_is_refused_within_the_budgets() {
+    let (old, new) = all_of_one_ofs(1500);
+    for mode in [Mode::Backward, Mode::Full] {
+        let exhausted = incompatible_or_too_complex(&old, &new, mode)
+            .expect("2.25 million member pairs are beyond the budget");
+        assert!(
+            exhausted.at.as_ref().unwrap().old.contains("1500"),
+            "{exhausted:?}"
+        );
+        // What was found so far is listed, each naming the subschemas it compares.
+        assert!(!exhausted.found.is_empty());
+        assert!(exhausted.found.len() <= 20);
+        assert!(
+            exhausted
+                .found
+                .iter()
+                .all(|c| c.old_pointer.is_some() || c.new_pointer.is_some())
+        );
+    }
+}
+
+#[test]
+fn an_any_of_of_3000_members_against_its_raised_reverse_is_refused_within_the_budgets() {
+    let (old, new) = any_of_minimums(3000);
+    for mode in [Mode::Backward, Mode::Forward] {
+        incompatible_or_too_complex(&old, &new, mode)
+            .expect("nine million member pairs are beyond the budget");
+    }
+}
+
+#[test]
+fn smaller_hostile_pairs_still_get_the_right_verdict() {
+    let (old, new) = all_of_one_ofs(60);
+    let report = compat::compare(&old, &new, Mode::Backward, Policy::Strict).unwrap();
+    assert!(!report.compatible);
+    let (old, new) = any_of_minimums(200);
+    let report = compat::compare(&old, &new, Mode::Backward, Policy::Strict).unwrap();
+    assert!(!report.compatible);
+    // Read the other way (every bound lowered), both widen: compatible.
+    let report = compat::compare(&new, &old, Mode::Backward, Policy::Strict).unwrap();
+    assert!(report.compatible, "{:?}", report.changes);
+}

@@ -128,12 +128,20 @@ fn write_text(out: &mut impl std::io::Write, report: &Report) -> std::io::Result
     };
     writeln!(
         out,
-        "{verdict} under {} ({}); required bump: {bold}{}{bold:#}; {} change{}",
+        "{verdict} under {} ({}); required bump: {bold}{}{bold:#}; {} change{}{}",
         report.mode,
         report.policy,
         report.required_bump,
-        report.changes.len(),
-        if report.changes.len() == 1 { "" } else { "s" }
+        report.changes_total,
+        if report.changes_total == 1 { "" } else { "s" },
+        if report.truncated {
+            format!(
+                " (the first {} listed, breaking ones first)",
+                report.changes.len()
+            )
+        } else {
+            String::new()
+        }
     )?;
     for c in &report.changes {
         let tag = match (

@@ -9,9 +9,11 @@
 use crate::domain::{Bump, Direction, Mode, Policy};
 use crate::schema::Schema;
 
-use super::diff::{diff_models, raw};
+use super::diff::{changes_of, raw};
 use super::model::Model;
-use super::walk::Finding;
+use super::report::listed;
+use super::walk::{Budget, Finding};
+use super::witness;
 use super::{Change, CompatError, Previous, Report};
 
 /// Checks `candidate` against `previous` (newest first) under `mode` and `policy`.
@@ -35,6 +37,8 @@ pub fn check(
             policy,
             required_bump: Bump::None,
             changes: Vec::new(),
+            changes_total: 0,
+            truncated: false,
             failed_version: None,
             checked_versions: Vec::new(),
         });
@@ -45,28 +49,39 @@ pub fn check(
         &previous[..1]
     };
     let mut checked_versions = Vec::new();
-    let mut newest_changes: Option<Vec<Change>> = None;
+    let mut newest_changes: Option<(Vec<Change>, &Schema)> = None;
     let candidate_model = Model::build(candidate);
+    // One budget for the whole check: every version, both directions.
+    let mut budget = Budget::default();
     for prev in targets {
         checked_versions.push(prev.label.to_owned());
-        let (changes, ok) = pair(prev.schema, candidate, &candidate_model, mode, policy)?;
-        let first = newest_changes.is_none();
-        if first {
-            newest_changes = Some(changes.clone());
-        }
+        let (changes, ok) = pair(
+            prev.schema,
+            candidate,
+            &candidate_model,
+            mode,
+            policy,
+            &mut budget,
+        )?;
         if !ok {
+            let (changes, changes_total) = listed(changes);
             return Ok(Report {
                 compatible: false,
                 mode,
                 policy,
                 required_bump: Bump::Major,
-                changes,
+                truncated: changes_total > changes.len(),
+                changes: with_witnesses(prev.schema, candidate, changes),
+                changes_total,
                 failed_version: Some(prev.label.to_owned()),
                 checked_versions,
             });
         }
+        if newest_changes.is_none() {
+            newest_changes = Some((changes, prev.schema));
+        }
     }
-    let changes = newest_changes.unwrap_or_default();
+    let (changes, old) = newest_changes.unwrap_or((Vec::new(), newest.schema));
     let required_bump = if newest.schema.fingerprint() == candidate.fingerprint() {
         Bump::None
     } else if mode == Mode::None
@@ -80,15 +95,26 @@ pub fn check(
     } else {
         Bump::Minor
     };
+    let (changes, changes_total) = listed(changes);
     Ok(Report {
         compatible: true,
         mode,
         policy,
         required_bump,
-        changes,
+        truncated: changes_total > changes.len(),
+        changes: with_witnesses(old, candidate, changes),
+        changes_total,
         failed_version: None,
         checked_versions,
     })
+}
+
+/// Replaces the walk's local witness hints in the listed changes by verified
+/// witnesses (only the listed ones: checking a hint costs two validations).
+fn with_witnesses(old: &Schema, new: &Schema, mut changes: Vec<Change>) -> Vec<Change> {
+    witness::attach(old, new, &mut changes);
+    super::report::drop_large_witnesses(&mut changes);
+    changes
 }
 
 /// Compares two schemas as a report under `mode` (one old version, no transitivity).
@@ -125,9 +151,10 @@ fn pair(
     nm: &Model<'_>,
     mode: Mode,
     policy: Policy,
+    budget: &mut Budget,
 ) -> Result<(Vec<Change>, bool), CompatError> {
     let om = Model::build(old);
-    let mut changes = diff_models(old, &om, new, nm, policy)?;
+    let mut changes = changes_of(old, &om, new, nm, policy, budget)?;
     if mode == Mode::None {
         return Ok((changes, true));
     }
@@ -137,7 +164,8 @@ fn pair(
             .all(|c| !c.breaks.contains(&Direction::Backward));
     let mut forward_ok = true;
     if mode.checks_forward() {
-        let reverse: Vec<_> = raw(new, nm, old, &om, policy)?
+        let reverse: Vec<_> = raw(new, nm, old, &om, policy, budget)
+            .map_err(CompatError::turned_around)?
             .into_iter()
             .filter(|f| f.rule.breaks(Direction::Backward, policy))
             .collect();
@@ -157,13 +185,14 @@ fn pair(
 /// A finding of the reverse walk (new → old) that breaks it, as an old → new change
 /// that breaks FORWARD.
 pub(super) fn turned_around(f: Finding) -> Change {
+    let (instance_path, f) = f.into_parts();
     Change {
         rule: f.rule.id(),
         breaks: vec![Direction::Forward],
         annotation: false,
         old_pointer: f.new_pointer,
         new_pointer: f.old_pointer,
-        instance_path: f.instance_path,
+        instance_path,
         old: f.new,
         new: f.old,
         message: format!("read with the old schema: {}", f.message),

@@ -5,7 +5,7 @@ use crate::domain::Policy;
 use crate::schema::Schema;
 
 use super::model::Model;
-use super::walk::{self, Finding};
+use super::walk::{self, Budget, Finding};
 use super::witness;
 use super::{Change, CompatError};
 
@@ -13,7 +13,7 @@ use super::{Change, CompatError};
 /// schema), each marked with the directions it breaks under `policy`.
 pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Result<Vec<Change>, CompatError> {
     let (om, nm) = (Model::build(old), Model::build(new));
-    diff_models(old, &om, new, &nm, policy)
+    diff_models(old, &om, new, &nm, policy, &mut Budget::default())
 }
 
 /// [`diff`] over models built once (the transitive check reuses the candidate's).
@@ -23,11 +23,25 @@ pub(crate) fn diff_models(
     new: &Schema,
     nm: &Model<'_>,
     policy: Policy,
+    budget: &mut Budget,
 ) -> Result<Vec<Change>, CompatError> {
-    let findings = raw(old, om, new, nm, policy)?;
-    let mut changes: Vec<Change> = findings.into_iter().map(|f| to_change(f, policy)).collect();
+    let mut changes = changes_of(old, om, new, nm, policy, budget)?;
     witness::attach(old, new, &mut changes);
     Ok(changes)
+}
+
+/// [`diff_models`] without witnesses: each change keeps the walk's local hint in
+/// `witness`, for [`witness::attach`] to verify (or drop) later.
+pub(crate) fn changes_of(
+    old: &Schema,
+    om: &Model<'_>,
+    new: &Schema,
+    nm: &Model<'_>,
+    policy: Policy,
+    budget: &mut Budget,
+) -> Result<Vec<Change>, CompatError> {
+    let findings = raw(old, om, new, nm, policy, budget)?;
+    Ok(findings.into_iter().map(|f| to_change(f, policy)).collect())
 }
 
 /// The findings of the walk old → new, before witnesses.
@@ -37,6 +51,7 @@ pub(crate) fn raw(
     new: &Schema,
     nm: &Model<'_>,
     policy: Policy,
+    budget: &mut Budget,
 ) -> Result<Vec<Finding>, CompatError> {
     if old.fingerprint() == new.fingerprint()
         && old.external_uris().is_empty()
@@ -44,17 +59,18 @@ pub(crate) fn raw(
     {
         return Ok(Vec::new());
     }
-    walk::run(om, nm, policy)
+    walk::run(om, nm, policy, budget)
 }
 
 fn to_change(f: Finding, policy: Policy) -> Change {
+    let (instance_path, f) = f.into_parts();
     Change {
         rule: f.rule.id(),
         breaks: f.rule.broken_directions(policy),
         annotation: f.rule.is_annotation(),
         old_pointer: f.old_pointer,
         new_pointer: f.new_pointer,
-        instance_path: f.instance_path,
+        instance_path,
         old: f.old,
         new: f.new,
         message: f.message,

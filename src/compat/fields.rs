@@ -30,6 +30,7 @@ use crate::schema::Schema;
 use super::check::turned_around;
 use super::diff::{diff_models, raw};
 use super::model::{Extra, Kind, Model, NodeId};
+use super::walk::Budget;
 use super::{Change, CompatError};
 
 /// The most nodes one field lookup visits (combinators can fan out).
@@ -70,11 +71,13 @@ impl<'s> ReaderCheck<'s> {
         let old_fields = Fields::of(old);
         let new_fields = Fields::of(new);
         let (om, nm) = (&old_fields.model, &new_fields.model);
-        let forward = diff_models(old, om, new, nm, policy)?
+        let mut budget = Budget::default();
+        let forward = diff_models(old, om, new, nm, policy, &mut budget)?
             .into_iter()
             .filter(|c| c.breaks.contains(&Direction::Forward))
             .collect();
-        let reverse = raw(new, nm, old, om, policy)?
+        let reverse = raw(new, nm, old, om, policy, &mut budget)
+            .map_err(CompatError::turned_around)?
             .into_iter()
             .filter(|f| f.rule.breaks(Direction::Backward, policy))
             .map(turned_around)

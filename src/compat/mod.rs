@@ -25,5 +25,5 @@ mod witness;
 pub use check::{check, compare, is_compatible};
 pub use diff::diff;
 pub use fields::{Fields, ReaderCheck, ReaderVerdict, check_reader, has_field};
-pub use report::{Change, CompatError, Previous, Report};
+pub use report::{Change, CompatError, Exhausted, Place, Previous, Report};
 pub use rules::Rule;

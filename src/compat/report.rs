@@ -3,6 +3,17 @@ use serde_json::Value;
 
 use crate::domain::{Bump, Direction, Mode, Policy};
 
+/// The most changes a report lists; the others are counted in `changes_total`.
+pub const MAX_CHANGES_LISTED: usize = 100;
+/// The longest old or new value a listed change quotes, in bytes of JSON; a longer one
+/// is replaced by its beginning, an ellipsis and its full length.
+pub const MAX_CHANGE_VALUE_BYTES: usize = 256;
+/// The longest message of a listed change, in bytes.
+pub const MAX_CHANGE_MESSAGE_BYTES: usize = 1024;
+/// The largest witness a listed change carries, in bytes of JSON; a larger one is
+/// left out.
+pub const MAX_WITNESS_BYTES: usize = 4096;
+
 /// One finding of the diff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
@@ -54,8 +65,14 @@ pub struct Report {
     /// The bump the changes against the newest previous version require.
     pub required_bump: Bump,
     /// The changes against the newest previous version, or against the version that
-    /// failed when a transitive check failed on an older one.
+    /// failed when a transitive check failed on an older one: at most
+    /// [`MAX_CHANGES_LISTED`], the breaking ones first, each value quoted in at most
+    /// [`MAX_CHANGE_VALUE_BYTES`].
     pub changes: Vec<Change>,
+    /// How many changes there are, listed or not.
+    pub changes_total: usize,
+    /// Whether some changes are not listed (`changes_total` is larger than the list).
+    pub truncated: bool,
     /// The label of the first version (newest first) the candidate is incompatible with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_version: Option<String>,
@@ -64,20 +81,226 @@ pub struct Report {
 }
 
 /// The comparison could not be completed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompatError {
-    /// The schemas are too large or too entangled to compare within the work budget.
-    #[error(
-        "the comparison needs more than {limit} steps; the schemas are too large or too entangled to compare"
-    )]
-    Budget {
-        /// The step limit.
-        limit: usize,
-    },
+    /// The schemas are too large or too entangled to compare within the engine's
+    /// budgets (pair comparisons per check, memory per walk).
+    #[error("{0}")]
+    Budget(Box<Exhausted>),
     /// The schemas nest deeper than the engine follows.
     #[error("the schemas nest deeper than {limit} levels (through $ref or directly)")]
     TooDeep {
         /// The depth limit.
         limit: usize,
     },
+}
+
+/// What the engine knew when a budget ran out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exhausted {
+    /// The budget that ran out, e.g. `2000000 steps` or `64 MiB of findings`.
+    pub budget: String,
+    /// How many pairs of subschemas were compared.
+    pub pairs_compared: usize,
+    /// The pair of subschemas where the work went (the one with the most member
+    /// pairs among those being compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Place>,
+    /// The first breaking differences found between the subschemas compared (at most
+    /// 20). Each names its subschemas by their pointers; its instance path is relative
+    /// to them. They were found, but the check did not finish, so they are not a
+    /// verdict.
+    pub found: Vec<Change>,
+}
+
+/// A pair of subschemas, old and new.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Place {
+    /// JSON pointer in the old schema (empty: the root).
+    pub old_pointer: String,
+    /// JSON pointer in the new schema.
+    pub new_pointer: String,
+    /// What the old subschema is: "`allOf` of 1500 schemas".
+    pub old: String,
+    /// What the new subschema is.
+    pub new: String,
+}
+
+impl std::fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the comparison needs more than {}; the schemas are too large or too entangled to compare ({} pairs of subschemas compared",
+            self.budget, self.pairs_compared
+        )?;
+        if let Some(at) = &self.at {
+            write!(
+                f,
+                "; most of the work was old #{} ({}) against new #{} ({})",
+                at.old_pointer, at.old, at.new_pointer, at.new
+            )?;
+        }
+        if !self.found.is_empty() {
+            write!(
+                f,
+                "; {} breaking difference{} found so far, such as {}: {}",
+                self.found.len(),
+                if self.found.len() == 1 { "" } else { "s" },
+                self.found[0].rule,
+                self.found[0].message
+            )?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl CompatError {
+    /// The same error seen from the other side: for a walk run new → old (a FORWARD
+    /// check), whose "old" is the new schema.
+    pub(crate) fn turned_around(self) -> Self {
+        match self {
+            CompatError::Budget(mut e) => {
+                if let Some(at) = &mut e.at {
+                    std::mem::swap(&mut at.old_pointer, &mut at.new_pointer);
+                    std::mem::swap(&mut at.old, &mut at.new);
+                }
+                for c in &mut e.found {
+                    std::mem::swap(&mut c.old_pointer, &mut c.new_pointer);
+                    std::mem::swap(&mut c.old, &mut c.new);
+                    c.breaks = vec![Direction::Forward];
+                }
+                CompatError::Budget(e)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The changes a report lists, and how many there are: all of them when there are at
+/// most [`MAX_CHANGES_LISTED`]; otherwise the breaking ones first, then the others, in
+/// their order, up to the cap. Each listed change is cut to the caps on quoted values
+/// and messages.
+pub(crate) fn listed(changes: Vec<Change>) -> (Vec<Change>, usize) {
+    let total = changes.len();
+    let keep: Vec<bool> = if total <= MAX_CHANGES_LISTED {
+        vec![true; total]
+    } else {
+        let breaking = changes.iter().filter(|c| !c.breaks.is_empty()).count();
+        let mut room_breaking = breaking.min(MAX_CHANGES_LISTED);
+        let mut room_other = MAX_CHANGES_LISTED - room_breaking;
+        changes
+            .iter()
+            .map(|c| {
+                let room = if c.breaks.is_empty() {
+                    &mut room_other
+                } else {
+                    &mut room_breaking
+                };
+                let kept = *room > 0;
+                *room = room.saturating_sub(1);
+                kept
+            })
+            .collect()
+    };
+    let listed = changes
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(c, _)| cut(c))
+        .collect();
+    (listed, total)
+}
+
+/// A change with its quoted values and message cut to the caps.
+fn cut(mut c: Change) -> Change {
+    c.old = c.old.map(|v| cut_value(v, MAX_CHANGE_VALUE_BYTES));
+    c.new = c.new.map(|v| cut_value(v, MAX_CHANGE_VALUE_BYTES));
+    if c.message.len() > MAX_CHANGE_MESSAGE_BYTES {
+        c.message = cut_text(&c.message, MAX_CHANGE_MESSAGE_BYTES);
+    }
+    c
+}
+
+/// Leaves out the witnesses larger than [`MAX_WITNESS_BYTES`] (a cut witness would no
+/// longer be an instance).
+pub(crate) fn drop_large_witnesses(changes: &mut [Change]) {
+    for c in changes {
+        if c.witness
+            .as_ref()
+            .is_some_and(|w| w.to_string().len() > MAX_WITNESS_BYTES)
+        {
+            c.witness = None;
+        }
+    }
+}
+
+/// `v`, or when its JSON is longer than `max` bytes, a string of its beginning, an
+/// ellipsis and its full length.
+fn cut_value(v: Value, max: usize) -> Value {
+    let text = v.to_string();
+    if text.len() <= max {
+        v
+    } else {
+        Value::String(cut_text(&text, max))
+    }
+}
+
+/// The first `max` bytes of `text` (at a character boundary), an ellipsis and the full
+/// length.
+fn cut_text(text: &str, max: usize) -> String {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(rule: &'static str, breaking: bool, old: Value) -> Change {
+        Change {
+            rule,
+            breaks: if breaking {
+                vec![Direction::Backward]
+            } else {
+                Vec::new()
+            },
+            annotation: false,
+            old_pointer: None,
+            new_pointer: None,
+            instance_path: String::new(),
+            old: Some(old),
+            new: None,
+            message: "m".repeat(5000),
+            witness: None,
+        }
+    }
+
+    #[test]
+    fn a_long_list_keeps_the_breaking_changes_first_in_order_and_counts_all() {
+        let mut changes: Vec<Change> = (0..150)
+            .map(|i| change("enum-value-added", false, Value::from(i)))
+            .collect();
+        changes.extend((0..50).map(|i| change("enum-value-removed", true, Value::from(i))));
+        let (listed, total) = listed(changes);
+        assert_eq!(total, 200);
+        assert_eq!(listed.len(), MAX_CHANGES_LISTED);
+        // All 50 breaking ones are kept, with the first 50 others, in their order.
+        assert_eq!(listed.iter().filter(|c| !c.breaks.is_empty()).count(), 50);
+        assert_eq!(listed[0].old, Some(Value::from(0)));
+        assert_eq!(listed[49].old, Some(Value::from(49)));
+        assert_eq!(listed[50].rule, "enum-value-removed");
+    }
+
+    #[test]
+    fn quoted_values_and_messages_are_cut_with_their_full_length() {
+        let big = Value::String("x".repeat(10_000));
+        let (listed, _) = listed(vec![change("const-changed", true, big)]);
+        let old = listed[0].old.as_ref().unwrap().as_str().unwrap();
+        assert!(old.len() < MAX_CHANGE_VALUE_BYTES + 32, "{old}");
+        assert!(old.ends_with("… (10002 bytes)"), "{old}");
+        assert!(listed[0].message.ends_with("… (5000 bytes)"));
+    }
 }

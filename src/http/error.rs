@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::compat::CompatError;
 use crate::domain::UnknownField;
 use crate::registry::{Refusal, RegistryError};
 use crate::store::StoreError;
@@ -136,11 +137,20 @@ impl From<RegistryError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
                     .with_details(details)
             }
-            RegistryError::TooComplex(e) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "comparison-too-complex",
-                e.to_string(),
-            ),
+            RegistryError::TooComplex(e) => {
+                // What the engine knew when it stopped: which budget, where, what
+                // it had found.
+                let details = match &e {
+                    CompatError::Budget(exhausted) => json!(exhausted),
+                    CompatError::TooDeep { limit } => json!({ "depth_limit": limit }),
+                };
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "comparison-too-complex",
+                    e.to_string(),
+                )
+                .with_details(details)
+            }
             RegistryError::Refused(r) => {
                 ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string())
                     .with_details(refusal_details(&r))

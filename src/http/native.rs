@@ -254,8 +254,13 @@ pub struct RegistrationResponse {
     pub summary: VersionSummary,
     /// The bump the change required (`none` for an identical schema).
     pub required_bump: Bump,
-    /// The engine's changes against the previous version.
+    /// The engine's changes against the previous version (at most 100, see the
+    /// report's caps).
     pub changes: Vec<Change>,
+    /// How many changes there are, listed or not.
+    pub changes_total: usize,
+    /// Whether some changes are not listed.
+    pub truncated: bool,
 }
 
 /// The answer to a dry run.
@@ -568,20 +573,23 @@ pub async fn create_version(
 ) -> Result<Response, ApiError> {
     let name = contract_name(&name)?;
     let submission = submission(&state, request).await?;
-    let (status, version, required_bump, changes) =
+    let (status, version, required_bump, changes, changes_total) =
         match state.registry.register(&name, submission, &caller).await? {
             Registered::Created { version, report } => (
                 StatusCode::CREATED,
                 version,
                 report.required_bump,
                 report.changes,
+                report.changes_total,
             ),
-            Registered::Existing(version) => (StatusCode::OK, version, Bump::None, Vec::new()),
+            Registered::Existing(version) => (StatusCode::OK, version, Bump::None, Vec::new(), 0),
         };
     let body = RegistrationResponse {
         summary: (&version).into(),
         required_bump,
+        truncated: changes_total > changes.len(),
         changes,
+        changes_total,
     };
     Ok((status, Json(body)).into_response())
 }

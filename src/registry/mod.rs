@@ -1042,6 +1042,8 @@ fn trivial_report(config: ContractConfig, required_bump: Bump) -> Report {
         policy: config.policy,
         required_bump,
         changes: Vec::new(),
+        changes_total: 0,
+        truncated: false,
         failed_version: None,
         checked_versions: Vec::new(),
     }

@@ -230,6 +230,8 @@ mod tests {
             policy: Policy::Strict,
             required_bump,
             changes: Vec::new(),
+            changes_total: 0,
+            truncated: false,
             failed_version: None,
             checked_versions: Vec::new(),
         }

@@ -497,6 +497,26 @@ fn check_one(c: &ContractFile, resolver: &MapResolver, baseline: &mut Baseline) 
         }
         result.findings.push(f);
     }
+    if report.truncated {
+        // The unlisted changes cannot be accepted one by one: while the check is
+        // incompatible, this finding fails it, so accepting every listed change does
+        // not pass a check whose unlisted changes still break.
+        let level = if report.compatible || new_major {
+            Level::Info
+        } else {
+            Level::Error
+        };
+        let note = version_finding(
+            "changes-not-listed",
+            level,
+            format!(
+                "{} of {} changes are listed; the rest are counted, not shown",
+                report.changes.len(),
+                report.changes_total
+            ),
+        );
+        result.findings.push(note);
+    }
     if new_major {
         result.status = Status::NewMajor;
         result.required_bump = Some(Bump::Major);

@@ -28,8 +28,8 @@ impl Differ<'_> {
                 format!("`{key}` changed")
             };
             let mut f = self.finding(rule, o, n, Some(key), Some(key), message);
-            f.old_pointer = ov.and(f.old_pointer);
-            f.new_pointer = nv.and(f.new_pointer);
+            f.old_pointer = ov.and(f.old_pointer.take());
+            f.new_pointer = nv.and(f.new_pointer.take());
             f.old = ov.map(short);
             f.new = nv.map(short);
             out.push(f);
@@ -52,8 +52,8 @@ impl Differ<'_> {
                 Some(key),
                 format!("the keyword `{key}` is not understood by Accord and changed; assuming it breaks both directions"),
             );
-            f.old_pointer = ov.and(f.old_pointer);
-            f.new_pointer = nv.and(f.new_pointer);
+            f.old_pointer = ov.and(f.old_pointer.take());
+            f.new_pointer = nv.and(f.new_pointer.take());
             f.old = ov.map(short);
             f.new = nv.map(short);
             out.push(f);

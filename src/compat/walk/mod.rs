@@ -13,7 +13,15 @@
 //! is still being compared is assumed compatible, and the whole walk is repeated with the
 //! pairs that turned out incompatible marked as such, until nothing changes (a greatest
 //! fixed point). Pair results are memoised, so `oneOf` against `oneOf` costs one
-//! comparison per member pair. Work and depth are bounded.
+//! comparison per member pair. Work, memory and depth are bounded: a [`Budget`] counts
+//! the pairs compared across every walk of one check ([`STEP_LIMIT`]), each walk counts
+//! the bytes its memo of findings holds ([`MEMORY_LIMIT`]), and either running out
+//! ends the check with [`CompatError::Budget`], which says which budget ran out, where
+//! the walk was, and the first differences found so far.
+//!
+//! Findings are shared, not copied: a [`Finding`]'s content sits behind an `Rc`, so
+//! handing a pair's findings up to its parent (which happens at every level, and for
+//! every member pair of a combinator) copies a pointer and the instance path only.
 //!
 //! This file holds the walk itself (memo, cycles, budgets, dispatch by kind) and the
 //! helpers every keyword family shares; each family compares in its own file:
@@ -47,6 +55,7 @@ mod one_of_overlap;
 mod strings;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
 use serde_json::{Value, json};
@@ -54,27 +63,43 @@ use serde_json::{Value, json};
 use crate::domain::{Direction, Policy};
 use crate::schema::walk::escape_token;
 
-use super::CompatError;
 use super::model::{
     ArrayKind, Bound, Crit, Extra, Kind, Model, NodeId, NumberKind, ObjectKind, StringKind,
     Synthetic,
 };
+use super::report::{Change, CompatError, Exhausted, Place};
 use super::rules::Rule;
 
-/// The most pair comparisons one diff may make.
+/// The most pair comparisons one check may make, over all its walks (both directions,
+/// every version compared, every fixed-point round).
 pub const STEP_LIMIT: usize = 2_000_000;
+/// The most bytes (estimated) of findings one walk may hold in its memo of compared
+/// pairs.
+pub const MEMORY_LIMIT: usize = 64 * 1024 * 1024;
+/// How many of the differences found before a budget ran out the error lists.
+const FOUND_LISTED: usize = 20;
+/// What a memo entry costs besides its findings: the key, the map's slot, the `Rc`.
+const ENTRY_BYTES: usize = 64;
 /// The deepest nesting of pairs the walk follows.
 pub const DEPTH_LIMIT: usize = 200;
 const MAX_FIXPOINT_ROUNDS: usize = 32;
 
-/// One difference, before it becomes a public [`super::Change`].
+/// One difference, before it becomes a public [`super::Change`]: where it is in the
+/// instance, and what it is (shared between every copy; written through `DerefMut`,
+/// which copies it only if it is shared).
 #[derive(Debug, Clone)]
 pub(crate) struct Finding {
+    /// Relative to the pair being compared; prefixed on the way up.
+    pub instance_path: String,
+    body: Rc<Body>,
+}
+
+/// What a [`Finding`] says.
+#[derive(Debug, Clone)]
+pub(crate) struct Body {
     pub rule: Rule,
     pub old_pointer: Option<String>,
     pub new_pointer: Option<String>,
-    /// Relative to the pair being compared; prefixed on the way up.
-    pub instance_path: String,
     pub old: Option<Value>,
     pub new: Option<Value>,
     pub message: String,
@@ -82,7 +107,67 @@ pub(crate) struct Finding {
     pub local_witness: Option<Value>,
 }
 
+impl Deref for Finding {
+    type Target = Body;
+    fn deref(&self) -> &Body {
+        &self.body
+    }
+}
+
+impl DerefMut for Finding {
+    fn deref_mut(&mut self) -> &mut Body {
+        Rc::make_mut(&mut self.body)
+    }
+}
+
+impl Finding {
+    /// The instance path and the content, copied only if still shared.
+    pub(crate) fn into_parts(self) -> (String, Body) {
+        (self.instance_path, Rc::unwrap_or_clone(self.body))
+    }
+
+    /// The bytes this copy adds: its own instance path, and its content when no other
+    /// copy holds it yet.
+    fn bytes(&self) -> usize {
+        let own = std::mem::size_of::<Self>() + self.instance_path.capacity();
+        if Rc::strong_count(&self.body) > 1 {
+            return own;
+        }
+        let b = &*self.body;
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let value = |v: &Option<Value>| v.as_ref().map_or(0, value_bytes);
+        own + 16
+            + std::mem::size_of::<Body>()
+            + text(&b.old_pointer)
+            + text(&b.new_pointer)
+            + b.message.capacity()
+            + value(&b.old)
+            + value(&b.new)
+            + value(&b.local_witness)
+    }
+}
+
+/// The heap bytes a JSON value holds (an estimate).
+fn value_bytes(v: &Value) -> usize {
+    const SLOT: usize = std::mem::size_of::<Value>();
+    match v {
+        Value::String(s) => s.capacity(),
+        Value::Array(items) => items.iter().map(|i| SLOT + value_bytes(i)).sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, i)| 2 * SLOT + k.capacity() + value_bytes(i))
+            .sum(),
+        _ => 0,
+    }
+}
+
 type Findings = Rc<Vec<Finding>>;
+
+/// The work one check may still do: pair comparisons, counted across all its walks.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    steps: usize,
+}
 
 pub(crate) struct Differ<'m> {
     o: &'m Model<'m>,
@@ -95,38 +180,133 @@ pub(crate) struct Differ<'m> {
     steps: usize,
     depth: usize,
     regexes: HashMap<String, Option<regex::Regex>>,
+    /// The pairs being compared, outermost first.
+    stack: Vec<(NodeId, NodeId)>,
+    /// Estimated bytes held by `memo` (and by the memos of the walks this one is
+    /// nested in).
+    held: usize,
+    /// The first breaking differences found, for the error when a budget runs out.
+    found: Vec<Finding>,
 }
 
-/// Runs the walk from the roots of `old` and `new`.
-pub(crate) fn run(old: &Model, new: &Model, policy: Policy) -> Result<Vec<Finding>, CompatError> {
-    let mut d = Differ {
-        o: old,
-        n: new,
-        policy,
-        memo: HashMap::default(),
-        active: HashSet::default(),
-        assumed: HashSet::default(),
-        known_bad: HashSet::default(),
-        steps: 0,
-        depth: 0,
-        regexes: HashMap::default(),
-    };
-    for _ in 0..MAX_FIXPOINT_ROUNDS {
-        d.memo.clear();
-        d.assumed.clear();
-        let result = d.compare(old.root, new.root)?;
-        let newly_bad: Vec<_> = d
-            .assumed
-            .iter()
-            .filter(|p| !d.known_bad.contains(p) && d.memo.get(p).is_some_and(|r| !d.ok(r)))
-            .copied()
-            .collect();
-        if newly_bad.is_empty() {
-            return Ok(result.as_ref().clone());
+/// Runs the walk from the roots of `old` and `new`, spending from `budget`.
+pub(crate) fn run(
+    old: &Model,
+    new: &Model,
+    policy: Policy,
+    budget: &mut Budget,
+) -> Result<Vec<Finding>, CompatError> {
+    let mut d = Differ::new(old, new, policy, budget.steps, 0);
+    let outcome = d.fixpoint();
+    budget.steps = d.steps;
+    outcome
+}
+
+impl<'m> Differ<'m> {
+    fn new(o: &'m Model<'m>, n: &'m Model<'m>, policy: Policy, steps: usize, held: usize) -> Self {
+        Differ {
+            o,
+            n,
+            policy,
+            memo: HashMap::default(),
+            active: HashSet::default(),
+            assumed: HashSet::default(),
+            known_bad: HashSet::default(),
+            steps,
+            depth: 0,
+            regexes: HashMap::default(),
+            stack: Vec::new(),
+            held,
+            found: Vec::new(),
         }
-        d.known_bad.extend(newly_bad);
     }
-    Err(CompatError::Budget { limit: STEP_LIMIT })
+
+    fn fixpoint(&mut self) -> Result<Vec<Finding>, CompatError> {
+        let d = self;
+        let (old, new) = (d.o, d.n);
+        for _ in 0..MAX_FIXPOINT_ROUNDS {
+            d.memo.clear();
+            d.assumed.clear();
+            d.held = 0;
+            let result = d.compare(old.root, new.root)?;
+            let newly_bad: Vec<_> = d
+                .assumed
+                .iter()
+                .filter(|p| !d.known_bad.contains(p) && d.memo.get(p).is_some_and(|r| !d.ok(r)))
+                .copied()
+                .collect();
+            if newly_bad.is_empty() {
+                return Ok(result.as_ref().clone());
+            }
+            d.known_bad.extend(newly_bad);
+        }
+        Err(d.exhausted(format!("{MAX_FIXPOINT_ROUNDS} rounds of recursion checks")))
+    }
+
+    /// The error for a budget that ran out: which, where the walk was, what it found.
+    fn exhausted(&self, budget: String) -> CompatError {
+        // The outermost pair of combinators with the most member pairs is where the
+        // work went; otherwise the pair being compared.
+        let members = |m: &Model, id: NodeId| match &m.node(id).kind {
+            Kind::Combined { subs, .. } => subs.len(),
+            _ => 1,
+        };
+        let at = self
+            .stack
+            .iter()
+            .rev()
+            .max_by_key(|(o, n)| members(self.o, *o) * members(self.n, *n))
+            .map(|&(o, n)| Place {
+                old_pointer: self.o.node(o).pointer.clone(),
+                new_pointer: self.n.node(n).pointer.clone(),
+                old: describe(&self.o.node(o).kind),
+                new: describe(&self.n.node(n).kind),
+            });
+        let found = self
+            .found
+            .iter()
+            .cloned()
+            .map(|f| {
+                let policy = self.policy;
+                let (instance_path, b) = f.into_parts();
+                Change {
+                    rule: b.rule.id(),
+                    breaks: b.rule.broken_directions(policy),
+                    annotation: b.rule.is_annotation(),
+                    old_pointer: b.old_pointer,
+                    new_pointer: b.new_pointer,
+                    instance_path,
+                    old: b.old,
+                    new: b.new,
+                    message: b.message,
+                    witness: None,
+                }
+            })
+            .collect();
+        CompatError::Budget(Box::new(Exhausted {
+            budget,
+            pairs_compared: self.steps,
+            at,
+            found,
+        }))
+    }
+
+    /// Counts what a pair's result holds against the memory budget, and keeps its
+    /// first breaking findings for the error.
+    fn charge(&mut self, findings: &[Finding]) -> Result<(), CompatError> {
+        self.held += ENTRY_BYTES + findings.iter().map(Finding::bytes).sum::<usize>();
+        if self.found.len() < FOUND_LISTED {
+            let room = FOUND_LISTED - self.found.len();
+            let fresh = findings.iter().filter(|f| {
+                Rc::strong_count(&f.body) == 1 && f.rule.breaks(Direction::Backward, self.policy)
+            });
+            self.found.extend(fresh.take(room).cloned());
+        }
+        if self.held > MEMORY_LIMIT {
+            return Err(self.exhausted(format!("{} MiB of findings", MEMORY_LIMIT >> 20)));
+        }
+        Ok(())
+    }
 }
 
 /// A value for people: large values are replaced by a short description.
@@ -173,7 +353,7 @@ impl<'m> Differ<'m> {
     fn compare(&mut self, o: NodeId, n: NodeId) -> Result<Findings, CompatError> {
         self.steps += 1;
         if self.steps > STEP_LIMIT {
-            return Err(CompatError::Budget { limit: STEP_LIMIT });
+            return Err(self.exhausted(format!("{STEP_LIMIT} steps")));
         }
         if let Some(r) = self.memo.get(&(o, n)) {
             return Ok(r.clone());
@@ -198,7 +378,12 @@ impl<'m> Differ<'m> {
         }
         self.depth += 1;
         self.active.insert((o, n));
-        let result = self.compare_nodes(o, n);
+        self.stack.push((o, n));
+        let result = self.compare_nodes(o, n).and_then(|r| {
+            self.charge(&r)?;
+            Ok(r)
+        });
+        self.stack.pop();
         self.active.remove(&(o, n));
         self.depth -= 1;
         let result = Rc::new(result?);
@@ -218,14 +403,16 @@ impl<'m> Differ<'m> {
         let op = &self.o.node(o).pointer;
         let np = &self.n.node(n).pointer;
         Finding {
-            rule,
-            old_pointer: Some(okw.map_or_else(|| op.clone(), |k| kw(op, k))),
-            new_pointer: Some(nkw.map_or_else(|| np.clone(), |k| kw(np, k))),
             instance_path: String::new(),
-            old: None,
-            new: None,
-            message,
-            local_witness: None,
+            body: Rc::new(Body {
+                rule,
+                old_pointer: Some(okw.map_or_else(|| op.clone(), |k| kw(op, k))),
+                new_pointer: Some(nkw.map_or_else(|| np.clone(), |k| kw(np, k))),
+                old: None,
+                new: None,
+                message,
+                local_witness: None,
+            }),
         }
     }
 
@@ -336,21 +523,12 @@ impl<'m> Differ<'m> {
         new_side: NodeId,
         old_side: NodeId,
     ) -> Result<Vec<Finding>, CompatError> {
-        let mut swapped = Differ {
-            o: self.n,
-            n: self.o,
-            policy: self.policy,
-            memo: HashMap::default(),
-            active: HashSet::default(),
-            assumed: HashSet::default(),
-            known_bad: HashSet::default(),
-            steps: self.steps,
-            depth: self.depth,
-            regexes: HashMap::default(),
-        };
-        let r = swapped.compare(new_side, old_side)?;
+        let mut swapped = Differ::new(self.n, self.o, self.policy, self.steps, self.held);
+        swapped.depth = self.depth;
+        let r = swapped.compare(new_side, old_side);
         self.steps = swapped.steps;
-        Ok(r.as_ref().clone())
+        // The swapped walk names the new schema "old": turn its error around.
+        Ok(r.map_err(CompatError::turned_around)?.as_ref().clone())
     }
 
     fn sub(
@@ -362,9 +540,9 @@ impl<'m> Differ<'m> {
     ) -> Result<bool, CompatError> {
         let r = self.compare(o, n)?;
         let ok = self.ok(&r);
-        out.extend(r.iter().cloned().map(|mut f| {
-            f.instance_path = format!("{path}{}", f.instance_path);
-            f
+        out.extend(r.iter().map(|f| Finding {
+            instance_path: format!("{path}{}", f.instance_path),
+            body: Rc::clone(&f.body),
         }));
         Ok(ok)
     }

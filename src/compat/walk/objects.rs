@@ -54,7 +54,7 @@ impl Differ<'_> {
             f.old_pointer = a
                 .property(name)
                 .map(|p| self.o.node(p).pointer.clone())
-                .or(f.old_pointer);
+                .or(f.old_pointer.take());
             f.instance_path = seg(name);
             f.new = Some(Value::String(name.clone()));
             f.local_witness = Some(json!("<absent>"));
