@@ -8,7 +8,10 @@
 #  2. writes: 1,000 sequential registrations (one keep-alive connection, each timed)
 #     on SQLite and, when ACCORD_BENCH_POSTGRES_URL is set, PostgreSQL;
 #  3. cold start: time from exec to the first answered `latest` fetch over a
-#     database seeded with 10,000 contracts x 10 versions.
+#     database seeded with 10,000 contracts x 10 versions;
+#  4. auth (only when PARTS names it): the two fetches of 1. on a registry with no
+#     token (open) and on one where every request carries a reader token
+#     (`Authorization: Bearer`), interleaved, wrk -t1 -c32 each; the bar is >= 0.9x.
 #
 #   bash benches/http.sh [OUTDIR]
 #
@@ -17,7 +20,7 @@
 #      DURATION (10s), RUNS (3), PORT (18091), FLOOR_PORT (18081),
 #      FETCH_WORKERS ("default 1"),
 #      COLD_CONTRACTS (10000), COLD_VERSIONS (10), REGISTRATIONS (1000),
-#      PARTS ("fetch writes cold": which measurements to run),
+#      PARTS ("fetch writes cold"; add "auth" for 4.), AUTH_PORT (PORT + 1),
 #      ACCORD_BIN (a prebuilt accord to measure instead of building this checkout's).
 # Every server this script starts is stopped by its own PID on exit. Needs wrk, curl,
 # python3 (and psql for the PostgreSQL parts). Follow ../shared/bench/README.md's
@@ -210,6 +213,64 @@ PY
     awk -v s="$start" -v e="$end" -v r="$run" -v kb="$peak_kb" 'BEGIN { printf "  run %d: exec to first latest fetch %.0f ms, peak RSS %.1f MB\n", r, (e-s)*1000, kb/1024 }' | tee -a "$OUT/cold.txt"
     stop "$ACCORD_PID"
   done
+fi
+
+# ---------------------------------------------------------------- 4. auth
+if [[ "$PARTS" == *" auth "* ]]; then
+  AUTH_PORT="${AUTH_PORT:-$((PORT + 1))}"
+  echo "== auth: no token vs a reader token (wrk -t1 -c32 -d$DURATION, $RUNS runs, interleaved)"
+  "$ACCORD" token create --database "sqlite://$WORK/auth-on.db" --name bench-admin --role admin > "$WORK/admin.token" 2> /dev/null
+  "$ACCORD" token create --database "sqlite://$WORK/auth-on.db" --name bench-reader --role reader > "$WORK/reader.token" 2> /dev/null
+  ADMIN="$(cat "$WORK/admin.token")"; READER="$(cat "$WORK/reader.token")"
+  start_accord "sqlite://$WORK/auth-off.db"; OFF_PID=$ACCORD_PID
+  "$ACCORD" serve --database "sqlite://$WORK/auth-on.db" --listen "127.0.0.1:$AUTH_PORT" > "$WORK/accord-on.out" 2> "$OUT/accord-on.stderr" &
+  ON_PID=$!; PIDS+=("$ON_PID")
+  wait_ready "http://127.0.0.1:$AUTH_PORT/healthz"
+  for port in "$PORT" "$AUTH_PORT"; do
+    for v in 1.0.0 1.1.0; do
+      jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/$v.json" |
+        curl -fsS -X POST "http://127.0.0.1:$port/api/v1/contracts/orders.order_placed/versions" \
+          -H 'content-type: application/json' -H "authorization: Bearer $ADMIN" -d @- > "$WORK/registered.json"
+    done
+  done
+  id=$(jq .schema_id "$WORK/registered.json")
+  declare -A auth_urls=(
+    [by_id]="/api/v1/schemas/$id"
+    [latest]="/api/v1/contracts/orders.order_placed/versions/latest/schema"
+  )
+  # Without the token the authenticated registry refuses, so the runs measure the token path.
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$AUTH_PORT${auth_urls[by_id]}")
+  [[ "$code" == 401 ]] || { echo "!! the registry with tokens answered $code without one" >&2; exit 1; }
+  for name in by_id latest; do
+    wrk -t1 -c8 -d2s "http://127.0.0.1:$PORT${auth_urls[$name]}" > /dev/null
+    wrk -t1 -c8 -d2s -H "Authorization: Bearer $READER" "http://127.0.0.1:$AUTH_PORT${auth_urls[$name]}" > /dev/null
+  done
+  for run in $(seq "$RUNS"); do
+    for name in by_id latest; do
+      f="$OUT/auth.none.$name.run$run.txt"
+      wrk -t1 -c32 "-d$DURATION" --latency "http://127.0.0.1:$PORT${auth_urls[$name]}" > "$f"
+      echo "  $name without a token, run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
+      f="$OUT/auth.reader.$name.run$run.txt"
+      wrk -t1 -c32 "-d$DURATION" --latency -H "Authorization: Bearer $READER" "http://127.0.0.1:$AUTH_PORT${auth_urls[$name]}" > "$f"
+      grep -q "Non-2xx" "$f" && { echo "!! non-2xx answers with the reader token" >&2; exit 1; }
+      echo "  $name with a reader token, run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
+    done
+  done
+  stop "$ON_PID"; stop "$OFF_PID"
+  python3 - "$OUT" "$RUNS" <<'PY' | tee -a "$OUT/auth.summary.txt"
+import re, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+def rps(kind, name, run):
+    text = open(f"{out}/auth.{kind}.{name}.run{run}.txt").read()
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+for name in ("by_id", "latest"):
+    none = [rps("none", name, r) for r in range(1, runs + 1)]
+    reader = [rps("reader", name, r) for r in range(1, runs + 1)]
+    ratios = [b / a for a, b in zip(none, reader)]
+    print(f"  {name:>6}: no token median {statistics.median(none):9.0f} req/s, reader token median "
+          f"{statistics.median(reader):9.0f} req/s = {statistics.median(ratios):.2f}x "
+          f"(runs {' / '.join(f'{x:.2f}' for x in ratios)})")
+PY
 fi
 
 echo "raw results in $OUT"

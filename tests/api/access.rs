@@ -345,12 +345,14 @@ fn table() -> Vec<Entry> {
             None,
             "read",
         ),
+        // A producer may pin the level in force on a subject without its own (kafkajs
+        // does after a first registration); changing it is admin (tested below).
         c(
             "PUT",
             "/config/{subject}",
             "/config/orders.placed",
             Some(json!({"compatibility": "BACKWARD"})),
-            "admin",
+            "produce",
         ),
         c(
             "DELETE",
@@ -664,6 +666,27 @@ async fn refusals_say_what_was_needed_and_listings_show_only_contracts_in_scope(
         )
         .await;
     assert_eq!(a.json["contracts"].as_array().unwrap().len(), 2);
+
+    // A producer may pin the level in force on a Confluent subject, not change it.
+    let basic_producer = basic("orders-ci", &token("orders-ci"));
+    for (level, status, code) in [
+        ("NONE", StatusCode::FORBIDDEN, Some(40301)),
+        ("BACKWARD", StatusCode::OK, None),
+    ] {
+        let a = app
+            .request(
+                Method::PUT,
+                "/config/orders.placed",
+                Some(&json!({"compatibility": level})),
+                &[
+                    ("authorization", basic_producer.as_str()),
+                    ("content-type", "application/json"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, status, "{level}: {}", a.text);
+        assert_eq!(a.json["error_code"].as_u64(), code, "{level}: {}", a.text);
+    }
 
     // A producer may not change an existing contract's rules through a registration.
     let a = app

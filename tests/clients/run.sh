@@ -10,7 +10,9 @@
 # the first run (a venv in target/client-venv, npm packages in tests/clients/node_modules)
 # and skips that when they are present. Starts the server on a free port over a
 # temporary SQLite database, waits for its "accord listening on" line, runs both
-# suites, stops the server. Exits non-zero when anything fails.
+# suites; then makes a token on the database (from then on every request needs one)
+# and runs both clients again with basic auth (`<name>:<token>`, and a wrong
+# password); stops the server. Exits non-zero when anything fails.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -72,6 +74,18 @@ echo "== Python client (confluent-kafka)"
 (cd "$here" && "$venv/bin/python" -m pytest -q -p no:cacheprovider test_python_client.py) || status=1
 echo "== Node client (@kafkajs/confluent-schema-registry)"
 (cd "$here" && node --test node_client.test.js) || status=1
+
+echo "== basic auth: a producer token made on the database"
+token="$("$bin" token create --database "sqlite://$work/accord.db" --name clients --role producer 2>/dev/null)"
+# The server notices the first token within a second; wait until it asks for one.
+for _ in $(seq 1 50); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$ACCORD_URL/subjects")" = 401 ] && break
+    sleep 0.1
+done
+export ACCORD_USER_INFO="clients:$token"
+(cd "$here" && "$venv/bin/python" -m pytest -q -p no:cacheprovider test_python_auth.py) || status=1
+(cd "$here" && node --test node_auth.test.js) || status=1
+unset ACCORD_USER_INFO token
 if [ "$status" -ne 0 ]; then
     echo "== server log (stderr)"; tail -n 50 "$work/server.err"
 fi

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::handlers::subject;
 use super::{ConfluentError, Params, body};
-use crate::domain::{Caller, Mode, Policy, WriteMode};
+use crate::domain::{Action, Caller, Mode, Policy, WriteMode};
 use crate::http::AppState;
 
 type Answer = Result<Response, ConfluentError>;
@@ -171,6 +171,12 @@ pub async fn find_subject_config(
 }
 
 /// `PUT /config/{subject}`: allowed before the subject's first version.
+///
+/// Needs the right to configure the subject, except for one request producers make:
+/// kafkajs, after a subject's first registration, sets the subject's level to the one
+/// it was registered under. A producer may therefore pin, on a subject that has no
+/// configuration of its own, exactly the level and policy already in force; anything
+/// else is 40301.
 pub async fn update_subject_config(
     State(state): State<AppState>,
     caller: Caller,
@@ -179,9 +185,19 @@ pub async fn update_subject_config(
 ) -> Answer {
     let name = subject(&name)?;
     let request: ConfigRequest = body(bytes)?;
-    let (mode, current_policy) = state.registry.contract_overrides(&name).await?;
-    let mode = merged(request.compatibility, mode, level)?;
+    let (current_mode, current_policy) = state.registry.contract_overrides(&name).await?;
+    let mode = merged(request.compatibility, current_mode, level)?;
     let policy = merged(request.compatibility_policy, current_policy, policy)?;
+    if let Err(denied) = caller.principal.may(Action::Configure, Some(name.as_str())) {
+        let global = state.registry.global_config().await?;
+        let pins_what_is_in_force = current_mode.is_none()
+            && current_policy.is_none()
+            && mode.is_none_or(|m| m == global.mode)
+            && policy.is_none_or(|p| p == global.policy);
+        if !pins_what_is_in_force {
+            return Err(ConfluentError::forbidden(&denied));
+        }
+    }
     let c = state
         .registry
         .replace_contract_config(&name, mode, policy, &caller)

@@ -166,10 +166,11 @@ pub fn route_table() -> Vec<Route> {
             subject(Read),
             get(config::find_subject_config),
         ),
+        // Configure, or a producer pinning the level in force (see the handler).
         (
             "PUT",
             "/config/{subject}",
-            subject(Configure),
+            subject(Register),
             put(config::update_subject_config),
         ),
         (
