@@ -411,6 +411,13 @@ fn every_registry_command_works_over_https_with_the_private_ca() {
 
     let out = accord_in(
         dir.path(),
+        &["token", "list", "--registry", url, "--ca-cert", ca],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+
+    let out = accord_in(
+        dir.path(),
         &["export", "--registry", url, "--ca-cert", ca],
         &[],
     );
@@ -461,6 +468,8 @@ fn without_the_ca_every_registry_command_fails_with_a_certificate_error() {
         ],
         vec!["export", "--registry", url],
         vec!["import", "--from-confluent", url, "--database", &copy],
+        vec!["token", "list", "--registry", url],
+        vec!["audit", "--registry", url],
     ];
     for args in commands {
         let out = accord_in(dir.path(), &args, &[]);
@@ -652,6 +661,14 @@ fn every_registry_command_sends_the_token_and_never_prints_it() {
                 "--cache-dir",
                 cache,
             ],
+            vec![("ACCORD_TOKEN", TOKEN)],
+        ),
+        (
+            vec!["token", "list", "--registry", url, "--token", TOKEN],
+            vec![],
+        ),
+        (
+            vec!["audit", "--registry", url],
             vec![("ACCORD_TOKEN", TOKEN)],
         ),
         (vec!["export", "--registry", url, "--token", TOKEN], vec![]),

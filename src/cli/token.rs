@@ -26,9 +26,9 @@ pub struct Target {
     /// Work through the registry at this URL, with an admin --token.
     #[arg(long)]
     pub registry: Option<String>,
-    /// The admin token for --registry.
-    #[arg(long, env = "ACCORD_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    /// The admin token for --registry, and its private CA.
+    #[command(flatten)]
+    pub connect: super::connect::Connect,
 }
 
 /// Create, list and revoke API tokens.
@@ -114,7 +114,7 @@ pub enum Place {
 pub struct Remote {
     http: reqwest::blocking::Client,
     base: String,
-    token: Option<String>,
+    credentials: super::connect::Credentials,
 }
 
 impl Target {
@@ -127,15 +127,18 @@ impl Target {
                     "the registry URL must start with http:// or https://, got {base:?}"
                 )));
             }
-            let http = reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .user_agent(concat!("accord-cli/", env!("CARGO_PKG_VERSION")))
-                .build()
+            let credentials = self.connect.load()?;
+            let http = credentials
+                .blocking(
+                    reqwest::blocking::Client::builder()
+                        .timeout(Duration::from_secs(30))
+                        .user_agent(concat!("accord-cli/", env!("CARGO_PKG_VERSION"))),
+                )
                 .map_err(|e| Failure::load(format!("building the HTTP client: {e}")))?;
             return Ok(Place::Registry(Remote {
                 http,
                 base,
-                token: self.token.clone(),
+                credentials,
             }));
         }
         if let Some(url) = &self.database {
@@ -158,18 +161,20 @@ impl Remote {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, Failure> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
+        let mut request = self.credentials.authorize(
+            self.http
+                .request(method.clone(), format!("{}{path}", self.base)),
+        );
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request
-            .send()
-            .map_err(|e| Failure::load(format!("reaching the registry at {}: {e}", self.base)))?;
+        let response = request.send().map_err(|e| {
+            Failure::load(format!(
+                "cannot talk to the registry at {}: {}",
+                self.base,
+                crate::client::transport::describe(&e)
+            ))
+        })?;
         let status = response.status();
         let text = response.text().unwrap_or_default();
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
