@@ -255,6 +255,19 @@ fn accepted_findings_pass_expired_ones_fail_and_unused_ones_are_stale() {
         "0000000000000000"
     );
 
+    // The repository's file is found from a directory inside it, too.
+    let out = accord(
+        &dir.path().join("contracts"),
+        &["check", "--against", "HEAD", "--format", "json", "."],
+    );
+    let inside: Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "{inside:#}");
+    assert_eq!(
+        inside["summary"]["accepted"].as_u64(),
+        Some(prints.len() as u64)
+    );
+
     // Expired: the same entries, with a day in the past, in a file named on the command line.
     write(
         dir.path(),

@@ -53,7 +53,8 @@ pub struct CheckArgs {
     /// The lowest level that fails the check.
     #[arg(long, value_enum, default_value_t = Level::Error)]
     fail_on: Level,
-    /// The acceptance file (default: `accord-accept.yaml` in the current directory, if any).
+    /// The acceptance file (default: `accord-accept.yaml` in the current directory or the
+    /// nearest one above it, up to the git repository's root).
     #[arg(long, value_name = "FILE")]
     accept: Option<PathBuf>,
     /// The registry's token and private CA (with --registry).
@@ -303,6 +304,23 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     }))
 }
 
+/// `accord-accept.yaml` in the current directory or the nearest one above it, up to
+/// the root of the git repository (the directory holding `.git`), so `accord check`
+/// finds the repository's file wherever inside it it runs.
+fn default_acceptances() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    for dir in cwd.ancestors() {
+        let candidate = dir.join(accept::DEFAULT_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
 fn load_acceptances(explicit: Option<&Path>) -> Result<Vec<Acceptance>, Failure> {
     let path = match explicit {
         Some(p) if !p.exists() => {
@@ -312,13 +330,10 @@ fn load_acceptances(explicit: Option<&Path>) -> Result<Vec<Acceptance>, Failure>
             )));
         }
         Some(p) => p.to_owned(),
-        None => {
-            let p = PathBuf::from(accept::DEFAULT_FILE);
-            if !p.exists() {
-                return Ok(Vec::new());
-            }
-            p
-        }
+        None => match default_acceptances() {
+            Some(p) => p,
+            None => return Ok(Vec::new()),
+        },
     };
     accept::load(&path).map_err(|e| Failure::usage(crate::cli::chain(&e)))
 }
