@@ -346,6 +346,10 @@ fn junit_github_and_markdown_outputs_parse_and_carry_the_findings() {
     );
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("| error | `max-length-decreased` |"), "{md}");
+    assert!(
+        !md.lines().any(|l| l.starts_with('|') && l.contains("``")),
+        "an empty code span in {md}"
+    );
 
     let out = accord(
         dir.path(),

@@ -19,6 +19,53 @@ pub struct RulesArgs {
     format: Format,
 }
 
+/// `rows` as aligned columns; with a `width` (a terminal's), each line is cut to it
+/// with an ellipsis, so nothing wraps; without one (a pipe, a file), lines are whole.
+fn table(rows: &[[String; 4]], width: Option<usize>) -> Vec<String> {
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            let line = format!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            );
+            match width {
+                Some(w) if line.chars().count() > w && w > 1 => {
+                    let mut cut: String = line.chars().take(w - 1).collect();
+                    cut.push('…');
+                    cut
+                }
+                _ => line,
+            }
+        })
+        .collect()
+}
+
+/// The width of the terminal standard output is, or `None` when it is not one.
+fn terminal_width() -> Option<usize> {
+    #[cfg(unix)]
+    {
+        let stdout = std::io::stdout();
+        if !std::io::IsTerminal::is_terminal(&stdout) {
+            return None;
+        }
+        let size = rustix::termios::tcgetwinsize(&stdout).ok()?;
+        (size.ws_col > 0).then_some(usize::from(size.ws_col))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Runs the command.
 pub fn run(args: RulesArgs) -> Result<ExitCode, Failure> {
     let breaks = |r: Rule, p: Policy| -> Vec<&'static str> {
@@ -49,24 +96,71 @@ pub fn run(args: RulesArgs) -> Result<ExitCode, Failure> {
             let _ = writeln!(out, "{}", json!(rules));
         }
         Format::Text => {
-            for r in Rule::ALL {
-                let show = |v: Vec<&str>| {
-                    if v.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        v.join("+")
-                    }
-                };
-                let _ = writeln!(
-                    out,
-                    "{:<55} strict: {:<17} lenient: {:<17} {}",
-                    r.id(),
+            let show = |v: Vec<&str>| {
+                if v.is_empty() {
+                    "-".to_owned()
+                } else {
+                    v.join("+")
+                }
+            };
+            let mut rows = vec![[
+                "RULE".to_owned(),
+                "BREAKS (STRICT)".to_owned(),
+                "BREAKS (LENIENT)".to_owned(),
+                "WHAT CHANGED".to_owned(),
+            ]];
+            rows.extend(Rule::ALL.iter().map(|r| {
+                [
+                    r.id().to_owned(),
                     show(breaks(*r, Policy::Strict)),
                     show(breaks(*r, Policy::Lenient)),
-                    r.summary()
-                );
+                    r.summary().to_owned(),
+                ]
+            }));
+            for line in table(&rows, terminal_width()) {
+                let _ = writeln!(out, "{line}");
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<[String; 4]> {
+        vec![
+            [
+                "RULE",
+                "BREAKS (STRICT)",
+                "BREAKS (LENIENT)",
+                "WHAT CHANGED",
+            ]
+            .map(str::to_owned),
+            [
+                "enum-value-removed",
+                "backward",
+                "backward",
+                "A value of `enum` was removed.",
+            ]
+            .map(str::to_owned),
+        ]
+    }
+
+    #[test]
+    fn a_header_row_and_aligned_columns() {
+        let lines = table(&rows(), None);
+        assert!(lines[0].starts_with("RULE  "), "{lines:#?}");
+        let at = |l: &str| l.find("backward").or_else(|| l.find("BREAKS"));
+        assert_eq!(at(&lines[0]), at(&lines[1]), "{lines:#?}");
+        assert!(lines[1].ends_with("was removed."), "whole lines when piped");
+    }
+
+    #[test]
+    fn a_terminal_cuts_lines_to_its_width() {
+        let lines = table(&rows(), Some(40));
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:#?}");
+        assert!(lines[1].ends_with('…'), "{lines:#?}");
+    }
 }

@@ -310,6 +310,16 @@ fn github(o: &Outcome) -> String {
     s
 }
 
+/// `s` as a code span in a table cell; an empty value (a finding about the contract
+/// file, not a schema node) is a dash, not an empty code span.
+fn md_code(s: &str) -> String {
+    if s.is_empty() {
+        "—".to_owned()
+    } else {
+        format!("`{}`", md_cell(s))
+    }
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -351,10 +361,10 @@ fn markdown(o: &Outcome) -> String {
             };
             let _ = writeln!(
                 s,
-                "| {level} | `{}` | `{}` | `{}` | `{}` → `{}` | `{}:{}:{}` |",
+                "| {level} | `{}` | {} | {} | `{}` → `{}` | `{}:{}:{}` |",
                 f.rule,
-                md_cell(f.instance_path.as_deref().unwrap_or("")),
-                md_cell(&pointer(f)),
+                md_code(f.instance_path.as_deref().unwrap_or("")),
+                md_code(&pointer(f)),
                 md_cell(&short(&f.old)),
                 md_cell(&short(&f.new)),
                 f.file,
