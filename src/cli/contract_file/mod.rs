@@ -127,12 +127,18 @@ impl ContractFile {
     ) -> Result<ContractFile> {
         let root = tree::from_yaml(text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         let header = header_of(&root).map_err(|e| anyhow!("{}:{e}", path.display()))?;
-        let name = ContractName::parse(&header.name)
-            .map_err(|e| anyhow!("{}: name: {e}", path.display()))?;
+        // `FILE:LINE:COLUMN: `field`` of a field's value, for a value that is not allowed.
+        let at = |field: &str| {
+            let p = root
+                .get(field)
+                .map_or_else(|| root.locate(&format!("/{field}")), |n| n.at);
+            format!("{}:{}:{}: `{field}`", path.display(), p.line, p.column)
+        };
+        let name = ContractName::parse(&header.name).map_err(|e| anyhow!("{}: {e}", at("name")))?;
         let version = Version::parse(header.version.trim()).map_err(|e| {
             anyhow!(
-                "{}: version {:?} is not a semantic version: {e}",
-                path.display(),
+                "{}: {:?} is not a semantic version: {e}",
+                at("version"),
                 header.version
             )
         })?;
@@ -141,13 +147,13 @@ impl ContractFile {
             .as_deref()
             .map(str::parse::<Mode>)
             .transpose()
-            .map_err(|e| anyhow!("{}: compatibility: {e}", path.display()))?;
+            .map_err(|e| anyhow!("{}: {e}", at("compatibility")))?;
         let policy = header
             .policy
             .as_deref()
             .map(str::parse::<Policy>)
             .transpose()
-            .map_err(|e| anyhow!("{}: policy: {e}", path.display()))?;
+            .map_err(|e| anyhow!("{}: {e}", at("policy")))?;
         let schema_node = root
             .get("schema")
             .ok_or_else(|| anyhow!("{}: no schema", path.display()))?;
@@ -299,6 +305,26 @@ mod tests {
             e.to_string().starts_with(
                 "x.contract.yaml:6:1: unknown field `mode`; did you mean `compatibility`?"
             ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_value_that_is_not_allowed_names_its_line_column_and_the_allowed_values() {
+        let text =
+            "name: a\nversion: 1.0.0\nowner: o\ndescription: d\ncompatibility: FULLY\nschema: {}\n";
+        let e = ContractFile::parse(Path::new("x.contract.yaml"), text, &no_files).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("x.contract.yaml:5:16: `compatibility`: "),
+            "{e}"
+        );
+        assert!(e.contains("FULL_TRANSITIVE"), "{e}");
+        let text = "name: a\nversion: 1.0.x\nowner: o\ndescription: d\nschema: {}\n";
+        let e = ContractFile::parse(Path::new("x.contract.yaml"), text, &no_files).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.contract.yaml:2:10: `version`: "),
             "{e}"
         );
     }
