@@ -10,6 +10,7 @@ mod contract_file;
 mod diff;
 mod export;
 mod import;
+mod lint;
 mod migrate;
 mod publish;
 mod registry_client;
@@ -42,6 +43,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Check contract files against a registry or a git revision (the CI gate).
     Check(check::CheckArgs),
+    /// Check contract files against style and hygiene rules (docs/lint.md).
+    Lint(lint::LintArgs),
     /// Register contract files with a registry, idempotently.
     Publish(publish::PublishArgs),
     /// Write every record of a registry as NDJSON (a backup, or a move to another database).
@@ -139,6 +142,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run(args),
         Command::Check(args) => check::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Lint(args) => lint::run(args),
         Command::Export(args) => export::run(args),
         Command::Import(args) => import::run(args),
         Command::Token(args) => token::run(args),
