@@ -136,6 +136,11 @@ impl TokenSecret {
         }
         Ok((id, TokenSecret(secret.to_owned())))
     }
+
+    /// Whether `other` is the same secret, compared in constant time.
+    pub fn same_as(&self, other: &TokenSecret) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
 }
 
 /// A freshly made token: shown once, to its creator, then only its hash is kept.
