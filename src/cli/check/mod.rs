@@ -14,7 +14,7 @@
 
 mod accept;
 mod baseline;
-mod render;
+pub(crate) mod render;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,10 @@ use crate::schema::{MapResolver, ParseOptions, Schema};
 
 use super::Failure;
 use super::contract_file::{self, ContractFile, tree::Position};
+use super::lint::{
+    self,
+    config::{self, Config, Ignore},
+};
 
 pub use accept::Entry as Acceptance;
 use baseline::{Baseline, Prev};
@@ -57,6 +61,14 @@ pub struct CheckArgs {
     /// nearest one above it, up to the git repository's root).
     #[arg(long, value_name = "FILE")]
     accept: Option<PathBuf>,
+    /// The configuration file (default: `accord.yaml` in the current directory or the
+    /// nearest one above it, up to the git repository's root): lint rules, and ignores
+    /// by rule and path for breaking changes.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not lint the contract files (docs/lint.md).
+    #[arg(long)]
+    no_lint: bool,
     /// The registry's token and private CA (with --registry).
     #[command(flatten)]
     connect: super::connect::Connect,
@@ -90,7 +102,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Level::Info => "info",
             Level::Warning => "warning",
@@ -137,12 +149,41 @@ pub struct Finding {
     /// An acceptance that covered it and has expired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_acceptance: Option<Acceptance>,
+    /// A compatibility finding (the engine's, or about the version) or a lint one.
+    pub category: Category,
+    /// What to do about it (lint findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `accord.yaml` ignore (rule and path) that covers it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<Ignore>,
+}
+
+/// Where a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// A change against the baseline, or a versioning rule.
+    Compatibility,
+    /// A lint rule (docs/lint.md).
+    Lint,
 }
 
 impl Finding {
     /// Whether the finding fails the check at `threshold`.
     pub fn fails(&self, threshold: Level) -> bool {
-        self.accepted.is_none() && self.level >= threshold
+        self.accepted.is_none() && self.ignored.is_none() && self.level >= threshold
+    }
+
+    /// `accepted`, `ignored`, or the level.
+    pub fn label(&self) -> &'static str {
+        if self.accepted.is_some() {
+            "accepted"
+        } else if self.ignored.is_some() {
+            "ignored"
+        } else {
+            self.level.as_str()
+        }
     }
 }
 
@@ -162,6 +203,8 @@ pub enum Status {
     Removed,
     /// Could not be checked.
     Failed,
+    /// Linted only (`accord lint`).
+    Linted,
 }
 
 /// The result for one contract file.
@@ -199,9 +242,15 @@ pub struct ContractResult {
     pub error: Option<String>,
 }
 
-/// The whole check.
+/// The whole check (or lint run).
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
+    /// `check` or `lint`: which command the renderers speak for.
+    #[serde(skip)]
+    pub command: &'static str,
+    /// The configuration file in force, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     /// `clean`, `breaking` or `incomplete` (something could not be loaded).
     pub verdict: &'static str,
     /// The threshold.
@@ -229,6 +278,8 @@ pub struct Summary {
     pub infos: usize,
     /// Accepted findings.
     pub accepted: usize,
+    /// Findings an `accord.yaml` ignore covers.
+    pub ignored: usize,
     /// Findings at or above the threshold, not accepted.
     pub failing: usize,
     /// Contracts that could not be checked.
@@ -238,6 +289,8 @@ pub struct Summary {
 /// Runs the command.
 pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     let entries = load_acceptances(args.accept.as_deref())?;
+    let config = config::load_or_default(args.config.as_deref())
+        .map_err(|e| Failure::usage(crate::cli::chain(&e)))?;
     let files =
         contract_file::discover(&args.paths).map_err(|e| Failure::load(crate::cli::chain(&e)))?;
     let (mut baseline, against) = match (&args.registry, &args.against) {
@@ -277,7 +330,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
             ));
             continue;
         }
-        results.push(check_one(c, &resolver, &mut baseline));
+        let mut result = check_one(c, &resolver, &mut baseline);
+        ignore_breaking(&mut result, c, &config);
+        if !args.no_lint {
+            result.findings.extend(lint::findings(c, &config));
+        }
+        results.push(result);
     }
     if let Baseline::Git(g) = &baseline {
         match g.removed_files(&args.paths, &files) {
@@ -295,30 +353,31 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     results.sort_by(|a, b| a.file.cmp(&b.file));
 
     let stale = apply_acceptances(&mut results, &entries, chrono::Local::now().date_naive());
-    let outcome = summarise(results, stale, args.fail_on, against);
+    let outcome = summarise("check", &config, results, stale, args.fail_on, against);
     render::write(&outcome, args.format).map_err(|e| Failure::load(crate::cli::chain(&e)))?;
-    Ok(ExitCode::from(match outcome.verdict {
-        "incomplete" => 3,
-        "breaking" => 1,
-        _ => 0,
-    }))
+    Ok(outcome.exit_code())
 }
 
-/// `accord-accept.yaml` in the current directory or the nearest one above it, up to
-/// the root of the git repository (the directory holding `.git`), so `accord check`
-/// finds the repository's file wherever inside it it runs.
-fn default_acceptances() -> Option<PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    for dir in cwd.ancestors() {
-        let candidate = dir.join(accept::DEFAULT_FILE);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if dir.join(".git").exists() {
-            return None;
+impl Outcome {
+    /// 3 when something could not be loaded, 1 when a finding fails, 0 otherwise.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self.verdict {
+            "incomplete" => 3,
+            "breaking" => 1,
+            _ => 0,
+        })
+    }
+}
+
+/// Marks the compatibility findings an `accord.yaml` `breaking.ignore` entry covers
+/// (by rule, and the contract file's or the schema file's path).
+fn ignore_breaking(result: &mut ContractResult, c: &ContractFile, config: &Config) {
+    for f in &mut result.findings {
+        let files = [c.path.as_path(), Path::new(&f.file)];
+        if let Some(i) = config.breaking_ignore(&f.rule, &files) {
+            f.ignored = Some(i.clone());
         }
     }
-    None
 }
 
 fn load_acceptances(explicit: Option<&Path>) -> Result<Vec<Acceptance>, Failure> {
@@ -330,7 +389,9 @@ fn load_acceptances(explicit: Option<&Path>) -> Result<Vec<Acceptance>, Failure>
             )));
         }
         Some(p) => p.to_owned(),
-        None => match default_acceptances() {
+        // The nearest one up to the git root, so `accord check` finds the repository's
+        // file wherever inside it it runs.
+        None => match config::find_up(accept::DEFAULT_FILE) {
             Some(p) => p,
             None => return Ok(Vec::new()),
         },
@@ -350,7 +411,9 @@ pub(crate) fn resolver_of(contracts: &[ContractFile]) -> MapResolver {
     resolver
 }
 
-fn failed(path: &Path, c: Option<&ContractFile>, error: String) -> ContractResult {
+/// The result for a contract file that could not be checked (also the base of
+/// `accord lint`'s results).
+pub(crate) fn failed(path: &Path, c: Option<&ContractFile>, error: String) -> ContractResult {
     ContractResult {
         file: path.display().to_string(),
         name: c.map_or_else(|| path.display().to_string(), |c| c.name.to_string()),
@@ -433,6 +496,9 @@ fn check_one(c: &ContractFile, resolver: &MapResolver, baseline: &mut Baseline) 
         column: c.version_at.column,
         accepted: None,
         expired_acceptance: None,
+        category: Category::Compatibility,
+        hint: None,
+        ignored: None,
     };
 
     if let Some(v) = &base.identical {
@@ -597,6 +663,9 @@ fn finding_of(c: &ContractFile, change: &Change, old: &Prev, mode: Mode) -> Find
         fingerprint: accept::fingerprint(c.name.as_str(), change),
         accepted: None,
         expired_acceptance: None,
+        category: Category::Compatibility,
+        hint: None,
+        ignored: None,
     }
 }
 
@@ -672,6 +741,9 @@ fn removed_result(path: &Path, old: Option<ContractFile>, rev: &str) -> Contract
             fingerprint,
             accepted: None,
             expired_acceptance: None,
+            category: Category::Compatibility,
+            hint: None,
+            ignored: None,
         }],
         error: None,
     }
@@ -702,7 +774,9 @@ fn apply_acceptances(
         .collect()
 }
 
-fn summarise(
+pub(crate) fn summarise(
+    command: &'static str,
+    config: &Config,
     contracts: Vec<ContractResult>,
     stale_acceptances: Vec<Acceptance>,
     fail_on: Level,
@@ -719,6 +793,10 @@ fn summarise(
         for f in &r.findings {
             if f.accepted.is_some() {
                 s.accepted += 1;
+                continue;
+            }
+            if f.ignored.is_some() {
+                s.ignored += 1;
                 continue;
             }
             match f.level {
@@ -739,6 +817,8 @@ fn summarise(
         "clean"
     };
     Outcome {
+        command,
+        config: config.file.as_ref().map(|p| p.display().to_string()),
         verdict,
         fail_on,
         against,

@@ -105,6 +105,9 @@ fn counts(o: &Outcome) -> String {
     if s.accepted > 0 {
         let _ = write!(line, ", {} accepted", s.accepted);
     }
+    if s.ignored > 0 {
+        let _ = write!(line, ", {} ignored", s.ignored);
+    }
     if s.failed_to_load > 0 {
         let _ = write!(line, ", {} could not be checked", s.failed_to_load);
     }
@@ -148,6 +151,7 @@ fn headline(r: &ContractResult) -> String {
             r.base_version.as_deref().unwrap_or("?")
         ),
         Status::Failed => format!("{}  could not be checked", r.name),
+        Status::Linted => format!("{}  {declared}", r.name),
     }
 }
 
@@ -164,16 +168,13 @@ fn text(o: &Outcome) -> String {
             let _ = writeln!(s, "  {red}could not be checked{red:#}: {e}");
         }
         for f in &r.findings {
+            let settled = f.accepted.is_some() || f.ignored.is_some();
             let style = match f.level {
-                Level::Error if f.accepted.is_none() => red,
-                Level::Warning if f.accepted.is_none() => yellow,
+                Level::Error if !settled => red,
+                Level::Warning if !settled => yellow,
                 _ => dim,
             };
-            let level = if f.accepted.is_some() {
-                "accepted".to_owned()
-            } else {
-                f.level.as_str().to_owned()
-            };
+            let level = f.label();
             let place = match (&f.instance_path, pointer(f)) {
                 (Some(i), p) if !p.is_empty() => format!("{i}   ({p})   "),
                 _ => String::new(),
@@ -192,6 +193,12 @@ fn text(o: &Outcome) -> String {
             }
             if let Some(w) = &f.witness {
                 let _ = writeln!(s, "           witness (valid before, rejected now): {w}");
+            }
+            if let Some(h) = &f.hint {
+                let _ = writeln!(s, "           fix: {h}");
+            }
+            if let Some(i) = &f.ignored {
+                let _ = writeln!(s, "           ignored: {}", ignore_text(i));
             }
             if let Some(a) = &f.accepted {
                 let _ = writeln!(
@@ -222,6 +229,7 @@ fn text(o: &Outcome) -> String {
         );
     }
     let verdict = match o.verdict {
+        "clean" if o.command == "lint" => format!("{green}no lint findings that fail{green:#}"),
         "clean" => format!("{green}no breaking changes{green:#}"),
         "breaking" => format!(
             "{red}{} finding{} at or above {}{red:#}",
@@ -231,8 +239,18 @@ fn text(o: &Outcome) -> String {
         ),
         _ => format!("{red}incomplete: some contracts could not be checked{red:#}"),
     };
-    let _ = writeln!(s, "{verdict} · {} · against {}", counts(o), o.against);
-    if o.verdict == "breaking" {
+
+    let _ = write!(s, "{verdict} · {}", counts(o));
+    if !o.against.is_empty() {
+        let _ = write!(s, " · against {}", o.against);
+    }
+    let _ = writeln!(s);
+    if o.verdict == "breaking" && o.command == "lint" {
+        let _ = writeln!(
+            s,
+            "{dim}To silence a rule for some files, add an ignore (rule and paths) to accord.yaml's lint section (docs/lint.md).{dim:#}"
+        );
+    } else if o.verdict == "breaking" {
         let _ = writeln!(
             s,
             "{dim}To accept a known break, add its fingerprint to accord-accept.yaml with a reason (and an expiry).{dim:#}"
@@ -266,7 +284,7 @@ fn github(o: &Outcome) -> String {
         }
         for f in &r.findings {
             let command = match f.level {
-                _ if f.accepted.is_some() => "notice",
+                _ if f.accepted.is_some() || f.ignored.is_some() => "notice",
                 Level::Error => "error",
                 Level::Warning => "warning",
                 Level::Info => "notice",
@@ -281,8 +299,14 @@ fn github(o: &Outcome) -> String {
             if let Some(w) = &f.witness {
                 let _ = write!(message, "\nwitness: {w}");
             }
+            if let Some(h) = &f.hint {
+                let _ = write!(message, "\nfix: {h}");
+            }
             if let Some(a) = &f.accepted {
                 let _ = write!(message, "\naccepted: {}", a.reason);
+            }
+            if let Some(i) = &f.ignored {
+                let _ = write!(message, "\nignored: {}", ignore_text(i));
             }
             let _ = write!(message, "\nfingerprint: {}", f.fingerprint);
             let _ = writeln!(
@@ -306,7 +330,7 @@ fn github(o: &Outcome) -> String {
             ))
         );
     }
-    let _ = writeln!(s, "accord check: {} · {}", o.verdict, counts(o));
+    let _ = writeln!(s, "accord {}: {} · {}", o.command, o.verdict, counts(o));
     s
 }
 
@@ -331,14 +355,12 @@ fn markdown(o: &Outcome) -> String {
         "breaking" => "❌",
         _ => "⚠️",
     };
-    let _ = writeln!(s, "## {icon} accord check: {}\n", o.verdict);
-    let _ = writeln!(
-        s,
-        "{} · against `{}` · fail on `{}`\n",
-        counts(o),
-        o.against,
-        o.fail_on.as_str()
-    );
+    let _ = writeln!(s, "## {icon} accord {}: {}\n", o.command, o.verdict);
+    let _ = write!(s, "{}", counts(o));
+    if !o.against.is_empty() {
+        let _ = write!(s, " · against `{}`", o.against);
+    }
+    let _ = writeln!(s, " · fail on `{}`\n", o.fail_on.as_str());
     for r in &o.contracts {
         let _ = writeln!(s, "### `{}`\n", r.name);
         let _ = writeln!(s, "{}  \n`{}`\n", md_cell(&headline(r)), r.file);
@@ -354,11 +376,7 @@ fn markdown(o: &Outcome) -> String {
         );
         let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- |");
         for f in &r.findings {
-            let level = if f.accepted.is_some() {
-                "accepted".to_owned()
-            } else {
-                f.level.as_str().to_owned()
-            };
+            let level = f.label();
             let _ = writeln!(
                 s,
                 "| {level} | `{}` | {} | {} | `{}` → `{}` | `{}:{}:{}` |",
@@ -377,10 +395,16 @@ fn markdown(o: &Outcome) -> String {
             let _ = writeln!(
                 s,
                 "- **{}** `{}`: {}",
-                f.level.as_str(),
+                f.label(),
                 f.rule,
                 md_cell(&f.message)
             );
+            if let Some(h) = &f.hint {
+                let _ = writeln!(s, "  - fix: {}", md_cell(h));
+            }
+            if let Some(i) = &f.ignored {
+                let _ = writeln!(s, "  - ignored: {}", md_cell(&ignore_text(i)));
+            }
             if !f.breaks.is_empty() {
                 let _ = writeln!(s, "  - breaks: {}", breaks(f));
             }
@@ -405,11 +429,20 @@ fn markdown(o: &Outcome) -> String {
             md_cell(&e.reason)
         );
     }
-    if o.summary.failing > 0 {
+    if o.summary.failing > 0 && o.command == "check" {
         let _ = writeln!(
             s,
             "To accept a known break, add to `accord-accept.yaml`:\n\n```yaml\naccept:\n  - fingerprint: <fingerprint>\n    reason: \"why this break is fine\"\n    expires: YYYY-MM-DD\n```"
         );
+    }
+    s
+}
+
+/// An ignore as one line: the rule, the globs and the reason.
+fn ignore_text(i: &crate::cli::lint::config::Ignore) -> String {
+    let mut s = format!("accord.yaml ignores {} in {}", i.rule, i.paths.join(", "));
+    if let Some(r) = &i.reason {
+        let _ = write!(s, ": {r}");
     }
     s
 }
@@ -442,8 +475,13 @@ fn junit(o: &Outcome) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
-        "<testsuites name=\"accord check\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">\n  <testsuite name=\"accord check against {}\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">",
-        xml(&o.against),
+        "<testsuites name=\"accord {command}\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">\n  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">",
+        xml(&if o.against.is_empty() {
+            format!("accord {}", o.command)
+        } else {
+            format!("accord {} against {}", o.command, o.against)
+        }),
+        command = o.command,
         n = o.contracts.len()
     );
     for r in &o.contracts {
@@ -462,11 +500,7 @@ fn junit(o: &Outcome) -> String {
                 let _ = writeln!(
                     body,
                     "{} [{}] {} at {}:{}:{}: {} ({} → {}) fingerprint {}",
-                    if f.accepted.is_some() {
-                        "accepted"
-                    } else {
-                        f.level.as_str()
-                    },
+                    f.label(),
                     f.rule,
                     f.instance_path.as_deref().unwrap_or(""),
                     f.file,
