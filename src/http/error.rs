@@ -199,6 +199,7 @@ impl From<RegistryError> for ApiError {
                 )
             }
             RegistryError::Forbidden(denied) => forbidden(&denied),
+            RegistryError::Consumers(e) => super::consumers::consumer_error(*e),
             RegistryError::InvalidToken(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-token-request",

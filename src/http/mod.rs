@@ -16,6 +16,7 @@ mod access;
 pub mod auth;
 mod caching;
 pub mod confluent;
+mod consumers;
 pub mod error;
 mod export;
 mod malformed;
@@ -91,8 +92,8 @@ type Route = (
 /// Every native route the server answers, each with its access rule.
 fn routes() -> Vec<Route> {
     use crate::domain::Action::{
-        Configure, Delete, Export, ManageTokens, Read, ReadAudit, Register, UpdateMetadata,
-        Validate,
+        Configure, DeclareConsumer, Delete, DeprecateLine, Export, ManageTokens, Read, ReadAudit,
+        RecordDeployment, Register, UpdateMetadata, Validate,
     };
     use auth::Rule;
     const V: &str = "/api/v1/contracts/{name}/versions";
@@ -209,6 +210,67 @@ fn routes() -> Vec<Route> {
             "/api/v1/audit",
             Rule::registry(ReadAudit),
             get(access::audit_log),
+        ),
+        // Consumers are scoped by their own name, as contracts are.
+        (
+            "GET",
+            "/api/v1/consumers",
+            Rule::registry(Read),
+            get(consumers::list_consumers),
+        ),
+        (
+            "GET",
+            "/api/v1/consumers/{name}",
+            named(Read),
+            get(consumers::find_consumer),
+        ),
+        (
+            "PUT",
+            "/api/v1/consumers/{name}",
+            named(DeclareConsumer),
+            put(consumers::declare_consumer),
+        ),
+        (
+            "POST",
+            "/api/v1/consumers/{name}/deployments",
+            named(RecordDeployment),
+            post(consumers::record_deployment),
+        ),
+        (
+            "POST",
+            "/api/v1/consumers/{name}/can-i-deploy",
+            named(Read),
+            post(consumers::can_i_deploy),
+        ),
+        (
+            "GET",
+            "/api/v1/environments",
+            Rule::registry(Read),
+            get(consumers::list_environments),
+        ),
+        (
+            "PUT",
+            "/api/v1/environments/{name}",
+            Rule::registry(Configure),
+            put(consumers::put_environment),
+        ),
+        (
+            "GET",
+            "/api/v1/contracts/{name}/consumers",
+            named(Read),
+            get(consumers::contract_consumers),
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/{name}/lines/{major}/deprecate",
+            named(DeprecateLine),
+            post(consumers::deprecate_line),
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/{name}/lines/{major}/retire",
+            named(Delete),
+            post(consumers::retire_line),
         ),
     ]
 }

@@ -18,12 +18,14 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::caching::{IMMUTABLE, IfNoneMatch, SHORT, cached, etag, version_header};
+use super::consumers::{FetchedBy, after_fetch};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, refusal_details};
 use crate::compat::{Change, Report};
+use crate::domain::Protection;
 use crate::domain::{
     Action, Bump, Caller, ContractName, Mode, Policy, VersionSelector, stored_text,
 };
-use crate::registry::{ContractConfig, Outcome, Registered, Submission};
+use crate::registry::{ConsumersSection, ContractConfig, Outcome, Registered, Submission};
 use crate::store::{
     ContractRecord, Listing, MetadataPatch, Readiness, SchemaRecord, VersionRecord,
 };
@@ -261,6 +263,9 @@ pub struct RegistrationResponse {
     pub changes_total: usize,
     /// Whether some changes are not listed.
     pub truncated: bool,
+    /// What the version does to the consumers deployed against the contract.
+    #[serde(flatten)]
+    pub consumers: ConsumersSection,
 }
 
 /// The answer to a dry run.
@@ -282,6 +287,9 @@ pub struct CompatibilityResponse {
     /// Why a registration would be refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+    /// What the schema does to the consumers deployed against the contract.
+    #[serde(flatten)]
+    pub consumers: ConsumersSection,
 }
 
 /// A contract's metadata.
@@ -347,6 +355,9 @@ pub struct ConfigResponse {
     pub mode_override: Option<Mode>,
     /// The contract's own policy, when it overrides the global one.
     pub policy_override: Option<Policy>,
+    /// What a registration that breaks deployed consumers does (contracts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_protection: Option<Protection>,
 }
 
 impl From<ContractConfig> for ConfigResponse {
@@ -356,7 +367,15 @@ impl From<ContractConfig> for ConfigResponse {
             policy: c.policy,
             mode_override: c.mode_override,
             policy_override: c.policy_override,
+            consumer_protection: None,
         }
+    }
+}
+
+impl ConfigResponse {
+    fn protected(mut self, protection: Protection) -> Self {
+        self.consumer_protection = Some(protection);
+        self
     }
 }
 
@@ -396,6 +415,9 @@ pub struct DiffResponse {
     pub to: String,
     /// The report, old → new.
     pub report: Report,
+    /// What `to` does to the consumers deployed against the contract.
+    #[serde(flatten)]
+    pub consumers: ConsumersSection,
 }
 
 /// The global configuration.
@@ -415,6 +437,8 @@ pub struct ConfigRequest {
     pub mode: Option<String>,
     /// A policy name, `strict` or `lenient`.
     pub policy: Option<String>,
+    /// `off`, `warn` or `block` (per contract only).
+    pub consumer_protection: Option<String>,
 }
 
 /// `PATCH /contracts/{name}`: absent fields are kept.
@@ -463,6 +487,18 @@ pub struct DeleteQuery {
     /// Remove a soft-deleted version for good.
     #[serde(default)]
     pub permanent: bool,
+}
+
+/// `DELETE /contracts/{name}/versions/{version}` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteVersionQuery {
+    /// Remove a soft-deleted version for good.
+    #[serde(default)]
+    pub permanent: bool,
+    /// With `permanent`: even though deployed consumers resolve to it (admin; audited).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// `GET /contracts/{name}/diff` query.
@@ -573,16 +609,28 @@ pub async fn create_version(
 ) -> Result<Response, ApiError> {
     let name = contract_name(&name)?;
     let submission = submission(&state, request).await?;
-    let (status, version, required_bump, changes, changes_total) =
+    let (status, version, required_bump, changes, changes_total, consumers) =
         match state.registry.register(&name, submission, &caller).await? {
-            Registered::Created { version, report } => (
+            Registered::Created {
+                version,
+                report,
+                consumers,
+            } => (
                 StatusCode::CREATED,
                 version,
                 report.required_bump,
                 report.changes,
                 report.changes_total,
+                consumers,
             ),
-            Registered::Existing(version) => (StatusCode::OK, version, Bump::None, Vec::new(), 0),
+            Registered::Existing(version) => (
+                StatusCode::OK,
+                version,
+                Bump::None,
+                Vec::new(),
+                0,
+                ConsumersSection::default(),
+            ),
         };
     let body = RegistrationResponse {
         summary: (&version).into(),
@@ -590,6 +638,7 @@ pub async fn create_version(
         truncated: changes_total > changes.len(),
         changes,
         changes_total,
+        consumers,
     };
     Ok((status, Json(body)).into_response())
 }
@@ -605,7 +654,15 @@ pub async fn check_compatibility(
         .registry
         .check(&name, submission(&state, request).await?)
         .await?;
+    let blocking = dry.consumers.blocking();
     let (outcome, version, error) = match &dry.outcome {
+        Outcome::Create(_) if !blocking.is_empty() => {
+            let e = super::consumers::consumer_error(crate::registry::ConsumerError::Blocked {
+                contract: name.to_string(),
+                consumers: blocking,
+            });
+            ("refused", None, Some(e.body()))
+        }
         Outcome::Create(v) => ("create", Some(v.to_string()), None),
         Outcome::Existing(v) => ("existing", Some(v.version.to_string()), None),
         Outcome::Refused(r) => (
@@ -626,6 +683,7 @@ pub async fn check_compatibility(
         required_bump: dry.report.required_bump,
         report: dry.report,
         error,
+        consumers: dry.consumers,
     }))
 }
 
@@ -762,6 +820,7 @@ pub async fn find_version(
     State(state): State<AppState>,
     ApiPath((name, sel)): ApiPath<(String, String)>,
     conditional: IfNoneMatch,
+    by: FetchedBy,
 ) -> Result<Response, ApiError> {
     let name = existing_name(&name)?;
     let sel = selector(&sel)?;
@@ -780,12 +839,13 @@ pub async fn find_version(
     } else {
         (etag(&version.fingerprint), SHORT)
     };
-    Ok(cached(
+    let response = cached(
         &conditional,
         tag,
         cache,
         version_json(&version, &schema, documents)?,
-    ))
+    );
+    after_fetch(&state, by, &version, response).await
 }
 
 /// `GET /contracts/{name}/versions/{selector}/schema`: the schema document itself.
@@ -793,6 +853,7 @@ pub async fn find_version_schema(
     State(state): State<AppState>,
     ApiPath((name, sel)): ApiPath<(String, String)>,
     conditional: IfNoneMatch,
+    by: FetchedBy,
 ) -> Result<Response, ApiError> {
     let name = existing_name(&name)?;
     let sel = selector(&sel)?;
@@ -803,7 +864,7 @@ pub async fn find_version_schema(
     if let Some(v) = version_header(&version.version) {
         response.headers_mut().insert(ACCORD_VERSION, v);
     }
-    Ok(response)
+    after_fetch(&state, by, &version, response).await
 }
 
 /// `GET /schemas/{id}`: a schema document by global id.
@@ -821,13 +882,20 @@ pub async fn delete_version(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
-    ApiQuery(query): ApiQuery<DeleteQuery>,
+    ApiQuery(query): ApiQuery<DeleteVersionQuery>,
 ) -> Result<Response, ApiError> {
     let name = existing_name(&name)?;
     let version = exact_version(&version)?;
+    if query.force && !query.permanent {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "force applies to a permanent delete only (permanent=true)",
+        ));
+    }
     let record = state
         .registry
-        .delete_version(&name, &version, query.permanent, &caller)
+        .delete_version_forced(&name, &version, query.permanent, query.force, &caller)
         .await?;
     if query.permanent {
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -876,6 +944,7 @@ pub async fn diff_versions(
         from: diff.from.version.to_string(),
         to: diff.to.version.to_string(),
         report: diff.report,
+        consumers: diff.consumers,
     }))
 }
 
@@ -896,6 +965,13 @@ pub async fn update_global_config(
     caller: Caller,
     ApiJson(request): ApiJson<ConfigRequest>,
 ) -> Result<Json<GlobalConfigResponse>, ApiError> {
+    if request.consumer_protection.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-config",
+            "consumer_protection is set per contract (PUT /api/v1/contracts/{name}/config)",
+        ));
+    }
     let m = request.mode.as_deref().map(mode).transpose()?;
     let p = request.policy.as_deref().map(policy).transpose()?;
     let c = state.registry.set_global_config(m, p, &caller).await?;
@@ -911,7 +987,9 @@ pub async fn find_contract_config(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ConfigResponse>, ApiError> {
     let name = existing_name(&name)?;
-    Ok(Json(state.registry.contract_config(&name).await?.into()))
+    let config = state.registry.contract_config(&name).await?;
+    let protection = state.registry.consumer_protection(&name).await?;
+    Ok(Json(ConfigResponse::from(config).protected(protection)))
 }
 
 /// `PUT /contracts/{name}/config`: set the contract's overrides.
@@ -924,13 +1002,32 @@ pub async fn update_contract_config(
     let name = contract_name(&name)?;
     let m = request.mode.as_deref().map(mode).transpose()?;
     let p = request.policy.as_deref().map(policy).transpose()?;
-    Ok(Json(
+    let protection = request
+        .consumer_protection
+        .as_deref()
+        .map(|s| {
+            s.parse::<Protection>().map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-config",
+                    e.to_string(),
+                )
+            })
+        })
+        .transpose()?;
+    // The mode and policy first: they create the contract when it is new.
+    let config = state
+        .registry
+        .set_contract_config(&name, m, p, &caller)
+        .await?;
+    if let Some(protection) = protection {
         state
             .registry
-            .set_contract_config(&name, m, p, &caller)
-            .await?
-            .into(),
-    ))
+            .set_consumer_protection(&name, protection, &caller)
+            .await?;
+    }
+    let protection = state.registry.consumer_protection(&name).await?;
+    Ok(Json(ConfigResponse::from(config).protected(protection)))
 }
 
 /// `DELETE /contracts/{name}/config`: drop the overrides.

@@ -15,6 +15,7 @@
 mod access;
 pub(crate) mod cache;
 mod checks;
+pub mod consumers;
 mod plan;
 mod register;
 mod subject;
@@ -45,6 +46,7 @@ use plan::Step;
 use turns::Turns;
 
 pub use access::{CreatedToken, TokenRequest};
+pub use consumers::{ConsumerError, ConsumerImpact, ConsumersSection};
 
 /// How many parsed schemas (and, separately, schema texts) are kept in memory.
 const CACHE_ENTRIES: usize = 10_000;
@@ -166,6 +168,9 @@ pub enum RegistryError {
     /// No token has this id (or, unrevoked, this name).
     #[error("no token has the id or name {0:?}")]
     TokenNotFound(String),
+    /// A consumer use case failed (boxed: its refusals carry the consumers).
+    #[error(transparent)]
+    Consumers(Box<ConsumerError>),
     /// The storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -283,6 +288,8 @@ pub enum Registered {
         version: VersionRecord,
         /// The engine's report against the previous versions.
         report: Report,
+        /// What it does to the consumers deployed against the contract.
+        consumers: ConsumersSection,
     },
     /// The schema is canonically identical to this live version; nothing was written.
     Existing(VersionRecord),
@@ -306,6 +313,8 @@ pub struct DryRun {
     pub outcome: Outcome,
     /// The engine's report (a trivially compatible one when no comparison was needed).
     pub report: Report,
+    /// What the schema does to the consumers deployed against the contract.
+    pub consumers: ConsumersSection,
 }
 
 /// The effective configuration of a contract and where it comes from.
@@ -364,6 +373,8 @@ pub struct VersionDiff {
     pub to: VersionRecord,
     /// The report (old → new) under the contract's configuration.
     pub report: Report,
+    /// What `to` does to the consumers deployed against the contract.
+    pub consumers: ConsumersSection,
 }
 
 /// The registry: use cases over a store.
@@ -380,6 +391,10 @@ pub struct Registry {
     turns: Turns,
     /// The bound on compatibility checks running and waiting (`checks.rs`).
     checks: Checks,
+    /// Deprecated lines by contract, for the headers of fetches (`consumers.rs`).
+    deprecated: Recent<Arc<Vec<crate::store::LineDeprecation>>>,
+    /// Fetches announced with `Accord-Consumer`, written off the request path.
+    fetch_log: consumers::FetchLog,
 }
 
 /// Where previous schemas are read from: the pool, or the registration's own
@@ -422,6 +437,7 @@ fn write_mode_of(contract: Option<&ContractRecord>, global: GlobalConfig) -> Wri
 impl Registry {
     /// A registry over `store`, running compatibility checks within `limits`.
     pub fn new(store: Arc<dyn Store>, limits: &Limits) -> Self {
+        let fetch_log = consumers::FetchLog::new(Arc::clone(&store));
         Self {
             store,
             parse_options: ParseOptions::default(),
@@ -431,6 +447,12 @@ impl Registry {
             recent: Recent::new(CACHE_ENTRIES, VERSIONS_FRESH, VERSIONS_MAX_AGE),
             turns: Turns::default(),
             checks: Checks::new(limits),
+            deprecated: Recent::new(
+                CACHE_ENTRIES,
+                consumers::DEPRECATIONS_FRESH,
+                consumers::DEPRECATIONS_MAX_AGE,
+            ),
+            fetch_log,
         }
     }
 
@@ -458,12 +480,14 @@ impl Registry {
                 return Ok(DryRun {
                     outcome: Outcome::Existing(v),
                     report: trivial_report(config, Bump::None),
+                    consumers: ConsumersSection::default(),
                 });
             }
             Step::Refuse(r) => {
                 return Ok(DryRun {
                     outcome: Outcome::Refused(r),
                     report: trivial_report(config, Bump::Minor),
+                    consumers: ConsumersSection::default(),
                 });
             }
             Step::Check(previous) => relevant(previous, config.mode),
@@ -471,7 +495,9 @@ impl Registry {
         let schemas = self
             .load(&mut Source::Store(self.store.as_ref()), &previous)
             .await?;
-        let report = self.run_check(candidate.schema, schemas, config).await?;
+        let report = self
+            .run_check(candidate.schema.clone(), schemas, config)
+            .await?;
         let outcome = match plan::conclude(
             &history,
             &previous,
@@ -482,7 +508,18 @@ impl Registry {
             Ok(v) => Outcome::Create(v),
             Err(r) => Outcome::Refused(r),
         };
-        Ok(DryRun { outcome, report })
+        let version = match &outcome {
+            Outcome::Create(v) => Some(v),
+            _ => None,
+        };
+        let consumers = self
+            .consumers_section(name, &candidate.schema, version, config.policy)
+            .await?;
+        Ok(DryRun {
+            outcome,
+            report,
+            consumers,
+        })
     }
 
     /// The version a selector names.
@@ -663,11 +700,19 @@ impl Registry {
         let mut source = Source::Store(self.store.as_ref());
         let old = self.parsed_schema(&mut source, from.schema_id).await?;
         let new = self.parsed_schema(&mut source, to.schema_id).await?;
+        let consumers = self
+            .consumers_section(name, &new, Some(&to.version), config.policy)
+            .await?;
         let report = self
             .checks
             .run(move || compat::compare(&old, &new, config.mode, config.policy))
             .await??;
-        Ok(VersionDiff { from, to, report })
+        Ok(VersionDiff {
+            from,
+            to,
+            report,
+            consumers,
+        })
     }
 
     /// The registry-wide defaults.
@@ -750,12 +795,32 @@ impl Registry {
         permanent: bool,
         caller: &Caller,
     ) -> Result<VersionRecord, RegistryError> {
+        self.delete_version_forced(name, version, permanent, false, caller)
+            .await
+    }
+
+    /// [`delete_version`](Self::delete_version); a permanent delete of a version that
+    /// deployed consumers resolve to is refused unless `force` (recorded in the audit
+    /// row with those consumers).
+    pub async fn delete_version_forced(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        permanent: bool,
+        force: bool,
+        caller: &Caller,
+    ) -> Result<VersionRecord, RegistryError> {
         let contract = self.store.contract(name).await?;
         self.refuse_if_read_only(name, contract.as_ref()).await?;
         let versions = self.store.versions(name).await?;
         if let Some(target) = versions.iter().find(|v| &v.version == version) {
             self.refuse_if_referenced(target, permanent).await?;
         }
+        let forced_past = if permanent {
+            self.refuse_if_deployed(name, version, force).await?
+        } else {
+            Vec::new()
+        };
         let action = if permanent {
             AuditAction::PurgeVersion
         } else {
@@ -764,6 +829,14 @@ impl Registry {
         let audit = AuditEntry::new(caller, action)
             .contract(name)
             .version(version);
+        let audit = if forced_past.is_empty() {
+            audit
+        } else {
+            audit.detail(serde_json::json!({
+                "forced": true,
+                "consumers": forced_past.iter().map(|r| r.consumer.as_str()).collect::<Vec<_>>(),
+            }))
+        };
         let outcome = self
             .store
             .delete_version(name, version, permanent, &audit)

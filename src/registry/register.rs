@@ -23,6 +23,7 @@ use crate::compat::Report;
 use crate::domain::{Action, AuditAction, AuditOutcome, Caller, ContractName, WriteMode};
 use crate::store::{AuditEntry, History, NewVersion, StoreError, VersionRecord};
 
+use super::consumers::ConsumerError;
 use super::plan::{self, Step};
 use super::{
     CONFLICT_RETRIES, Candidate, ContractConfig, Registered, Registry, RegistryError, Source,
@@ -73,6 +74,24 @@ impl Registry {
                     None => entry,
                 })
             }
+            Err(RegistryError::Consumers(e)) => match e.as_ref() {
+                ConsumerError::Blocked { consumers, .. } => {
+                    let entry = entry
+                        .outcome(AuditOutcome::Refused)
+                        .detail(serde_json::json!({
+                            "refusal": "consumers-broken",
+                            "consumers": consumers.iter().map(|c| serde_json::json!({
+                                "consumer": c.consumer,
+                                "environment": c.environment,
+                            })).collect::<Vec<_>>(),
+                        }));
+                    Some(match &declared {
+                        Some(v) => entry.version(v),
+                        None => entry,
+                    })
+                }
+                _ => None,
+            },
             _ => None,
         };
         if let Some(entry) = entry {
@@ -107,6 +126,23 @@ impl Registry {
                 Decision::Existing(v) => return Ok(Registered::Existing(v)),
                 Decision::Insert { new, report } => (new, report),
             };
+            // Read without the lock, like the decision: the consumers' deployments are
+            // not the contract's, and a lock holder must not wait for a pooled
+            // connection. A decision remade under the lock keeps this section.
+            let policy = ContractConfig::of(history.contract.as_ref(), history.global)
+                .overridden(submission.mode, submission.policy)
+                .policy;
+            let consumers = self
+                .consumers_section(name, &candidate.schema, Some(&new.version), policy)
+                .await?;
+            let blocking = consumers.blocking();
+            if !blocking.is_empty() {
+                return Err(ConsumerError::Blocked {
+                    contract: name.to_string(),
+                    consumers: blocking,
+                }
+                .into());
+            }
             let mut tx = self.store.begin_registration(name).await?;
             let (new, report) = if unchanged(&history, tx.history()) {
                 (new, report)
@@ -148,7 +184,11 @@ impl Registry {
                     self.parsed
                         .insert(version.schema_id, candidate.schema.clone());
                     tracing::info!(contract.name = %name, version.seq = version.seq, version.number = %version.version, "registered");
-                    return Ok(Registered::Created { version, report });
+                    return Ok(Registered::Created {
+                        version,
+                        report,
+                        consumers,
+                    });
                 }
                 Err(StoreError::Conflict(why)) if conflicts < CONFLICT_RETRIES => {
                     conflicts += 1;

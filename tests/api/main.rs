@@ -10,6 +10,7 @@ mod client_e2e;
 mod concurrency;
 mod config;
 mod confluent;
+mod consumers;
 mod consumers_store;
 mod database;
 mod delete;

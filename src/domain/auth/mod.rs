@@ -104,7 +104,8 @@ pub enum Action {
     DeclareConsumer,
     /// Record where a consumer's application version runs (scoped by consumer name).
     RecordDeployment,
-    /// Announce a contract's major line for retirement.
+    /// Announce a contract's major line for retirement: admin, as retiring it is
+    /// (readers of the line are told to move, which is the contract owner's call).
     DeprecateLine,
     /// Read every contract at once (the export): a read that needs the scope `*`.
     Export,
@@ -136,11 +137,12 @@ impl Action {
             Action::Register
             | Action::UpdateMetadata
             | Action::DeclareConsumer
-            | Action::RecordDeployment
-            | Action::DeprecateLine => Some(Role::Producer),
-            Action::Configure | Action::Delete | Action::ManageTokens | Action::ReadAudit => {
-                Some(Role::Admin)
-            }
+            | Action::RecordDeployment => Some(Role::Producer),
+            Action::Configure
+            | Action::Delete
+            | Action::ManageTokens
+            | Action::ReadAudit
+            | Action::DeprecateLine => Some(Role::Admin),
         }
     }
 
@@ -547,10 +549,11 @@ mod tests {
                 &orders,
                 DeprecateLine,
                 Some("orders.placed"),
-                true,
+                false,
             ),
+            (Admin, &orders, DeprecateLine, Some("orders.placed"), true),
             (
-                Producer,
+                Admin,
                 &orders,
                 DeprecateLine,
                 Some("billing.invoice"),

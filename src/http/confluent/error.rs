@@ -167,6 +167,10 @@ impl From<RegistryError> for ConfluentError {
             RegistryError::Referenced { .. } => Self::new(42206, e.to_string()),
             RegistryError::IdMismatch { .. } => Self::new(42207, e.to_string()),
             RegistryError::Forbidden(denied) => Self::forbidden(&denied),
+            // A registration refused to protect deployed consumers (`block`), or a
+            // permanent delete of a version they resolve to: 409, as Confluent
+            // answers a change it refuses.
+            RegistryError::Consumers(c) => Self::new(409, c.to_string()),
             RegistryError::Saturated { .. } => {
                 Self::new(503, e.to_string()).retry_after(crate::http::RETRY_AFTER_SECS)
             }
