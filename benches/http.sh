@@ -21,7 +21,10 @@
 #      FETCH_WORKERS ("default 1"),
 #      COLD_CONTRACTS (10000), COLD_VERSIONS (10), REGISTRATIONS (1000),
 #      PARTS ("fetch writes cold"; add "auth" for 4.), AUTH_PORT (PORT + 1),
-#      ACCORD_BIN (a prebuilt accord to measure instead of building this checkout's).
+#      ACCORD_BIN (a prebuilt accord to measure instead of building this checkout's),
+#      BASELINE_BIN (another accord, e.g. one built from main before a change: its
+#      two fetch routes are measured in the same rounds, interleaved, as base_id and
+#      base_latest on BASELINE_PORT (PORT + 2), each ratio also given against it).
 # Every server this script starts is stopped by its own PID on exit. Needs wrk, curl,
 # python3 (and psql for the PostgreSQL parts). Follow ../shared/bench/README.md's
 # ground rules: nothing else running; compare only figures from one session.
@@ -34,6 +37,7 @@ DURATION="${DURATION:-10s}"
 RUNS="${RUNS:-3}"
 PORT="${PORT:-18091}"
 FLOOR_PORT="${FLOOR_PORT:-18081}"
+BASELINE_PORT="${BASELINE_PORT:-$((PORT + 2))}"
 COLD_CONTRACTS="${COLD_CONTRACTS:-10000}"
 COLD_VERSIONS="${COLD_VERSIONS:-10}"
 REGISTRATIONS="${REGISTRATIONS:-1000}"
@@ -103,34 +107,55 @@ fetch_round() {  # workers-label
     [by_id]="http://127.0.0.1:$PORT/api/v1/schemas/$id"
     [latest]="http://127.0.0.1:$PORT/api/v1/contracts/orders.order_placed/versions/latest/schema"
   )
+  local names=(floor by_id latest)
+  if [[ -n "${BASELINE_BIN:-}" ]]; then
+    "$BASELINE_BIN" serve --database "sqlite://$WORK/base-$label.db" --listen "127.0.0.1:$BASELINE_PORT" "${flags[@]}" > "$WORK/base.out" 2> "$OUT/base.stderr" &
+    BASE_PID=$!; PIDS+=("$BASE_PID")
+    wait_ready "http://127.0.0.1:$BASELINE_PORT/healthz"
+    local v base_id
+    for v in 1.0.0 1.1.0; do
+      base_id=$(jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/$v.json" |
+        curl -fsS -X POST "http://127.0.0.1:$BASELINE_PORT/api/v1/contracts/orders.order_placed/versions" -H 'content-type: application/json' -d @- | jq .schema_id)
+    done
+    urls[base_id]="http://127.0.0.1:$BASELINE_PORT/api/v1/schemas/$base_id"
+    urls[base_latest]="http://127.0.0.1:$BASELINE_PORT/api/v1/contracts/orders.order_placed/versions/latest/schema"
+    names+=(base_id base_latest)
+  fi
   local name run f
-  for name in floor by_id latest; do
+  for name in "${names[@]}"; do
     curl -fsS "${urls[$name]}" | cmp -s - "$WORK/body.json" || { echo "!! $name does not serve the exact body" >&2; exit 1; }
     wrk -t1 -c8 -d2s "${urls[$name]}" > /dev/null   # warm-up
   done
   for run in $(seq "$RUNS"); do
-    for name in floor by_id latest; do
+    for name in "${names[@]}"; do
       f="$OUT/fetch.$label.$name.run$run.txt"
       wrk -t1 -c32 "-d$DURATION" --latency "${urls[$name]}" > "$f"
       echo "  $name run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
     done
   done
   stop "$FLOOR_PID"; stop "$ACCORD_PID"
-  python3 - "$OUT" "$label" "$RUNS" <<'PY' | tee -a "$OUT/fetch.summary.txt"
+  [[ -n "${BASE_PID:-}" ]] && stop "$BASE_PID"
+  python3 - "$OUT" "$label" "$RUNS" "${names[@]}" <<'PY' | tee -a "$OUT/fetch.summary.txt"
 import re, statistics, sys
-out, label, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out, label, runs, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 def read(name, run):
     text = open(f"{out}/fetch.{label}.{name}.run{run}.txt").read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     v, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
     return rps, float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-rows = {n: [read(n, r) for r in range(1, runs + 1)] for n in ("floor", "by_id", "latest")}
-for name in ("floor", "by_id", "latest"):
+rows = {n: [read(n, r) for r in range(1, runs + 1)] for n in names}
+for name in names:
     ratios = [rows[name][i][0] / rows["floor"][i][0] for i in range(runs)]
     p99s = [p for _, p in rows[name]]
     print(f"  workers {label:>7} {name:>6}: median {statistics.median(r for r, _ in rows[name]):9.0f} req/s, "
           f"{statistics.median(ratios):.2f}x the floor (runs {' / '.join(f'{x:.2f}' for x in ratios)}), "
           f"p99 median {statistics.median(p99s):.2f} ms (runs {' / '.join(f'{p:.2f}' for p in p99s)})")
+# The same route of this build against the baseline's, run by run.
+for name, base in (("by_id", "base_id"), ("latest", "base_latest")):
+    if base in rows:
+        ratios = [rows[name][i][0] / rows[base][i][0] for i in range(runs)]
+        print(f"  workers {label:>7} {name:>6} vs baseline: median {statistics.median(ratios):.2f}x "
+              f"(runs {' / '.join(f'{x:.2f}' for x in ratios)})")
 PY
 }
 if [[ "$PARTS" == *" fetch "* ]]; then

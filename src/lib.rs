@@ -10,9 +10,11 @@
 //! - [`compat`]: the diff engine: rules, changes, reports, modes, required bumps.
 //! - [`client`]: the consumer library: fetch, cache and compile contracts, validate payloads.
 //! - [`cli`]: the `accord` command's subcommands.
+//! - [`cache`]: the server's bounded in-memory caches and their hit and miss counts.
 //! - [`limits`]: every limit and timeout of the server, with its flag and default.
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod cli;
 pub mod client;
 pub mod compat;

@@ -144,6 +144,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the listening address")?;
     let registry = Arc::new(Registry::new(Arc::clone(&store), &args.limits));
+    // On PostgreSQL, other processes' changes are pushed to this one's caches.
+    registry.follow_changes();
     let limits = args.limits;
     let auth = http::auth::AuthConfig {
         anonymous_read: args.anonymous_read,

@@ -16,8 +16,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
+use crate::cache::{Bounded, CacheStats};
 use crate::registry::Registry;
-use crate::registry::cache::Cache;
 use crate::store::SchemaRecord;
 
 /// For answers that can never change: exact live versions (schema and version JSON)
@@ -27,8 +27,9 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// and deleted versions.
 pub const SHORT: &str = "public, max-age=5";
 
-/// The most schemas kept ready to serve.
-const SERVED: usize = 10_000;
+/// The bound on schemas kept ready to serve: 64 MiB of documents (their text is
+/// shared with the registry's schema cache while both hold it), in eight shards.
+const SERVED_BYTES: u64 = 64 << 20;
 
 /// The strong entity tag for a fingerprint: `"<fingerprint>"`.
 pub fn etag(fingerprint: &str) -> HeaderValue {
@@ -150,11 +151,11 @@ impl ServedSchema {
 }
 
 /// Served schemas by id (immutable, so never invalidated).
-pub struct ServedSchemas(Cache<Arc<ServedSchema>>);
+pub struct ServedSchemas(Bounded<i64, Arc<ServedSchema>>);
 
 impl Default for ServedSchemas {
     fn default() -> Self {
-        Self(Cache::new(SERVED))
+        Self(Bounded::new("served", SERVED_BYTES, 4096, 8))
     }
 }
 
@@ -165,12 +166,18 @@ impl ServedSchemas {
         registry: &Registry,
         id: i64,
     ) -> Result<Arc<ServedSchema>, crate::registry::RegistryError> {
-        if let Some(hit) = self.0.get(id) {
+        if let Some(hit) = self.0.get(&id) {
             return Ok(hit);
         }
         let served = Arc::new(ServedSchema::of(registry.schema(id).await?));
-        self.0.insert(id, Arc::clone(&served));
+        let weight = served.body.len() as u64 + crate::cache::ENTRY_OVERHEAD;
+        self.0.insert(id, Arc::clone(&served), weight);
         Ok(served)
+    }
+
+    /// Its hit and miss counts.
+    pub fn stats(&self) -> CacheStats {
+        self.0.stats()
     }
 }
 

@@ -78,6 +78,14 @@ impl AppState {
         self.gate = Arc::new(auth::Gate::new(Arc::clone(self.registry.store()), config));
         self
     }
+
+    /// The hit and miss counts, entries and weight of every in-memory cache of the
+    /// server: the registry's and its store's, and the documents ready to serve.
+    pub fn cache_stats(&self) -> Vec<crate::cache::CacheStats> {
+        let mut stats = self.registry.cache_stats();
+        stats.push(self.served.stats());
+        stats
+    }
 }
 
 /// One route: method (upper case), path template (OpenAPI and axum share `{param}`),

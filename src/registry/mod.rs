@@ -3,10 +3,12 @@
 //! contracts.
 //!
 //! Nothing here knows HTTP or SQL. The compatibility engine is CPU work and runs on
-//! the blocking pool. Parsed schemas, and the validators compiled from them, are
-//! cached by global id (they are immutable);
-//! which version is `latest` or matches a range is read from the store on every call,
-//! so two processes on one database always agree.
+//! the blocking pool. Schema documents, parsed schemas, and the validators compiled
+//! from them, are cached by global id (they are immutable), each cache bounded by an
+//! estimate of its bytes ([`crate::cache`]). Which version is `latest` or matches a
+//! range comes from a contract's version list, kept in memory until the contract
+//! changes in this process or, pushed by the database or found by age, in another
+//! (`cache.rs` says how).
 //!
 //! Schema references (Confluent's `references`) are resolved here, from registered
 //! versions: a schema that refers to others is parsed with a resolver holding every
@@ -36,11 +38,13 @@ use crate::schema::{
     DEFAULT_BASE, MapResolver, ParseOptions, Schema, SchemaError, build_validator,
 };
 use crate::store::{
-    AuditEntry, ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing,
-    MetadataPatch, Registration, SchemaRecord, SchemaReference, Store, StoreError, VersionRecord,
+    AuditEntry, ChangeSink, ContractRecord, ContractSummary, DeleteOutcome, GlobalConfig, History,
+    Listing, MetadataPatch, Registration, SchemaRecord, SchemaReference, Store, StoreError,
+    VersionRecord,
 };
 
-use cache::{Cache, Recent, VERSIONS_FRESH, VERSIONS_MAX_AGE};
+use crate::cache::{Bounded, CacheStats};
+use cache::{Recent, VERSION_WEIGHT, VERSIONS_FRESH, VERSIONS_MAX_AGE};
 use checks::Checks;
 use plan::Step;
 use turns::Turns;
@@ -48,12 +52,33 @@ use turns::Turns;
 pub use access::{CreatedToken, TokenRequest};
 pub use consumers::{ConsumerError, ConsumerImpact, ConsumersSection};
 
-/// How many parsed schemas (and, separately, schema texts) are kept in memory.
-const CACHE_ENTRIES: usize = 10_000;
+/// The bound on schema documents kept by id: 64 MiB of text.
+const SCHEMA_BYTES: u64 = 64 << 20;
 
-/// How many compiled validators are kept in memory (a validator is larger than its
-/// parsed schema, and only schemas someone validates against need one).
-const VALIDATOR_ENTRIES: usize = 1000;
+/// The bound on parsed schemas kept by id, each weighed at [`PARSED_PER_BYTE`] times
+/// its text (the tree, the canonical form and the compiled checks it holds): an
+/// estimated 256 MiB.
+const PARSED_BYTES: u64 = 256 << 20;
+
+/// What a parsed schema is estimated to take per byte of its text.
+const PARSED_PER_BYTE: u64 = 8;
+
+/// The bound on compiled validators kept by id (only schemas someone validates
+/// against need one), weighed like parsed schemas: an estimated 128 MiB.
+const VALIDATOR_BYTES: u64 = 128 << 20;
+
+/// The bound on version lists kept for `latest` and ranges: 64 MiB, a version
+/// weighing [`VERSION_WEIGHT`].
+const VERSION_LIST_BYTES: u64 = 64 << 20;
+
+/// Shards of the caches by schema id: a document heavier than an eighth of its
+/// cache's bound is not kept.
+const SHARDS: usize = 8;
+
+/// The weight of a schema document kept in memory: its text and its entry.
+fn text_weight(text: &str) -> u64 {
+    text.len() as u64 + crate::cache::ENTRY_OVERHEAD
+}
 
 /// How often a registration is retried when a unique constraint refuses its insert
 /// (possible only if something bypassed the contract lock, e.g. an older process).
@@ -381,12 +406,13 @@ pub struct VersionDiff {
 pub struct Registry {
     store: Arc<dyn Store>,
     parse_options: ParseOptions,
-    parsed: Cache<Schema>,
-    texts: Cache<Arc<SchemaRecord>>,
+    parsed: Bounded<i64, Schema>,
+    texts: Bounded<i64, Arc<SchemaRecord>>,
     /// Validators built with the consumer library's rules, by schema id.
-    validators: Cache<Arc<jsonschema::Validator>>,
-    /// Version lists read for `latest` and ranges, at most [`VERSIONS_MAX_AGE`] old.
-    recent: Recent<Arc<Vec<VersionRecord>>>,
+    validators: Bounded<i64, Arc<jsonschema::Validator>>,
+    /// Version lists read for `latest` and ranges (`cache.rs`: how other processes'
+    /// changes reach them).
+    recent: Arc<Recent<Arc<Vec<VersionRecord>>>>,
     /// Registrations to one contract take turns in this process (`register.rs`).
     turns: Turns,
     /// The bound on compatibility checks running and waiting (`checks.rs`).
@@ -441,10 +467,14 @@ impl Registry {
         Self {
             store,
             parse_options: ParseOptions::default(),
-            parsed: Cache::new(CACHE_ENTRIES),
-            texts: Cache::new(CACHE_ENTRIES),
-            validators: Cache::new(VALIDATOR_ENTRIES),
-            recent: Recent::new(CACHE_ENTRIES, VERSIONS_FRESH, VERSIONS_MAX_AGE),
+            parsed: Bounded::new("parsed", PARSED_BYTES, PARSED_PER_BYTE << 12, SHARDS),
+            texts: Bounded::new("schemas", SCHEMA_BYTES, 4096, SHARDS),
+            validators: Bounded::new("validators", VALIDATOR_BYTES, PARSED_PER_BYTE << 12, SHARDS),
+            recent: Arc::new(Recent::new(
+                VERSION_LIST_BYTES,
+                VERSIONS_FRESH,
+                VERSIONS_MAX_AGE,
+            )),
             turns: Turns::default(),
             checks: Checks::new(limits),
             deprecated: Recent::new(
@@ -459,6 +489,28 @@ impl Registry {
     /// The store (for health checks and shutdown).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Has the store push other processes' changes to this registry's version lists,
+    /// when it can (PostgreSQL's `LISTEN`; a server calls this once at start). Without
+    /// it, or while the store's listener is disconnected, a list another process
+    /// changed is seen within [`VERSIONS_MAX_AGE`] plus one read.
+    pub fn follow_changes(&self) {
+        self.store
+            .watch(Arc::clone(&self.recent) as Arc<dyn ChangeSink>);
+    }
+
+    /// The hit and miss counts, entries and weight of every in-memory cache of the
+    /// registry and its store.
+    pub fn cache_stats(&self) -> Vec<CacheStats> {
+        let mut stats = vec![
+            self.texts.stats(),
+            self.parsed.stats(),
+            self.validators.stats(),
+            self.recent.stats(),
+        ];
+        stats.extend(self.store.cache_stats());
+        stats
     }
 
     /// What [`register`](Self::register) would do, without writing.
@@ -531,6 +583,7 @@ impl Registry {
         // `latest` and ranges may lag another process by at most VERSIONS_MAX_AGE; a
         // selector the recent list cannot answer (such as an exact version registered
         // elsewhere a moment ago) is answered from the store.
+        let ticket = self.recent.ticket();
         if let Some(versions) = self.recent.get(name.as_str()) {
             if let Some(hit) = selector.select(versions.iter().map(|v| (&v.version, !v.deleted, v)))
             {
@@ -538,7 +591,9 @@ impl Registry {
             }
         }
         let versions = Arc::new(self.store.versions(name).await?);
-        self.recent.insert(name.as_str(), Arc::clone(&versions));
+        let weight = versions.len() as u64 * VERSION_WEIGHT;
+        self.recent
+            .insert(name.as_str(), Arc::clone(&versions), weight, ticket);
         if versions.is_empty() {
             self.existing(name).await?;
         }
@@ -569,7 +624,7 @@ impl Registry {
 
     /// A schema document by global id (cached: ids are immutable).
     pub async fn schema(&self, id: i64) -> Result<Arc<SchemaRecord>, RegistryError> {
-        if let Some(hit) = self.texts.get(id) {
+        if let Some(hit) = self.texts.get(&id) {
             return Ok(hit);
         }
         let record = Arc::new(
@@ -578,7 +633,8 @@ impl Registry {
                 .await?
                 .ok_or(RegistryError::SchemaNotFound(id))?,
         );
-        self.texts.insert(id, Arc::clone(&record));
+        let weight = text_weight(&record.original);
+        self.texts.insert(id, Arc::clone(&record), weight);
         Ok(record)
     }
 
@@ -608,17 +664,18 @@ impl Registry {
     /// [`build_validator`] with formats asserted, exactly as the consumer library
     /// builds it, so the server and the client judge a record alike.
     pub async fn validator(&self, id: i64) -> Result<Arc<jsonschema::Validator>, RegistryError> {
-        if let Some(hit) = self.validators.get(id) {
+        if let Some(hit) = self.validators.get(&id) {
             return Ok(hit);
         }
         let schema = self
             .parsed_schema(&mut Source::Store(self.store.as_ref()), id)
             .await?;
+        let weight = parsed_weight(&schema);
         let validator = tokio::task::spawn_blocking(move || build_validator(&schema, true))
             .await
             .map_err(|e| RegistryError::Internal(e.to_string()))??;
         let validator = Arc::new(validator);
-        self.validators.insert(id, Arc::clone(&validator));
+        self.validators.insert(id, Arc::clone(&validator), weight);
         Ok(validator)
     }
 
@@ -980,7 +1037,7 @@ impl Registry {
         source: &mut Source<'_>,
         id: i64,
     ) -> Result<Schema, RegistryError> {
-        if let Some(hit) = self.parsed.get(id) {
+        if let Some(hit) = self.parsed.get(&id) {
             return Ok(hit);
         }
         let record = source
@@ -998,9 +1055,15 @@ impl Registry {
         .await
         .map_err(|e| RegistryError::Internal(e.to_string()))?
         .map_err(|e| StoreError::Corrupt(format!("stored schema {id} no longer parses: {e}")))?;
-        self.parsed.insert(id, schema.clone());
+        self.parsed
+            .insert(id, schema.clone(), parsed_weight(&schema));
         Ok(schema)
     }
+}
+
+/// The estimated weight of a parsed schema (or of the validator compiled from it).
+fn parsed_weight(schema: &Schema) -> u64 {
+    schema.original().len() as u64 * PARSED_PER_BYTE + crate::cache::ENTRY_OVERHEAD
 }
 
 /// The `$id` of a document's root, when it has one.

@@ -181,8 +181,9 @@ impl Registry {
             self.recent.invalidate(name.as_str());
             match committed {
                 Ok(version) => {
+                    let weight = super::parsed_weight(&candidate.schema);
                     self.parsed
-                        .insert(version.schema_id, candidate.schema.clone());
+                        .insert(version.schema_id, candidate.schema.clone(), weight);
                     tracing::info!(contract.name = %name, version.seq = version.seq, version.number = %version.version, "registered");
                     return Ok(Registered::Created {
                         version,

@@ -10,40 +10,45 @@
 //! it has not moved. Another process's write, or a delete, moves it and the list is
 //! read again.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
+use crate::cache::{Bounded, CacheStats, key_weight};
 use crate::domain::ContractName;
 
 use super::{StoreError, VersionRecord};
 
-/// How many version records are kept in all (a record is about 150 bytes, so some
-/// 30 MB at most). When a list does not fit, arbitrary others are dropped; a dropped
-/// list costs one read on its contract's next registration. A single list longer than
-/// this is not kept at all.
-const CAPACITY: usize = 200_000;
+/// The bound on remembered version lists: 64 MiB, a record weighing
+/// [`RECORD_WEIGHT`]. One shard, so one list may take the whole bound (a contract of
+/// some 250,000 versions); a longer one is not kept and its contract's registrations
+/// read it each time.
+const CAPACITY: u64 = 64 << 20;
+
+/// The weight of one version record (about its bytes in memory).
+const RECORD_WEIGHT: u64 = 256;
 
 /// Remembered version lists by contract name, with the revision they were read at.
-#[derive(Default)]
 pub(super) struct VersionMemo {
-    inner: Mutex<Lists>,
+    lists: Bounded<ContractName, Arc<(i64, Vec<VersionRecord>)>>,
 }
 
-#[derive(Default)]
-struct Lists {
-    by_name: HashMap<ContractName, (i64, Vec<VersionRecord>)>,
-    /// The number of records in `by_name`, all lists together.
-    records: usize,
+impl Default for VersionMemo {
+    fn default() -> Self {
+        Self {
+            lists: Bounded::new("memo", CAPACITY, 64 * RECORD_WEIGHT, 1),
+        }
+    }
 }
 
 impl VersionMemo {
     /// The list of `name` at `revision`, if it is remembered at that revision.
     pub(super) fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
-        let lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match lists.by_name.get(name) {
-            Some((r, versions)) if *r == revision => Some(versions.clone()),
-            _ => None,
-        }
+        let found = self
+            .lists
+            .peek(name)
+            .filter(|list| list.0 == revision)
+            .map(|list| list.1.clone());
+        self.lists.count(found.is_some());
+        found
     }
 
     /// The list of `name` at `revision`: the remembered one, or else the one `read`
@@ -78,23 +83,16 @@ impl VersionMemo {
 
     /// Remembers `versions` as the list of `name` at `revision`.
     fn put(&self, name: &ContractName, revision: i64, versions: Vec<VersionRecord>) {
-        let mut lists = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, old)) = lists.by_name.remove(name) {
-            lists.records -= old.len();
-        }
-        if versions.len() > CAPACITY {
-            return;
-        }
-        while lists.records + versions.len() > CAPACITY {
-            let Some(victim) = lists.by_name.keys().next().cloned() else {
-                break;
-            };
-            if let Some((_, dropped)) = lists.by_name.remove(&victim) {
-                lists.records -= dropped.len();
-            }
-        }
-        lists.records += versions.len();
-        lists.by_name.insert(name.clone(), (revision, versions));
+        let weight = versions.len() as u64 * RECORD_WEIGHT + key_weight(name.as_str());
+        // An older list is replaced, or removed when the new one is too heavy to keep.
+        self.lists.remove(name);
+        self.lists
+            .insert(name.clone(), Arc::new((revision, versions)), weight);
+    }
+
+    /// Its hit and miss counts.
+    pub(super) fn stats(&self) -> CacheStats {
+        self.lists.stats()
     }
 }
 
@@ -133,25 +131,20 @@ mod tests {
     }
 
     #[test]
-    fn the_memo_never_holds_more_records_than_its_capacity() {
+    fn the_memo_never_holds_more_than_its_bound() {
         let memo = VersionMemo::default();
+        let records = (CAPACITY / RECORD_WEIGHT) as usize;
         let big = |n: &ContractName, len: usize| (1..=len as i64).map(|s| version(n, s)).collect();
-        memo.put(&name(0), 1, big(&name(0), CAPACITY / 2));
-        memo.put(&name(1), 1, big(&name(1), CAPACITY / 2));
+        memo.put(&name(0), 1, big(&name(0), records / 2));
+        memo.put(&name(1), 1, big(&name(1), records / 2));
         memo.put(&name(2), 1, big(&name(2), 10));
-        let lists = memo.inner.lock().unwrap();
-        let held: usize = lists.by_name.values().map(|(_, v)| v.len()).sum();
-        assert_eq!(held, lists.records);
-        assert!(held <= CAPACITY);
-        assert!(
-            lists.by_name.contains_key(&name(2)),
-            "the newest list is kept"
-        );
-        drop(lists);
-        memo.put(&name(3), 1, big(&name(3), CAPACITY + 1));
+        let stats = memo.stats();
+        assert!(stats.weight <= CAPACITY, "{stats:?}");
+        assert!(memo.get(&name(2), 1).is_some(), "the newest list is kept");
+        memo.put(&name(3), 1, big(&name(3), records + 1));
         assert!(
             memo.get(&name(3), 1).is_none(),
-            "a list over the capacity is not kept"
+            "a list over the bound is not kept"
         );
     }
 }

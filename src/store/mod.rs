@@ -498,6 +498,29 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
+/// A change committed to the database by another process, as the database
+/// announces it ([`Store::watch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A contract changed: its versions (a registration, a delete), its configuration
+    /// or its metadata.
+    Contract(ContractName),
+    /// Something registry-wide changed (the global configuration, an import): forget
+    /// everything.
+    Everything,
+}
+
+/// Told of the changes other processes commit, by a store that can push them.
+pub trait ChangeSink: Send + Sync {
+    /// `change` was committed.
+    fn changed(&self, change: &Change);
+
+    /// Changes are pushed from now on (`true`), or no longer (`false`: the connection
+    /// that receives them was lost; what is kept must be judged by age until it is
+    /// back). Becoming pushed again means changes may have been missed meanwhile.
+    fn pushed(&self, pushed: bool);
+}
+
 /// The storage the registry runs on (with what it knows of consumers:
 /// [`ConsumerStore`]).
 #[async_trait]
@@ -674,6 +697,19 @@ pub trait Store: ConsumerStore + Send + Sync {
     /// that holds off every other writer. Without `merge` it fails with
     /// [`StoreError::NotEmpty`] unless the database holds no contract and no schema.
     async fn begin_import(&self, merge: bool) -> Result<Box<dyn dump::Import>, StoreError>;
+
+    /// Tells `sink` of every change other processes commit from now on, when the
+    /// backend can push them (PostgreSQL: `LISTEN`/`NOTIFY`). The default pushes
+    /// nothing and never calls `sink`: the SQLite store, whose deployment is one
+    /// process per database file, so every change is this process's own.
+    fn watch(&self, sink: Arc<dyn ChangeSink>) {
+        let _ = sink;
+    }
+
+    /// The hit and miss counts of the store's in-memory caches.
+    fn cache_stats(&self) -> Vec<crate::cache::CacheStats> {
+        Vec::new()
+    }
 }
 
 /// A registration in progress: the contract's write lock and an open transaction.

@@ -9,11 +9,16 @@
 //! released by its commit or rollback. The lock lives in the database, so two
 //! `accord serve` processes on one database queue behind each other like two tasks of
 //! one process; the unique constraints on `(contract, seq)` and `(contract, version)`
-//! stay as the last line of defence. Nothing about versions is cached in memory.
+//! stay as the last line of defence. Version lists are remembered between
+//! registrations only at the revision they were read at (`memo.rs`).
 //!
-//! What the store knows of consumers is in `postgres/consumers.rs`.
+//! Every committed change to a contract is announced to the other processes on the
+//! database through `NOTIFY`, and [`Store::watch`] listens for them
+//! (`postgres/notify.rs`). What the store knows of consumers is in
+//! `postgres/consumers.rs`.
 
 mod consumers;
+mod notify;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -27,13 +32,14 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use super::dump;
 use super::memo::VersionMemo;
 use super::{
-    AuditEntry, AuditQuery, AuditRecord, ContractDeleteOutcome, ContractRecord, ContractRow,
-    ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch, NewToken,
-    NewVersion, Readiness, Registration, SchemaRecord, SchemaReference, Store, StoreError,
-    TokenRecord, VersionRecord, higher, now, parse_audit_action, parse_audit_outcome, parse_detail,
-    parse_mode, parse_name, parse_policy, parse_role, parse_scopes, parse_tags, parse_token_id,
-    parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
+    AuditEntry, AuditQuery, AuditRecord, ChangeSink, ContractDeleteOutcome, ContractRecord,
+    ContractRow, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
+    NewToken, NewVersion, Readiness, Registration, SchemaRecord, SchemaReference, Store,
+    StoreError, TokenRecord, VersionRecord, higher, now, parse_audit_action, parse_audit_outcome,
+    parse_detail, parse_mode, parse_name, parse_policy, parse_role, parse_scopes, parse_tags,
+    parse_token_id, parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
 };
+use crate::cache::CacheStats;
 use crate::domain::{AuditAction, ContractName, Mode, Policy, TokenId, WriteMode};
 use crate::limits::Limits;
 
@@ -59,6 +65,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0004_auth.sql"),
     ),
     (
+        6,
+        "notify",
+        include_str!("../../migrations/postgres/0006_notify.sql"),
+    ),
+    (
         7,
         "consumers",
         include_str!("../../migrations/postgres/0007_consumers.sql"),
@@ -74,6 +85,10 @@ const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, 
 pub struct PostgresStore {
     pool: PgPool,
     memo: Arc<VersionMemo>,
+    /// How the pool connects, for the listening connection.
+    options: PgConnectOptions,
+    /// Who is told of other processes' changes, and the task that listens for them.
+    watch: notify::Watch,
 }
 
 impl PostgresStore {
@@ -95,11 +110,13 @@ impl PostgresStore {
             .max_connections(16)
             .acquire_timeout(*limits.db_acquire_timeout)
             .before_acquire(|conn, _| Box::pin(super::outside_transaction(conn)))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         Ok(Self {
             pool,
             memo: Arc::default(),
+            options,
+            watch: notify::Watch::default(),
         })
     }
 
@@ -472,6 +489,7 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
+        self.watch.stop();
         self.pool.close().await;
     }
 
@@ -943,6 +961,14 @@ impl Store for PostgresStore {
         Ok(Box::new(
             dump::Importer::start(Box::new(target), merge).await?,
         ))
+    }
+
+    fn watch(&self, sink: Arc<dyn ChangeSink>) {
+        self.watch.add(&self.options, sink);
+    }
+
+    fn cache_stats(&self) -> Vec<CacheStats> {
+        vec![self.memo.stats()]
     }
 }
 

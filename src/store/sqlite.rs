@@ -12,6 +12,12 @@
 //! own write lock, within `busy_timeout`). The mutex is taken before a pooled
 //! connection, so waiting writers never hold connections the lock holder might need.
 //!
+//! Nothing is pushed between processes ([`Store::watch`] keeps its default): one
+//! process per database file is the documented deployment, so every change is this
+//! process's own and invalidates its caches at once. A second process on the same file
+//! still sees another's registrations within the version lists' age bound
+//! (`registry/cache.rs`).
+//!
 //! What the store knows of consumers is in `sqlite/consumers.rs`.
 
 mod consumers;
@@ -63,6 +69,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "auth",
         include_str!("../../migrations/sqlite/0004_auth.sql"),
+    ),
+    (
+        6,
+        "notify",
+        include_str!("../../migrations/sqlite/0006_notify.sql"),
     ),
     (
         7,
@@ -909,6 +920,10 @@ impl Store for SqliteStore {
         Ok(Box::new(
             dump::Importer::start(Box::new(target), merge).await?,
         ))
+    }
+
+    fn cache_stats(&self) -> Vec<crate::cache::CacheStats> {
+        vec![self.memo.stats()]
     }
 }
 

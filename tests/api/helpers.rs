@@ -210,6 +210,7 @@ pub async fn serve_store(
     init_logging();
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(Arc::clone(&store), &limits));
+    registry.follow_changes();
     let router = accord::http::router(AppState::new(registry, limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -350,3 +350,263 @@ async fn two_processes_on_one_postgres_database_behave_as_one_registry() {
     assert_eq!(by_a.status, StatusCode::OK, "{}", by_a.text);
     assert_eq!(by_a.json["seq"], 33);
 }
+
+/// The name `accord serve` gives its listening connection in `pg_stat_activity`.
+fn listener_name(server: &Server) -> String {
+    format!("accord listener {}", server.child.id().expect("running"))
+}
+
+/// Waits until `server`'s listening connection has run `LISTEN` (so changes are
+/// pushed to it), for at most `limit`.
+async fn until_listening(admin: &sqlx::PgPool, server: &Server, limit: std::time::Duration) {
+    let name = listener_name(server);
+    let started = std::time::Instant::now();
+    loop {
+        let listening: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%')",
+        )
+        .bind(&name)
+        .fetch_one(admin)
+        .await
+        .expect("read pg_stat_activity");
+        if listening {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{name} does not listen after {limit:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Terminates `server`'s listening connection whenever there is one, until `until`;
+/// how many it terminated.
+async fn kill_listener_until(admin: &sqlx::PgPool, name: &str, until: std::time::Instant) -> i64 {
+    let mut killed = 0;
+    while std::time::Instant::now() < until {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
+        )
+        .bind(&name)
+        .fetch_one(admin)
+        .await
+        .expect("terminate the listener");
+        killed += n;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    killed
+}
+
+/// The seq `server` answers as `latest` of `name`.
+async fn latest_seq(client: &reqwest::Client, server: &Server, name: &str) -> i64 {
+    let a = answer(
+        client
+            .get(format!(
+                "{}/api/v1/contracts/{name}/versions/latest",
+                server.base
+            ))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    a.json["seq"].as_i64().expect("a seq")
+}
+
+/// How long after now `server` first answers `seq` as `latest` of `name`, asking
+/// every millisecond; panics after `limit`.
+async fn until_latest(
+    client: &reqwest::Client,
+    server: &Server,
+    name: &str,
+    seq: i64,
+    limit: std::time::Duration,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let seen = latest_seq(client, server, name).await;
+        let elapsed = started.elapsed();
+        if seen == seq {
+            return elapsed;
+        }
+        assert!(
+            elapsed < limit,
+            "{name}: still seq {seen} as latest {elapsed:?} after seq {seq} was acknowledged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+/// The `p`-th percentile of `samples` (nearest rank).
+fn percentile(samples: &[std::time::Duration], p: usize) -> std::time::Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+/// Registers `schema` through `server` and returns its seq and version.
+async fn register_version(
+    client: &reqwest::Client,
+    server: &Server,
+    name: &str,
+    schema: serde_json::Value,
+) -> (i64, String) {
+    let a = answer(
+        client
+            .post(format!("{}/api/v1/contracts/{name}/versions", server.base))
+            .json(&json!({ "schema": schema }))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let seq = a.json["seq"].as_i64().expect("a seq");
+    (
+        seq,
+        a.json["version"].as_str().expect("a version").to_owned(),
+    )
+}
+
+/// Registers `schema` through `server` and returns its seq.
+async fn register_seq(
+    client: &reqwest::Client,
+    server: &Server,
+    name: &str,
+    schema: serde_json::Value,
+) -> i64 {
+    register_version(client, server, name, schema).await.0
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
+async fn a_change_through_one_process_is_seen_by_the_other_within_milliseconds() {
+    let db = fresh_db(Backend::Postgres)
+        .await
+        .expect("ACCORD_TEST_POSTGRES_URL is set when the tests are built and run");
+    let admin = crate::helpers::pg_admin().await;
+    let a = start(&db.url).await;
+    let b = start(&db.url).await;
+    until_listening(&admin, &b, std::time::Duration::from_secs(10)).await;
+    let client = reqwest::Client::new();
+    let name = "orders.pushed";
+
+    // 200 changes through A: registrations, and every tenth a soft delete of the
+    // latest version (so `latest` moves back). B has `latest` in memory before each
+    // one (it answered the previous one); without a push it would serve it for up to
+    // 800 ms, half of that on average.
+    let mut live = vec![register_version(&client, &a, name, revision(0)).await];
+    until_latest(
+        &client,
+        &b,
+        name,
+        live[0].0,
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    let mut delays = Vec::new();
+    for n in 1..=200 {
+        if n % 10 == 0 {
+            let (_, version) = live.pop().expect("a live version");
+            let deleted = client
+                .delete(format!(
+                    "{}/api/v1/contracts/{name}/versions/{version}",
+                    a.base
+                ))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(deleted.status(), StatusCode::OK);
+        } else {
+            live.push(register_version(&client, &a, name, revision(n)).await);
+        }
+        let expected = live.last().expect("a live version").0;
+        delays.push(
+            until_latest(
+                &client,
+                &b,
+                name,
+                expected,
+                std::time::Duration::from_secs(2),
+            )
+            .await,
+        );
+    }
+    let (p50, p99) = (percentile(&delays, 50), percentile(&delays, 99));
+    let max = *delays.iter().max().expect("delays");
+    eprintln!("B saw A's 200 changes: median {p50:?}, p99 {p99:?}, max {max:?}");
+    assert!(
+        p99 < std::time::Duration::from_millis(250),
+        "p99 {p99:?} (median {p50:?}, max {max:?})"
+    );
+
+    // A configuration change is seen by B's next read.
+    let put = client
+        .put(format!("{}/api/v1/contracts/{name}/config", a.base))
+        .json(&json!({ "mode": "FULL" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(put.status(), StatusCode::OK);
+    let config = b.get(&format!("/api/v1/contracts/{name}/config")).await;
+    assert_eq!(config.json["mode"], "FULL", "{}", config.text);
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(accord_postgres),
+    ignore = "needs PostgreSQL: set ACCORD_TEST_POSTGRES_URL=postgres://… (an existing database) and run cargo test again"
+)]
+async fn a_process_whose_listener_is_killed_rereads_by_age_and_listens_again() {
+    use std::time::{Duration, Instant};
+    let db = fresh_db(Backend::Postgres)
+        .await
+        .expect("ACCORD_TEST_POSTGRES_URL is set when the tests are built and run");
+    let admin = crate::helpers::pg_admin().await;
+    let a = start(&db.url).await;
+    let b = start(&db.url).await;
+    until_listening(&admin, &b, Duration::from_secs(10)).await;
+    let client = reqwest::Client::new();
+    let name = "orders.fallback";
+    let first = register_seq(&client, &a, name, revision(0)).await;
+    until_latest(&client, &b, name, first, Duration::from_secs(2)).await;
+
+    // B's listening connection is terminated as soon as it appears, for three
+    // seconds: changes through A still reach B, by age (within 800 ms and one read).
+    let killing = {
+        let admin = admin.clone();
+        let name = listener_name(&b);
+        let until = Instant::now() + Duration::from_secs(3);
+        tokio::spawn(async move { kill_listener_until(&admin, &name, until).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut delays = Vec::new();
+    for n in 1..=5 {
+        let seq = register_seq(&client, &a, name, revision(n)).await;
+        delays.push(until_latest(&client, &b, name, seq, Duration::from_secs(1)).await);
+    }
+    eprintln!("with B's listener killed, B saw changes after {delays:?}");
+    let killed = killing.await.expect("the killing task");
+    assert!(killed >= 1, "B's listener was never found to terminate");
+
+    // It reconnects by itself, and changes are pushed again: 20 changes all seen
+    // within 250 ms (by age, each would take up to 400 ms, 200 on average).
+    until_listening(&admin, &b, Duration::from_secs(15)).await;
+    let mut delays = Vec::new();
+    for n in 10..30 {
+        let seq = register_seq(&client, &a, name, revision(n)).await;
+        delays.push(until_latest(&client, &b, name, seq, Duration::from_secs(2)).await);
+    }
+    let max = *delays.iter().max().expect("delays");
+    eprintln!(
+        "after B's listener reconnected ({killed} connections terminated): median {:?}, max {max:?}",
+        percentile(&delays, 50)
+    );
+    assert!(max < Duration::from_millis(250), "{delays:?}");
+}
