@@ -578,7 +578,9 @@ async fn a_process_whose_listener_is_killed_rereads_by_age_and_listens_again() {
     until_latest(&client, &b, name, first, Duration::from_secs(2)).await;
 
     // B's listening connection is terminated as soon as it appears, for three
-    // seconds: changes through A still reach B, by age (within 800 ms and one read).
+    // seconds: changes through A still reach B within a second, by age (800 ms and one
+    // read at most) while B waits to reconnect (its wait doubles after each loss), or
+    // because a reconnection forgets every list.
     let killing = {
         let admin = admin.clone();
         let name = listener_name(&b);

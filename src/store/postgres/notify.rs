@@ -11,7 +11,8 @@
 //! `accord listener <pid>` in `pg_stat_activity`, that listens on the channel and tells
 //! its sinks what changed. When that connection is lost the sinks are told changes are
 //! no longer pushed (they fall back to rereading by age) and it reconnects with
-//! backoff; once it listens again they are told changes are pushed, and forget
+//! backoff (0.1 s doubling to 10 s, back to 0.1 s after a connection that lasted 10 s);
+//! once it listens again they are told changes are pushed, and forget
 //! everything (changes may have been missed meanwhile).
 //!
 //! A connection that dies without the socket noticing (a silent network partition) is
@@ -34,6 +35,10 @@ const RETRY_FIRST: Duration = Duration::from_millis(100);
 
 /// The longest wait between two attempts to reconnect.
 const RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// A connection that listened this long resets the backoff; one lost sooner (a
+/// flapping connection) doubles it like a failed attempt.
+const STABLE: Duration = Duration::from_secs(10);
 
 /// How long one attempt to connect and listen may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -101,23 +106,24 @@ async fn run(options: PgConnectOptions, sinks: Arc<Sinks>) {
     let mut wait = RETRY_FIRST;
     let mut ever_listened = false;
     loop {
-        let (lost, listened) = listen(&options, &sinks, ever_listened).await;
+        let (lost, listened_for) = listen(&options, &sinks, ever_listened).await;
         sinks.pushed(false);
-        if listened {
-            ever_listened = true;
+        if listened_for.is_some_and(|d| d >= STABLE) {
             wait = RETRY_FIRST;
+        }
+        if listened_for.is_some() {
+            ever_listened = true;
             // The cause names the server's answer, never the URL (it may hold a password).
             tracing::warn!(
                 error = %lost,
+                retry_ms = wait.as_millis() as u64,
                 "lost the connection that receives other processes' changes; version lists are reread by age until it is back"
             );
         } else {
             tracing::debug!(error = %lost, retry_ms = wait.as_millis() as u64, "cannot listen for other processes' changes yet");
         }
         tokio::time::sleep(wait).await;
-        if !listened {
-            wait = (wait * 2).min(RETRY_MAX);
-        }
+        wait = (wait * 2).min(RETRY_MAX);
     }
 }
 
@@ -132,9 +138,13 @@ enum Lost {
     Closed,
 }
 
-/// One listening connection, from connecting to its loss, telling `sinks`; whether
-/// it got as far as listening.
-async fn listen(options: &PgConnectOptions, sinks: &Sinks, again: bool) -> (Lost, bool) {
+/// One listening connection, from connecting to its loss, telling `sinks`; how long it
+/// listened, if it got that far.
+async fn listen(
+    options: &PgConnectOptions,
+    sinks: &Sinks,
+    again: bool,
+) -> (Lost, Option<Duration>) {
     let connect = async {
         // A pool of one: PgListener needs a pool; this one is the listener's alone.
         let pool = PgPoolOptions::new()
@@ -156,9 +166,10 @@ async fn listen(options: &PgConnectOptions, sinks: &Sinks, again: bool) -> (Lost
     };
     let (_pool, mut listener, schema) = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Ok(Ok(connected)) => connected,
-        Ok(Err(e)) => return (Lost::Database(e), false),
-        Err(_) => return (Lost::Timeout, false),
+        Ok(Err(e)) => return (Lost::Database(e), None),
+        Err(_) => return (Lost::Timeout, None),
     };
+    let since = std::time::Instant::now();
     sinks.pushed(true);
     if again {
         tracing::info!("listening again for other processes' changes");
@@ -170,8 +181,8 @@ async fn listen(options: &PgConnectOptions, sinks: &Sinks, again: bool) -> (Lost
                     sinks.changed(&change);
                 }
             }
-            Ok(None) => return (Lost::Closed, true),
-            Err(e) => return (Lost::Database(e), true),
+            Ok(None) => return (Lost::Closed, Some(since.elapsed())),
+            Err(e) => return (Lost::Database(e), Some(since.elapsed())),
         }
     }
 }
