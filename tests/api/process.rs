@@ -388,7 +388,7 @@ async fn kill_listener_until(admin: &sqlx::PgPool, name: &str, until: std::time:
         let n: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
         )
-        .bind(&name)
+        .bind(name)
         .fetch_one(admin)
         .await
         .expect("terminate the listener");
