@@ -75,13 +75,18 @@ pub(crate) struct Recent<V> {
 }
 
 impl<V: Clone> Recent<V> {
-    /// An empty cache holding at most `capacity` in weight, each list served without a
-    /// reread for `fresh` and never once older than `max_age` while changes are not
-    /// pushed.
-    pub(crate) fn new(capacity: u64, fresh: Duration, max_age: Duration) -> Self {
+    /// An empty cache called `name` holding at most `capacity` in weight, each list
+    /// served without a reread for `fresh` and never once older than `max_age` while
+    /// changes are not pushed.
+    pub(crate) fn new(
+        name: &'static str,
+        capacity: u64,
+        fresh: Duration,
+        max_age: Duration,
+    ) -> Self {
         Self {
             // Four shards: one list may take a quarter of the bound.
-            lists: Bounded::new("latest", capacity, 16 * VERSION_WEIGHT, 4),
+            lists: Bounded::new(name, capacity, 16 * VERSION_WEIGHT, 4),
             epoch: AtomicU64::new(0),
             pushed: AtomicBool::new(false),
             fresh,
@@ -193,10 +198,15 @@ mod tests {
 
     #[test]
     fn entries_are_served_until_fresh_time_and_forgotten_on_invalidation() {
-        let cache = Recent::new(BIG, Duration::ZERO, Duration::ZERO);
+        let cache = Recent::new("test", BIG, Duration::ZERO, Duration::ZERO);
         cache.insert("a", 1, 1, cache.ticket());
         assert_eq!(cache.get("a"), None, "a zero maximum age never serves");
-        let cache = Recent::new(BIG, Duration::from_secs(60), Duration::from_secs(60));
+        let cache = Recent::new(
+            "test",
+            BIG,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        );
         cache.insert("a", 1, 1, cache.ticket());
         assert_eq!(cache.get("a"), Some(1));
         cache.invalidate("a");
@@ -207,7 +217,7 @@ mod tests {
 
     #[test]
     fn past_fresh_time_one_caller_rereads_while_the_others_get_the_old_list() {
-        let cache = Recent::new(BIG, Duration::ZERO, Duration::from_secs(60));
+        let cache = Recent::new("test", BIG, Duration::ZERO, Duration::from_secs(60));
         cache.insert("a", 1, 1, cache.ticket());
         assert_eq!(cache.get("a"), None, "the first caller is told to reread");
         assert_eq!(cache.get("a"), Some(1), "the next ones keep the old list");
@@ -223,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_list_past_its_maximum_age_is_never_served() {
-        let cache = Recent::new(BIG, Duration::ZERO, Duration::from_millis(20));
+        let cache = Recent::new("test", BIG, Duration::ZERO, Duration::from_millis(20));
         cache.insert("a", 1, 1, cache.ticket());
         assert_eq!(cache.get("a"), None);
         std::thread::sleep(Duration::from_millis(30));
@@ -233,7 +243,12 @@ mod tests {
 
     #[test]
     fn a_list_read_before_an_invalidation_is_not_kept() {
-        let cache = Recent::new(BIG, Duration::from_secs(60), Duration::from_secs(60));
+        let cache = Recent::new(
+            "test",
+            BIG,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        );
         let ticket = cache.ticket();
         // Another process's change lands while this reader is at the database.
         cache.invalidate("a");
@@ -245,7 +260,7 @@ mod tests {
 
     #[test]
     fn pushed_lists_are_trusted_past_the_aged_bound_and_reconnecting_forgets_them() {
-        let cache = Recent::new(BIG, Duration::ZERO, Duration::ZERO);
+        let cache = Recent::new("test", BIG, Duration::ZERO, Duration::ZERO);
         cache.set_pushed(true);
         cache.insert("a", 1, 1, cache.ticket());
         assert_eq!(cache.get("a"), Some(1), "trusted while pushed");

@@ -977,12 +977,18 @@ impl Registry {
         contract: &ContractName,
         version: &Version,
     ) -> Result<Option<LineDeprecation>, RegistryError> {
+        let ticket = self.deprecated.ticket();
         let lines = match self.deprecated.get(contract.as_str()) {
             Some(lines) => lines,
             None => {
                 let lines = std::sync::Arc::new(self.store.deprecations(contract).await?);
-                self.deprecated
-                    .insert(contract.as_str(), std::sync::Arc::clone(&lines));
+                let weight = (lines.len() as u64 + 1) * super::cache::VERSION_WEIGHT;
+                self.deprecated.insert(
+                    contract.as_str(),
+                    std::sync::Arc::clone(&lines),
+                    weight,
+                    ticket,
+                );
                 lines
             }
         };

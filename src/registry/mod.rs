@@ -71,6 +71,10 @@ const VALIDATOR_BYTES: u64 = 128 << 20;
 /// weighing [`VERSION_WEIGHT`].
 const VERSION_LIST_BYTES: u64 = 64 << 20;
 
+/// The bound on the deprecated lines kept per contract (aged, not pushed): 16 MiB,
+/// a deprecation weighing [`VERSION_WEIGHT`].
+const DEPRECATION_BYTES: u64 = 16 << 20;
+
 /// Shards of the caches by schema id: a document heavier than an eighth of its
 /// cache's bound is not kept.
 const SHARDS: usize = 8;
@@ -471,6 +475,7 @@ impl Registry {
             texts: Bounded::new("schemas", SCHEMA_BYTES, 4096, SHARDS),
             validators: Bounded::new("validators", VALIDATOR_BYTES, PARSED_PER_BYTE << 12, SHARDS),
             recent: Arc::new(Recent::new(
+                "latest",
                 VERSION_LIST_BYTES,
                 VERSIONS_FRESH,
                 VERSIONS_MAX_AGE,
@@ -478,7 +483,8 @@ impl Registry {
             turns: Turns::default(),
             checks: Checks::new(limits),
             deprecated: Recent::new(
-                CACHE_ENTRIES,
+                "deprecations",
+                DEPRECATION_BYTES,
                 consumers::DEPRECATIONS_FRESH,
                 consumers::DEPRECATIONS_MAX_AGE,
             ),
@@ -508,6 +514,7 @@ impl Registry {
             self.parsed.stats(),
             self.validators.stats(),
             self.recent.stats(),
+            self.deprecated.stats(),
         ];
         stats.extend(self.store.cache_stats());
         stats
