@@ -527,3 +527,46 @@ fn a_breaking_change_ignored_by_rule_and_path_is_shown_and_passes() {
         "{text}"
     );
 }
+
+#[test]
+fn a_contract_files_own_lint_settings_win_over_accord_yaml() {
+    let dir = messy_repo();
+    write(
+        dir.path(),
+        "accord.yaml",
+        "lint:\n  enable: [enum-empty, description-missing]\n",
+    );
+    write(
+        dir.path(),
+        "contracts/e.contract.yaml",
+        &(contract("e", "1.0.0", "e/schema.json")
+            + "lint:\n  case: camelCase\n  disable: [enum-empty]\n  severity:\n    property-name-case: error\n"),
+    );
+    let (code, doc) = json_lint(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert!(!has(&doc, "enum-empty", "/properties/none"), "{doc:#}");
+    assert!(
+        has(&doc, "description-missing", "/properties/meta"),
+        "{doc:#}"
+    );
+    // Named with a severity in the contract file: it runs although `enable` leaves it out.
+    assert_eq!(
+        one(&doc, "property-name-case", "/properties/customer_id")["level"],
+        "error"
+    );
+    assert!(!has(&doc, "property-name-case", "/properties/orderTotal"));
+
+    write(
+        dir.path(),
+        "contracts/e.contract.yaml",
+        &(contract("e", "1.0.0", "e/schema.json") + "lint:\n  severity:\n    enum-empty: loud\n"),
+    );
+    let out = accord(dir.path(), &["lint"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{err}");
+    assert!(
+        text.contains("contracts/e.contract.yaml:10:5: unknown severity `loud`"),
+        "{text}{err}"
+    );
+}

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::domain::{ContractName, Mode, Policy};
 
+use super::lint::config::{self, Overrides};
 use tree::{Node, Position};
 
 /// A loaded contract file.
@@ -45,6 +46,8 @@ pub struct ContractFile {
     /// Where the `version` key is in the contract file (findings about the version
     /// point there).
     pub version_at: Position,
+    /// The file's own lint settings (`lint:`), which win over accord.yaml's.
+    pub lint: Overrides,
 }
 
 /// The header of a contract file, before the schema is looked at.
@@ -61,6 +64,8 @@ struct Header {
     tags: Vec<String>,
     #[expect(dead_code, reason = "read from the tree, which keeps positions")]
     schema: serde_json::Value,
+    #[expect(dead_code, reason = "read from the tree, which keeps positions")]
+    lint: Option<serde_json::Value>,
 }
 
 /// Reads the header, or says what is wrong as `LINE:COLUMN: field: problem`: an
@@ -154,6 +159,10 @@ impl ContractFile {
             .map(str::parse::<Policy>)
             .transpose()
             .map_err(|e| anyhow!("{}: {e}", at("policy")))?;
+        let lint = match root.get("lint") {
+            Some(node) => config::overrides(path, node)?,
+            None => Overrides::default(),
+        };
         let schema_node = root
             .get("schema")
             .ok_or_else(|| anyhow!("{}: no schema", path.display()))?;
@@ -199,6 +208,7 @@ impl ContractFile {
             schema_text,
             schema_tree,
             version_at: root.locate("/version"),
+            lint,
         })
     }
 

@@ -99,7 +99,7 @@ pub struct Config {
     dir: PathBuf,
     case: Option<Case>,
     enable: Option<Vec<String>>,
-    disable: Vec<String>,
+    /// Severities set by name (`off`, and every disabled rule, is `None`).
     severity: BTreeMap<String, Option<Severity>>,
     lint_ignores: Vec<Ignore>,
     breaking_ignores: Vec<Ignore>,
@@ -111,18 +111,18 @@ impl Config {
         self.case
     }
 
-    /// The severity of a lint rule, `None` when it does not run.
+    /// The severity of a lint rule, `None` when it does not run: a severity set by name
+    /// (or `disable`), else off when `enable` leaves the rule out, else its default.
     pub fn severity(&self, rule: &rules::LintRule) -> Option<Severity> {
-        if self.disable.iter().any(|d| d == rule.id)
-            || self
-                .enable
-                .as_ref()
-                .is_some_and(|e| !e.iter().any(|d| d == rule.id))
-        {
-            return None;
-        }
         match self.severity.get(rule.id) {
             Some(s) => *s,
+            None if self
+                .enable
+                .as_ref()
+                .is_some_and(|e| !e.iter().any(|d| d == rule.id)) =>
+            {
+                None
+            }
             None => Some(rule.severity),
         }
     }
@@ -205,78 +205,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let file: FileText = if empty {
         FileText::default()
     } else {
-        serde_path_to_error::deserialize(root.to_value()).map_err(|e| {
-            let mut pointer = String::new();
-            for segment in e.path().iter() {
-                match segment {
-                    serde_path_to_error::Segment::Seq { index } => {
-                        pointer.push_str(&format!("/{index}"));
-                    }
-                    serde_path_to_error::Segment::Map { key } => {
-                        pointer.push('/');
-                        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                    }
-                    _ => {}
-                }
-            }
-            let inner = e.into_inner().to_string();
-            let unknown = crate::domain::UnknownField::from_serde(&inner, "");
-            match unknown {
-                Some(u) => {
-                    anyhow!("{}: {u}", at(&format!("{pointer}/{}", u.field)))
-                }
-                None => anyhow!("{}: `{}`: {inner}", at(&pointer), pointer_path(&pointer)),
-            }
-        })?
-    };
-
-    let lint_ids = rules::ids();
-    let known_lint = |id: &str, pointer: &str| -> Result<()> {
-        if lint_ids.contains(&id) {
-            return Ok(());
-        }
-        Err(anyhow!(
-            "{}: unknown lint rule `{id}`{} (rules: {})",
-            at(pointer),
-            did_you_mean(id, &lint_ids),
-            lint_ids.join(", ")
-        ))
+        strict(&root, &at)?
     };
     let l = &file.lint;
-    let case = match &l.case {
-        None => None,
-        Some(c) => Some(Case::parse(c).ok_or_else(|| {
-            anyhow!(
-                "{}: unknown case `{c}` (one of: {})",
-                at("/lint/case"),
-                Case::ALL.map(Case::as_str).join(", ")
-            )
-        })?),
-    };
+    let Overrides { case, severity } = settings(&l.case, &l.disable, &l.severity, "/lint", &at)?;
     for (i, id) in l.enable.iter().flatten().enumerate() {
-        known_lint(id, &format!("/lint/enable/{i}"))?;
-    }
-    for (i, id) in l.disable.iter().enumerate() {
-        known_lint(id, &format!("/lint/disable/{i}"))?;
-    }
-    let mut severity = BTreeMap::new();
-    for (id, level) in &l.severity {
-        let pointer = format!("/lint/severity/{id}");
-        known_lint(id, &pointer)?;
-        let level = match level.as_str() {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "off" => None,
-            other => bail!(
-                "{}: unknown severity `{other}` for {id} (one of: error, warning, off)",
-                at(&pointer)
-            ),
-        };
-        severity.insert(id.clone(), level);
+        known_lint(id, &format!("/lint/enable/{i}"), &at)?;
     }
     let mut lint_ignores = Vec::new();
     for (i, entry) in l.ignore.iter().enumerate() {
-        known_lint(&entry.rule, &format!("/lint/ignore/{i}/rule"))?;
+        known_lint(&entry.rule, &format!("/lint/ignore/{i}/rule"), &at)?;
         lint_ignores.push(ignore(entry, &format!("/lint/ignore/{i}"), &at)?);
     }
     let mut breaking_ignores = Vec::new();
@@ -302,11 +240,138 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         }),
         case,
         enable: l.enable.clone(),
-        disable: l.disable.clone(),
         severity,
         lint_ignores,
         breaking_ignores,
     })
+}
+
+/// Deserializes `node` into `T`, refusing unknown fields; an error names the line
+/// and column (through `at`, which turns a pointer under `node` into `FILE:LINE:COL`).
+fn strict<T: serde::de::DeserializeOwned>(
+    node: &tree::Node,
+    at: &dyn Fn(&str) -> String,
+) -> Result<T> {
+    serde_path_to_error::deserialize(node.to_value()).map_err(|e| {
+        let mut pointer = String::new();
+        for segment in e.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    pointer.push_str(&format!("/{index}"));
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                }
+                _ => {}
+            }
+        }
+        let inner = e.into_inner().to_string();
+        match crate::domain::UnknownField::from_serde(&inner, "") {
+            Some(u) => anyhow!("{}: {u}", at(&format!("{pointer}/{}", u.field))),
+            None => anyhow!("{}: `{}`: {inner}", at(&pointer), pointer_path(&pointer)),
+        }
+    })
+}
+
+fn known_lint(id: &str, pointer: &str, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let ids = rules::ids();
+    if ids.contains(&id) {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "{}: unknown lint rule `{id}`{} (rules: {})",
+        at(pointer),
+        did_you_mean(id, &ids),
+        ids.join(", ")
+    ))
+}
+
+/// The settings `accord.yaml` and a contract file share, checked: the convention, the
+/// disabled rules and the severities (under `prefix`, for positions).
+fn settings(
+    case: &Option<String>,
+    disable: &[String],
+    severity: &BTreeMap<String, String>,
+    prefix: &str,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Overrides> {
+    let case = match case {
+        None => None,
+        Some(c) => Some(Case::parse(c).ok_or_else(|| {
+            anyhow!(
+                "{}: unknown case `{c}` (one of: {})",
+                at(&format!("{prefix}/case")),
+                Case::ALL.map(Case::as_str).join(", ")
+            )
+        })?),
+    };
+    for (i, id) in disable.iter().enumerate() {
+        known_lint(id, &format!("{prefix}/disable/{i}"), at)?;
+    }
+    let mut levels = BTreeMap::new();
+    for (id, level) in severity {
+        let pointer = format!("{prefix}/severity/{id}");
+        known_lint(id, &pointer, at)?;
+        let level = match level.as_str() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "off" => None,
+            other => bail!(
+                "{}: unknown severity `{other}` for {id} (one of: error, warning, off)",
+                at(&pointer)
+            ),
+        };
+        levels.insert(id.clone(), level);
+    }
+    for id in disable {
+        levels.insert(id.clone(), None);
+    }
+    Ok(Overrides {
+        case,
+        severity: levels,
+    })
+}
+
+/// A contract file's own `lint:` settings, which win over `accord.yaml`'s for that file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    case: Option<Case>,
+    severity: BTreeMap<String, Option<Severity>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverridesText {
+    case: Option<String>,
+    #[serde(default)]
+    disable: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<String, String>,
+}
+
+/// Reads the `lint:` mapping of a contract file at `path` (`node` is its value).
+pub fn overrides(path: &Path, node: &tree::Node) -> Result<Overrides> {
+    let at = |pointer: &str| {
+        let p = node.locate(pointer);
+        format!("{}:{}:{}", path.display(), p.line, p.column)
+    };
+    let text: OverridesText = strict(node, &at)?;
+    settings(&text.case, &text.disable, &text.severity, "", &at)
+}
+
+impl Config {
+    /// This configuration with a contract file's own settings applied.
+    pub fn with(&self, overrides: &Overrides) -> Config {
+        let mut c = self.clone();
+        if overrides.case.is_some() {
+            c.case = overrides.case;
+        }
+        // A severity named in the contract file wins, even over accord.yaml's
+        // `enable` or `disable`.
+        c.severity.extend(overrides.severity.clone());
+        c
+    }
 }
 
 /// The findings of `accord check` that are not engine rules.

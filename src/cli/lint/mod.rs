@@ -85,6 +85,7 @@ pub(crate) fn findings(c: &ContractFile, config: &Config) -> Vec<Finding> {
     let Ok(schema) = serde_json::from_str::<Value>(&c.schema_text) else {
         return Vec::new();
     };
+    let config = config.with(&c.lint);
     let options = rules::Options {
         case: config.case(),
     };
