@@ -517,11 +517,24 @@ pub async fn declare_consumer(
     Ok((status, Json(body)).into_response())
 }
 
-/// `GET /consumers`: every consumer.
-pub async fn list_consumers(State(state): State<AppState>) -> Result<Json<ConsumerList>, ApiError> {
+/// `GET /consumers`: every consumer in the caller's scopes (matched against consumer
+/// names, as everywhere on these routes).
+pub async fn list_consumers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ConsumerList>, ApiError> {
     let consumers = state.registry.consumers().await?;
     Ok(Json(ConsumerList {
-        consumers: consumers.iter().map(ConsumerSummary::from).collect(),
+        consumers: consumers
+            .iter()
+            .filter(|c| {
+                caller
+                    .principal
+                    .may(crate::domain::Action::Read, Some(c.name.as_str()))
+                    .is_ok()
+            })
+            .map(ConsumerSummary::from)
+            .collect(),
     }))
 }
 

@@ -995,3 +995,85 @@ impl Registry {
         Ok(lines.iter().find(|d| d.major == version.major).cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn impact(consumer: &str, protected: bool, receives: bool, breaks: bool) -> ConsumerImpact {
+        ConsumerImpact {
+            consumer: ConsumerName::parse(consumer).unwrap(),
+            environment: EnvironmentName::parse("prod").unwrap(),
+            protected,
+            app_version: AppVersion::parse("sha").unwrap(),
+            range: "^1".to_owned(),
+            fields: Vec::new(),
+            deployed_version: Some("1.0.0".to_owned()),
+            receives,
+            breaks,
+            changes: Vec::new(),
+            changes_total: 0,
+            missing_fields: Vec::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_section_lists_blocking_rows_first_and_at_most_a_hundred_with_the_totals() {
+        let mut rows: Vec<ConsumerImpact> = (0..150)
+            .map(|i| impact(&format!("c{i:03}"), false, true, false))
+            .collect();
+        rows.push(impact("z.broken", false, true, true));
+        rows.push(impact("z.blocked", true, true, true));
+        rows.push(impact("z.pinned", true, false, true));
+        let section = ConsumersSection::of(Protection::Block, rows);
+        assert_eq!(section.consumers.len(), MAX_SECTION_ROWS);
+        assert_eq!(
+            (
+                section.consumers_total,
+                section.breaking_total,
+                section.truncated
+            ),
+            (153, 3, true)
+        );
+        let first: Vec<&str> = section.consumers[..3]
+            .iter()
+            .map(|r| r.consumer.as_str())
+            .collect();
+        assert_eq!(first, ["z.blocked", "z.broken", "z.pinned"]);
+        // A protected reader that would not receive the version does not block it.
+        let blocking: Vec<String> = section
+            .blocking()
+            .iter()
+            .map(|r| r.consumer.to_string())
+            .collect();
+        assert_eq!(blocking, ["z.blocked"]);
+        let warned = ConsumersSection::of(Protection::Warn, section.consumers.clone());
+        assert!(warned.blocking().is_empty());
+    }
+
+    #[test]
+    fn a_range_resolves_to_its_newest_live_version() {
+        let record = |v: &str, deleted: bool| VersionRecord {
+            contract: ContractName::parse("orders.placed").unwrap(),
+            version: Version::parse(v).unwrap(),
+            seq: 1,
+            schema_id: 1,
+            fingerprint: String::new(),
+            created_at: Utc::now(),
+            deleted,
+        };
+        let versions = [
+            record("1.0.0", false),
+            record("1.2.0", true),
+            record("1.1.0", false),
+            record("2.0.0", false),
+        ];
+        let hit = |r: &str| {
+            resolve(&versions, &VersionReq::parse(r).unwrap()).map(|v| v.version.to_string())
+        };
+        assert_eq!(hit("^1").as_deref(), Some("1.1.0"));
+        assert_eq!(hit(">=1").as_deref(), Some("2.0.0"));
+        assert_eq!(hit("^3"), None);
+    }
+}

@@ -738,6 +738,39 @@ async fn refusals_say_what_was_needed_and_listings_show_only_contracts_in_scope(
         .await;
     assert_eq!(a.json["contracts"].as_array().unwrap().len(), 2);
 
+    // Consumers are scoped by their own name: the orders.* producer declares
+    // orders.reader, not billing.export, and lists only its own.
+    let admin = bearer(&token("admin"));
+    for (consumer, auth, status) in [
+        ("orders.reader", &producer, StatusCode::CREATED),
+        ("billing.export", &producer, StatusCode::FORBIDDEN),
+        ("billing.export", &admin, StatusCode::CREATED),
+    ] {
+        let a = app
+            .request(
+                Method::PUT,
+                &format!("/api/v1/consumers/{consumer}"),
+                Some(&json!({"app_version": "sha1", "reads": []})),
+                &[("authorization", auth)],
+            )
+            .await;
+        assert_eq!(a.status, status, "{consumer}: {}", a.text);
+    }
+    let a = app
+        .request(
+            Method::GET,
+            "/api/v1/consumers",
+            None,
+            &[("authorization", &producer)],
+        )
+        .await;
+    assert_eq!(
+        a.json["consumers"][0]["name"], "orders.reader",
+        "{}",
+        a.text
+    );
+    assert_eq!(a.json["consumers"].as_array().unwrap().len(), 1);
+
     // A producer may pin the level in force on a Confluent subject, not change it.
     let basic_producer = basic("orders-ci", &token("orders-ci"));
     for (level, status, code) in [
