@@ -154,6 +154,27 @@ pub struct ConsumersSection {
     pub truncated: bool,
 }
 
+/// The verdicts of every deployed reader on a new schema, before the version it will
+/// get is known: a registration computes them alongside its own compatibility check.
+#[derive(Debug, Clone, Default)]
+pub struct Verdicts {
+    protection: Protection,
+    rows: Vec<ConsumerImpact>,
+    /// Each row's range.
+    ranges: Vec<VersionReq>,
+}
+
+impl Verdicts {
+    /// The section for the new schema registered as `version` (none: nobody receives it).
+    pub fn section(self, version: Option<&Version>) -> ConsumersSection {
+        let mut rows = self.rows;
+        for (row, range) in rows.iter_mut().zip(&self.ranges) {
+            row.receives = version.is_some_and(|v| range.matches(v));
+        }
+        ConsumersSection::of(self.protection, rows)
+    }
+}
+
 impl ConsumersSection {
     fn of(protection: Protection, mut rows: Vec<ConsumerImpact>) -> Self {
         rows.sort_by(|a, b| {
@@ -542,14 +563,27 @@ impl Registry {
         new_version: Option<&Version>,
         policy: Policy,
     ) -> Result<ConsumersSection, RegistryError> {
+        Ok(self
+            .consumers_verdicts(contract, new, policy)
+            .await?
+            .section(new_version))
+    }
+
+    /// What `new` does to every consumer deployed against `contract`, whatever
+    /// version it gets. None under `consumer_protection: off`.
+    pub async fn consumers_verdicts(
+        &self,
+        contract: &ContractName,
+        new: &Schema,
+        policy: Policy,
+    ) -> Result<Verdicts, RegistryError> {
         let readers = self.store.readers(contract).await?;
-        if readers.is_empty() {
-            let protection = self.store.protection(contract).await?.unwrap_or_default();
-            return Ok(ConsumersSection::of(protection, Vec::new()));
-        }
         let protection = self.store.protection(contract).await?.unwrap_or_default();
-        if protection == Protection::Off {
-            return Ok(ConsumersSection::of(protection, Vec::new()));
+        if readers.is_empty() || protection == Protection::Off {
+            return Ok(Verdicts {
+                protection,
+                ..Verdicts::default()
+            });
         }
         let versions = self.store.versions(contract).await?;
         let mut source = Source::Store(self.store.as_ref());
@@ -567,12 +601,16 @@ impl Registry {
             }
         }
         let new = new.clone();
-        let new_version = new_version.cloned();
+        let ranges = readers.iter().map(|r| r.range.clone()).collect();
         let rows = self
             .checks
-            .run(move || impacts(&readers, &olds, &new, new_version.as_ref(), policy))
+            .run(move || impacts(&readers, &olds, &new, policy))
             .await?;
-        Ok(ConsumersSection::of(protection, rows))
+        Ok(Verdicts {
+            protection,
+            rows,
+            ranges,
+        })
     }
 
     /// A contract's consumer protection (`warn` when never set).
@@ -838,7 +876,6 @@ fn impacts(
     readers: &[DeployedReader],
     olds: &HashMap<Version, Option<Schema>>,
     new: &Schema,
-    new_version: Option<&Version>,
     policy: Policy,
 ) -> Vec<ConsumerImpact> {
     let mut walks: HashMap<&Version, Result<ReaderCheck<'_>, String>> = HashMap::new();
@@ -860,7 +897,7 @@ fn impacts(
                 range: r.range.to_string(),
                 fields: r.fields.clone(),
                 deployed_version: r.resolved.as_ref().map(Version::to_string),
-                receives: new_version.is_some_and(|v| r.range.matches(v)),
+                receives: false,
                 breaks: false,
                 changes: Vec::new(),
                 changes_total: 0,

@@ -23,7 +23,7 @@ use crate::compat::Report;
 use crate::domain::{Action, AuditAction, AuditOutcome, Caller, ContractName, WriteMode};
 use crate::store::{AuditEntry, History, NewVersion, StoreError, VersionRecord};
 
-use super::consumers::ConsumerError;
+use super::consumers::{ConsumerError, Verdicts};
 use super::plan::{self, Step};
 use super::{
     CONFLICT_RETRIES, Candidate, ContractConfig, Registered, Registry, RegistryError, Source,
@@ -111,30 +111,45 @@ impl Registry {
         let mut history = self.store.history(name).await?;
         let mut overtaken = 0;
         let mut conflicts = 0;
+        // What the schema does to deployed consumers, computed alongside the first
+        // compatibility check (both walks run on the blocking pool side by side), and
+        // only when there is a check to run. Read without the lock, like the decision:
+        // the deployments are not the contract's, and a lock holder must not wait for
+        // a pooled connection. A decision remade later keeps these verdicts.
+        let mut verdicts: Option<Verdicts> = None;
         loop {
-            let (new, report) = match self
-                .decide(
-                    caller,
-                    name,
-                    &submission,
-                    &candidate,
+            let mut source = Source::Store(self.store.as_ref());
+            let decided = self.decide(caller, name, &submission, &candidate, &history, &mut source);
+            let checks = matches!(
+                plan::first_step(
                     &history,
-                    &mut Source::Store(self.store.as_ref()),
-                )
-                .await?
-            {
+                    &candidate.fingerprint,
+                    submission.version.as_ref()
+                ),
+                Step::Check(_)
+            );
+            let decided = if verdicts.is_none() && checks {
+                let policy = ContractConfig::of(history.contract.as_ref(), history.global)
+                    .overridden(submission.mode, submission.policy)
+                    .policy;
+                let (decided, found) = tokio::join!(
+                    decided,
+                    self.consumers_verdicts(name, &candidate.schema, policy)
+                );
+                let decided = decided?;
+                verdicts = Some(found?);
+                decided
+            } else {
+                decided.await?
+            };
+            let (new, report) = match decided {
                 Decision::Existing(v) => return Ok(Registered::Existing(v)),
                 Decision::Insert { new, report } => (new, report),
             };
-            // Read without the lock, like the decision: the consumers' deployments are
-            // not the contract's, and a lock holder must not wait for a pooled
-            // connection. A decision remade under the lock keeps this section.
-            let policy = ContractConfig::of(history.contract.as_ref(), history.global)
-                .overridden(submission.mode, submission.policy)
-                .policy;
-            let consumers = self
-                .consumers_section(name, &candidate.schema, Some(&new.version), policy)
-                .await?;
+            let consumers = verdicts
+                .clone()
+                .unwrap_or_default()
+                .section(Some(&new.version));
             let blocking = consumers.blocking();
             if !blocking.is_empty() {
                 return Err(ConsumerError::Blocked {
