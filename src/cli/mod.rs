@@ -4,8 +4,11 @@
 //! error, 3 something could not be loaded (file, reference, registry).
 
 mod audit;
+mod can_i_deploy;
 mod check;
 mod connect;
+mod consumer_file;
+mod consumers;
 mod contract_file;
 mod diff;
 mod export;
@@ -13,6 +16,7 @@ mod import;
 mod lint;
 mod migrate;
 mod publish;
+mod record_deployment;
 mod registry_client;
 mod rules;
 mod serve;
@@ -55,6 +59,12 @@ enum Command {
     Token(token::TokenArgs),
     /// Read the audit log: every change, who made it and from where, newest first.
     Audit(audit::AuditArgs),
+    /// Mark an application version of a consumer as the one running in an environment.
+    RecordDeployment(record_deployment::RecordDeploymentArgs),
+    /// Whether a contract change (producer side) or a consumer (consumer side) can be deployed to an environment.
+    CanIDeploy(can_i_deploy::CanIDeployArgs),
+    /// Who reads a contract: consumers × environments × range × resolved version × last fetch.
+    Consumers(consumers::ConsumersArgs),
     /// Validate NDJSON records against a contract (`--schema FILE` or `--registry URL --contract NAME[@REQ]`).
     Validate(validate::ValidateArgs),
 }
@@ -147,6 +157,9 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Token(args) => token::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::RecordDeployment(args) => record_deployment::run(args),
+        Command::CanIDeploy(args) => can_i_deploy::run(args),
+        Command::Consumers(args) => consumers::run(args),
         Command::Validate(args) => return validate::run(args),
     };
     result.unwrap_or_else(|f| {

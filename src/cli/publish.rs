@@ -9,6 +9,10 @@
 //! The first refusal stops the run with its report; the output lists exactly what was
 //! written. `--dry-run` asks the registry's dry-run endpoint (with the same mode and
 //! policy) what a registration would do and changes nothing.
+//!
+//! Consumer files (`*.consumer.yaml`) among the paths are declared after the contracts
+//! (`PUT /consumers/{name}`), for the application version `--app-version` names, else
+//! the commit `git rev-parse HEAD` names in the file's repository.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -23,6 +27,7 @@ use serde_json::{Value, json};
 use crate::schema::{MapResolver, ParseOptions, Schema};
 
 use super::check::resolver_of;
+use super::consumer_file::{self, ConsumerFile};
 use super::contract_file::{self, ContractFile};
 use super::registry_client::{RegistryClient, error_message};
 use super::{Failure, Format};
@@ -30,9 +35,14 @@ use super::{Failure, Format};
 /// Register contract files with a registry.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
-    /// Contract files, or directories searched for `*.contract.yaml` / `*.contract.json`.
+    /// Contract and consumer files, or directories searched for `*.contract.yaml` /
+    /// `*.contract.json` and `*.consumer.yaml` / `*.consumer.json`.
     #[arg(default_value = "contracts")]
     paths: Vec<PathBuf>,
+    /// The application version consumer files are declared for (default: `git
+    /// rev-parse HEAD` in the repository holding each consumer file).
+    #[arg(long, value_name = "VERSION")]
+    app_version: Option<String>,
     /// The registry.
     #[arg(long, env = "ACCORD_REGISTRY")]
     registry: String,
@@ -80,7 +90,7 @@ struct Registration<'a> {
 
 /// The registry `references` for contract `i`: one per other contract whose `$id` one of
 /// its `$ref`s uses, pinned to that contract's declared version (published before it).
-fn references_of(contracts: &[ContractFile], i: usize) -> Vec<Value> {
+pub(crate) fn references_of(contracts: &[ContractFile], i: usize) -> Vec<Value> {
     let mut refs = Vec::new();
     collect_refs(&contracts[i].schema_tree.to_value(), &mut refs);
     let mut bases: Vec<&str> = refs
@@ -113,6 +123,17 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
         .map(|p| ContractFile::load(p))
         .collect::<Result<Vec<_>>>()
         .map_err(|e| Failure::load(super::chain(&e)))?;
+    let consumer_files =
+        consumer_file::discover(&args.paths).map_err(|e| Failure::load(super::chain(&e)))?;
+    let consumers = consumer_files
+        .iter()
+        .map(|p| {
+            let file = ConsumerFile::load(p)?;
+            let version = consumer_file::app_version(args.app_version.as_deref(), p)?;
+            Ok((file, version))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| Failure::load(super::chain(&e)))?;
     let order = dependency_order(&contracts).map_err(|e| Failure::usage(super::chain(&e)))?;
     let resolver = resolver_of(&contracts);
     for c in &contracts {
@@ -139,7 +160,16 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
             break;
         }
     }
-    report(&steps, args.format, args.dry_run);
+    let mut declared = Vec::new();
+    if !refused {
+        for (file, version) in &consumers {
+            declared.push(
+                declare(&client, file, version, args.dry_run)
+                    .map_err(|e| Failure::load(super::chain(&e)))?,
+            );
+        }
+    }
+    report(&steps, &declared, args.format, args.dry_run);
     Ok(if refused {
         ExitCode::from(1)
     } else {
@@ -394,7 +424,67 @@ fn publish_one(
     Ok(step)
 }
 
-fn report(steps: &[Step], format: Format, dry_run: bool) {
+/// What publishing one consumer file did (or would do).
+#[derive(Debug, Serialize)]
+struct Declared {
+    name: String,
+    file: String,
+    app_version: String,
+    /// `declared` or `would-declare`.
+    outcome: String,
+    /// `contract range`, one per read.
+    reads: Vec<String>,
+    /// What the registry warned about (an unknown contract).
+    warnings: Vec<String>,
+}
+
+fn declare(
+    client: &RegistryClient,
+    file: &ConsumerFile,
+    version: &crate::domain::AppVersion,
+    dry_run: bool,
+) -> Result<Declared> {
+    let mut warnings = Vec::new();
+    if !dry_run {
+        let what = format!("declaring consumer {}", file.name);
+        let body = client
+            .put_answer(
+                &format!("/consumers/{}", file.name),
+                &file.declaration(version),
+                &what,
+            )?
+            .ok(&what)?;
+        if let Some(ws) = body.get("warnings").and_then(Value::as_array) {
+            warnings = ws
+                .iter()
+                .map(|w| {
+                    w.as_str().map_or_else(
+                        || {
+                            w["message"]
+                                .as_str()
+                                .map_or_else(|| w.to_string(), str::to_owned)
+                        },
+                        str::to_owned,
+                    )
+                })
+                .collect();
+        }
+    }
+    Ok(Declared {
+        name: file.name.to_string(),
+        file: file.path.display().to_string(),
+        app_version: version.to_string(),
+        outcome: if dry_run { "would-declare" } else { "declared" }.to_owned(),
+        reads: file
+            .reads
+            .iter()
+            .map(|r| format!("{} {}", r.contract, r.range_text))
+            .collect(),
+        warnings,
+    })
+}
+
+fn report(steps: &[Step], declared: &[Declared], format: Format, dry_run: bool) {
     let mut out = anstream::stdout();
     let changed = steps
         .iter()
@@ -405,6 +495,7 @@ fn report(steps: &[Step], format: Format, dry_run: bool) {
             "dry_run": dry_run,
             "changed": changed,
             "contracts": steps,
+            "consumers": declared,
         });
         let _ = std::io::Write::write_all(&mut out, format!("{doc:#}\n").as_bytes());
         return;
@@ -450,8 +541,32 @@ fn report(steps: &[Step], format: Format, dry_run: bool) {
             ));
         }
     }
+    for d in declared {
+        s.push_str(&format!(
+            "consumer {} at {}: {} what it reads: {}\n",
+            d.name,
+            d.app_version,
+            if dry_run { "would declare" } else { "declared" },
+            d.reads.join(", ")
+        ));
+        for w in &d.warnings {
+            s.push_str(&format!("  warning: {w}\n"));
+        }
+    }
     if steps.last().is_some_and(|s| s.outcome == "refused") {
-        s.push_str("stopped at the first refusal; later contracts were not published\n");
+        s.push_str(
+            "stopped at the first refusal; later contracts and consumer files were not published\n",
+        );
+    } else if steps.is_empty() && !declared.is_empty() {
+        s.push_str(&format!(
+            "{} {} consumer file(s); no contract files\n",
+            if dry_run {
+                "dry run: would declare"
+            } else {
+                "declared"
+            },
+            declared.len()
+        ));
     } else if changed == 0 {
         s.push_str(&format!(
             "nothing to do: all {} contracts are up to date\n",

@@ -166,6 +166,16 @@ impl RegistryClient {
         self.answer(self.http.post(self.url(path)).json(body), what)
     }
 
+    /// `GET` a path and hand back whatever the registry answers.
+    pub fn get(&self, path: &str, what: &str) -> Result<Answer> {
+        self.answer(self.http.get(self.url(path)), what)
+    }
+
+    /// `PUT` a body to a path and hand back whatever the registry answers.
+    pub fn put_answer(&self, path: &str, body: &Value, what: &str) -> Result<Answer> {
+        self.answer(self.http.put(self.url(path)).json(body), what)
+    }
+
     /// `PATCH` a body to a path.
     pub fn patch(&self, path: &str, body: &Value, what: &str) -> Result<Value> {
         Self::json(
@@ -193,6 +203,22 @@ impl RegistryClient {
                 .with_context(|| format!("{what}: the registry's answer is not JSON"))?
         };
         Ok(Answer { status, body })
+    }
+}
+
+impl Answer {
+    /// The body when the status is a success, else an error with the registry's
+    /// message (`what` says what was being done).
+    pub fn ok(self, what: &str) -> Result<Value> {
+        if self.status.is_success() {
+            Ok(self.body)
+        } else {
+            bail!(
+                "{what}: the registry answered {}: {}",
+                self.status,
+                error_message(&self.body)
+            )
+        }
     }
 }
 

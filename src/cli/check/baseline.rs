@@ -202,6 +202,11 @@ pub struct RegistryBaseline {
 }
 
 impl RegistryBaseline {
+    /// The client talking to the registry.
+    pub(super) fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
     pub(super) fn for_contract(&self, c: &ContractFile, fingerprint: &str) -> Result<ForContract> {
         let prefix = format!("registry {} {}", self.client.base(), c.name);
         let Some(detail) = self.client.contract(c.name.as_str())? else {

@@ -11,9 +11,14 @@
 //! mode, while a contract file may declare another one (which `publish` then sets),
 //! and it skips the comparison when a new major is declared, where the check still
 //! shows what the major breaks.
+//!
+//! Consumer files among the paths are checked too, and each contract's result carries
+//! the consumers deployed against it with what the change does to them (from the
+//! registry's dry run): see [`consumers`].
 
 mod accept;
 mod baseline;
+mod consumers;
 pub(crate) mod render;
 
 use std::collections::HashSet;
@@ -30,6 +35,7 @@ use crate::domain::{Bump, Direction, Mode, Policy};
 use crate::schema::{MapResolver, ParseOptions, Schema};
 
 use super::Failure;
+use super::consumer_file::{self, ConsumerFile};
 use super::contract_file::{self, ContractFile, tree::Position};
 use super::lint::{
     self,
@@ -42,7 +48,8 @@ use baseline::{Baseline, Prev};
 /// Check contract files against a registry or a git revision.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Contract files, or directories searched for `*.contract.yaml` / `*.contract.json`.
+    /// Contract and consumer files, or directories searched for `*.contract.yaml` /
+    /// `*.contract.json` and `*.consumer.yaml` / `*.consumer.json`.
     #[arg(default_value = "contracts")]
     paths: Vec<PathBuf>,
     /// Compare with the registry at this URL.
@@ -199,6 +206,8 @@ pub enum Status {
     Changed,
     /// A new major line: compared with the previous line for information.
     NewMajor,
+    /// A consumer file, checked against the registry's contracts.
+    Consumer,
     /// The contract file is gone.
     Removed,
     /// Could not be checked.
@@ -237,6 +246,10 @@ pub struct ContractResult {
     pub required_version: Option<String>,
     /// The findings.
     pub findings: Vec<Finding>,
+    /// The consumers deployed against the contract and what this change does to each
+    /// (against a registry that reports them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<consumers::Affected>,
     /// Why it could not be checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -331,11 +344,41 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
             continue;
         }
         let mut result = check_one(c, &resolver, &mut baseline);
+        if let (Baseline::Registry(r), true) = (&baseline, result.status != Status::Failed) {
+            let i = loaded
+                .iter()
+                .position(|x| std::ptr::eq(x, c))
+                .unwrap_or_default();
+            let references = super::publish::references_of(&loaded, i);
+            if let Some((rows, blocked)) = consumers::affected(r.client(), c, references) {
+                result
+                    .findings
+                    .extend(consumers::findings(c, &rows, blocked));
+                result.consumers = rows;
+            }
+        }
         ignore_breaking(&mut result, c, &config);
         if !args.no_lint {
             result.findings.extend(lint::findings(c, &config));
         }
         results.push(result);
+    }
+    let consumer_client = match &baseline {
+        Baseline::Registry(r) => Some(r.client()),
+        Baseline::Git(_) => None,
+    };
+    let mut registered = consumers::Registered::default();
+    let consumer_files =
+        consumer_file::discover(&args.paths).map_err(|e| Failure::load(crate::cli::chain(&e)))?;
+    for path in &consumer_files {
+        match ConsumerFile::load(path) {
+            Ok(file) => results.push(consumers::check_file(
+                &file,
+                consumer_client,
+                &mut registered,
+            )),
+            Err(e) => results.push(failed(path, None, crate::cli::chain(&e))),
+        }
     }
     if let Baseline::Git(g) = &baseline {
         match g.removed_files(&args.paths, &files) {
@@ -428,6 +471,7 @@ pub(crate) fn failed(path: &Path, c: Option<&ContractFile>, error: String) -> Co
         declared_bump: None,
         required_version: None,
         findings: Vec::new(),
+        consumers: Vec::new(),
         error: Some(error),
     }
 }
@@ -464,6 +508,7 @@ fn check_one(c: &ContractFile, resolver: &MapResolver, baseline: &mut Baseline) 
         declared_bump: None,
         required_version: None,
         findings: Vec::new(),
+        consumers: Vec::new(),
         error: None,
     };
     let version_finding = |rule: &str, level: Level, message: String| Finding {
@@ -745,6 +790,7 @@ fn removed_result(path: &Path, old: Option<ContractFile>, rev: &str) -> Contract
             hint: None,
             ignored: None,
         }],
+        consumers: Vec::new(),
         error: None,
     }
 }

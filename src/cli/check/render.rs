@@ -152,7 +152,28 @@ fn headline(r: &ContractResult) -> String {
         ),
         Status::Failed => format!("{}  could not be checked", r.name),
         Status::Linted => format!("{}  {declared}", r.name),
+        Status::Consumer => format!(
+            "{}  consumer file{}",
+            r.name,
+            r.base.as_deref().map_or_else(
+                || " (parsed; check against a registry to check what it reads)".to_owned(),
+                |_| format!(
+                    ", reads checked against {}",
+                    if r.checked_versions.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        r.checked_versions.join(", ")
+                    }
+                )
+            )
+        ),
     }
+}
+
+/// The consumers section of a contract's result: one line per consumer deployed
+/// against it (name, environment, range, what breaks for it).
+fn consumer_lines(r: &ContractResult) -> Vec<String> {
+    r.consumers.iter().map(|a| a.describe()).collect()
 }
 
 fn text(o: &Outcome) -> String {
@@ -218,6 +239,14 @@ fn text(o: &Outcome) -> String {
                 );
             }
             let _ = writeln!(s, "           {dim}fingerprint: {}{dim:#}", f.fingerprint);
+        }
+        let lines = consumer_lines(r);
+        if !lines.is_empty() {
+            let _ = writeln!(s, "\n  {bold}consumers{bold:#}");
+            for (a, line) in r.consumers.iter().zip(&lines) {
+                let style = if a.receives && a.breaks { yellow } else { dim };
+                let _ = writeln!(s, "    {style}{line}{style:#}");
+            }
         }
         let _ = writeln!(s);
     }
@@ -320,6 +349,18 @@ fn github(o: &Outcome) -> String {
             );
         }
     }
+    for r in &o.contracts {
+        let lines = consumer_lines(r);
+        if !lines.is_empty() {
+            let _ = writeln!(
+                s,
+                "::notice file={},title={}::{}",
+                gh_prop(&r.file),
+                gh_prop(&format!("accord: consumers of {}", r.name)),
+                gh_data(&lines.join("\n"))
+            );
+        }
+    }
     for e in &o.stale_acceptances {
         let _ = writeln!(
             s,
@@ -366,6 +407,33 @@ fn markdown(o: &Outcome) -> String {
         let _ = writeln!(s, "{}  \n`{}`\n", md_cell(&headline(r)), r.file);
         if let Some(e) = &r.error {
             let _ = writeln!(s, "> **could not be checked:** {}\n", md_cell(e));
+        }
+        if !r.consumers.is_empty() {
+            let _ = writeln!(
+                s,
+                "| consumer | environment | range | deployed against | receives | breaks | what breaks |"
+            );
+            let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- |");
+            for a in &r.consumers {
+                let what = a.what_breaks();
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {}{} | `{}` | {} | {} | {} | {} |",
+                    md_cell(&a.consumer),
+                    md_cell(&a.environment),
+                    if a.protected { " (protected)" } else { "" },
+                    md_cell(&a.range),
+                    md_cell(a.deployed_version.as_deref().unwrap_or("—")),
+                    if a.receives { "yes" } else { "no" },
+                    if a.breaks { "**yes**" } else { "no" },
+                    if what.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        md_cell(&what.join("; "))
+                    }
+                );
+            }
+            let _ = writeln!(s);
         }
         if r.findings.is_empty() {
             continue;
@@ -526,6 +594,14 @@ fn junit(o: &Outcome) -> String {
                 )),
                 xml(bad.first().map_or("", |f| f.rule.as_str())),
                 xml(&body)
+            );
+        }
+        let lines = consumer_lines(r);
+        if !lines.is_empty() {
+            let _ = write!(
+                s,
+                "\n      <system-out>{}</system-out>",
+                xml(&format!("consumers:\n{}", lines.join("\n")))
             );
         }
         let _ = writeln!(s, "\n    </testcase>");

@@ -68,25 +68,57 @@ struct Header {
     lint: Option<serde_json::Value>,
 }
 
-/// Reads the header, or says what is wrong as `LINE:COLUMN: field: problem`: an
-/// unknown field with the closest allowed one (the same words as the API's 422, from
-/// [`crate::domain::suggest`]), a value of the wrong type with what to write instead.
+/// Reads the header, or says what is wrong as `LINE:COLUMN: field: problem`.
 fn header_of(root: &Node) -> std::result::Result<Header, String> {
+    deserialize_at(root, "version: \"1.0.0\"")
+}
+
+/// Deserialises a positioned tree into `T` (a `deny_unknown_fields` type), or says what
+/// is wrong as `LINE:COLUMN: problem`: an unknown field with the closest allowed one
+/// (the same words as the API's 422, from [`crate::domain::suggest`]) pointed at by its
+/// key, a value of the wrong type pointed at by the value. `version_example` is what to
+/// write for a `version` given as a number (YAML reads `1.0` as one). Consumer files
+/// use it too, so both kinds of file report problems in the same words.
+pub(crate) fn deserialize_at<T: serde::de::DeserializeOwned>(
+    root: &Node,
+    version_example: &str,
+) -> std::result::Result<T, String> {
     serde_path_to_error::deserialize(root.to_value()).map_err(|e| {
         let path = e.path().to_string();
+        let pointer: String = e
+            .path()
+            .iter()
+            .filter_map(|seg| match seg {
+                serde_path_to_error::Segment::Seq { index } => Some(format!("/{index}")),
+                serde_path_to_error::Segment::Map { key } => {
+                    Some(format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+                }
+                _ => None,
+            })
+            .collect();
         let inner = e.into_inner().to_string();
         let unknown = crate::domain::UnknownField::from_serde(&inner, "");
-        // The header is flat: the first segment names the field. An unknown field is
-        // pointed at by its key, a wrong value by the value.
-        let field = path.split(['.', '[']).next().unwrap_or_default();
-        let at = match (&unknown, root.get(field)) {
-            (None, Some(value)) => value.at,
-            _ => root.locate(&format!("/{field}")),
+        // An unknown field is pointed at by its key, a wrong value by the value.
+        let value_at = |pointer: &str| {
+            let mut node = Some(root);
+            for raw in pointer.split('/').skip(1) {
+                let token = raw.replace("~1", "/").replace("~0", "~");
+                node = node.and_then(|n| match &n.kind {
+                    tree::Kind::Map(_) => n.get(&token),
+                    tree::Kind::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    tree::Kind::Scalar(_) => None,
+                });
+            }
+            node.map(|n| n.at)
+        };
+        let at = match (&unknown, value_at(&pointer)) {
+            (None, Some(at)) if !pointer.is_empty() => at,
+            _ => root.locate(&pointer),
         };
         let problem = match unknown {
             Some(unknown) => unknown.to_string(),
             None if path == "version" => format!(
-                "`version`: {inner}; write the version as a quoted string with three parts, e.g. version: \"1.0.0\""
+                "`version`: {inner}; write the version as a quoted string with three parts, e.g. {version_example}"
             ),
             None if path == "." => inner,
             None => format!("`{path}`: {inner}"),
@@ -235,7 +267,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         if p.is_dir() {
             walk(p, &mut out)?;
         } else if p.exists() {
-            out.push(normalize(p));
+            // A consumer file named on the command line is read by its own loader.
+            if !crate::cli::consumer_file::is_consumer_file(p) {
+                out.push(normalize(p));
+            }
         } else {
             bail!("{} does not exist", p.display());
         }
