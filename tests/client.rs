@@ -268,6 +268,65 @@ async fn the_token_is_sent_as_a_bearer_header() {
     registry.stop().await;
 }
 
+#[tokio::test]
+async fn a_configured_consumer_is_named_in_every_fetch_and_a_bad_name_is_refused() {
+    let registry = FakeRegistry::start(versions(), None).await;
+    let cache = tempfile::tempdir().unwrap();
+    let named = Client::builder(&registry.url)
+        .cache_dir(cache.path())
+        .consumer("billing.export")
+        .build()
+        .unwrap();
+    named.fetch("orders.order_placed", "^1").await.unwrap();
+    named.fetch("orders.order_placed", "^1").await.unwrap();
+    let seen = registry.consumers_seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen.iter().all(|c| c.as_deref() == Some("billing.export")),
+        "{seen:?}"
+    );
+    let bad = Client::builder(&registry.url)
+        .without_disk_cache()
+        .consumer("Billing Export")
+        .build();
+    assert!(matches!(bad, Err(ClientError::InvalidConsumer { .. })));
+    registry.stop().await;
+}
+
+#[tokio::test]
+async fn a_deprecated_line_is_reported_once_per_process_and_contract() {
+    let mut all = versions();
+    all.push(Version::new(
+        "payments.captured",
+        "1.0.0",
+        9,
+        json!({"type": "object"}),
+    ));
+    let registry = FakeRegistry::start(all, None).await;
+    let cache = tempfile::tempdir().unwrap();
+    let client = client(&registry, &cache);
+    let first = client.fetch("orders.order_placed", "^1").await.unwrap();
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+    registry.deprecate(1);
+    // A revalidation (304) carries the headers too.
+    let second = client.fetch("orders.order_placed", "^1").await.unwrap();
+    assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
+    let w = &second.warnings[0];
+    assert!(w.contains("orders.order_placed"), "{w}");
+    assert!(w.contains("sunset Fri, 01 Jan 2027 00:00:00 GMT"), "{w}");
+    assert!(
+        w.contains("/api/v1/contracts/orders.order_placed/versions/%5E2"),
+        "{w}"
+    );
+    // Once per process and contract: not again for this contract, even from another
+    // client, but for another contract.
+    let third = client.fetch("orders.order_placed", "1.0.0").await.unwrap();
+    assert!(third.warnings.is_empty(), "{:?}", third.warnings);
+    let other = client.fetch("payments.captured", "^1").await.unwrap();
+    assert_eq!(other.warnings.len(), 1, "{:?}", other.warnings);
+    registry.stop().await;
+}
+
 #[test]
 fn a_registry_url_must_be_http() {
     assert!(matches!(

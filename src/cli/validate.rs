@@ -74,6 +74,11 @@ pub struct ValidateArgs {
     #[command(flatten)]
     connect: super::connect::Connect,
 
+    /// Name the consumer that fetches, sent as `Accord-Consumer` (with --registry), so
+    /// the registry records who reads which version.
+    #[arg(long, value_name = "NAME", env = "ACCORD_CONSUMER")]
+    consumer: Option<String>,
+
     /// Directory of the on-disk contract cache [default: the user's cache directory].
     #[arg(long, value_name = "DIR", env = "ACCORD_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -363,6 +368,9 @@ fn source<'a>(
     let mut builder = credentials.library(Client::builder(registry).validate_options(options));
     if let Some(dir) = &args.cache_dir {
         builder = builder.cache_dir(dir);
+    }
+    if let Some(consumer) = &args.consumer {
+        builder = builder.consumer(consumer);
     }
     Ok(Source::Registry {
         client: builder.build()?,

@@ -96,8 +96,54 @@ pub struct Fetched {
     pub contract: Arc<Contract>,
     /// Where it came from.
     pub origin: Origin,
-    /// Warnings for the consumer (offline start, deleted version), in words.
+    /// Warnings for the consumer (offline start, deleted version, a deprecated major
+    /// line), in words. A deprecated line is reported once per process and contract.
     pub warnings: Vec<String>,
+}
+
+/// The header naming the consumer that fetches, so the registry knows who reads what.
+pub const CONSUMER_HEADER: &str = "accord-consumer";
+
+/// Contracts (registry base, name) whose deprecation this process has already
+/// reported: the warning is for the people running the consumer, once is enough.
+static DEPRECATION_REPORTED: std::sync::LazyLock<
+    Mutex<std::collections::HashSet<(String, String)>>,
+> = std::sync::LazyLock::new(Mutex::default);
+
+/// The warning for a fetch answered with `Deprecation` (and maybe `Sunset` and a
+/// `Link` to the successor): `None` when the version's line is not deprecated.
+fn deprecation_of(name: &str, headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let text = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect::<String>())
+    };
+    text("deprecation")?;
+    let mut line = format!("{name}: the registry deprecates the major line of the version fetched");
+    if let Some(sunset) = text("sunset") {
+        line.push_str(&format!("; sunset {sunset}"));
+    }
+    let successor = headers
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find(|l| l.contains("rel=\"successor-version\"") || l.contains("rel=successor-version"))
+        .and_then(|l| {
+            let l = l.trim();
+            Some(
+                l[l.find('<')? + 1..l.find('>')?]
+                    .chars()
+                    .take(300)
+                    .collect::<String>(),
+            )
+        });
+    if let Some(s) = successor {
+        line.push_str(&format!("; successor: {s}"));
+    }
+    line.push_str("; move to the successor line before the sunset");
+    Some(line)
 }
 
 /// A registry client. Cheap to clone; clones share their caches.
@@ -110,6 +156,7 @@ pub struct Client {
 struct Inner {
     base: String,
     token: Option<Secret>,
+    consumer: Option<reqwest::header::HeaderValue>,
     http: reqwest::Client,
     disk: Option<DiskCache>,
     options: ValidateOptions,
@@ -123,6 +170,8 @@ struct Inner {
 struct Entry {
     freshness: Freshness,
     contract: Arc<Contract>,
+    /// The deprecation warning the last answer carried (memory only).
+    deprecation: Option<String>,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -136,6 +185,7 @@ impl std::fmt::Debug for Compiled {
 pub struct ClientBuilder {
     base: String,
     token: Option<Secret>,
+    consumer: Option<String>,
     /// Private CA certificates (PEM) and where each came from.
     ca_certs: Vec<(String, CaSource)>,
     cache_dir: Option<PathBuf>,
@@ -156,6 +206,15 @@ impl ClientBuilder {
     /// appears in `Debug` output or in errors.
     pub fn token(mut self, token: impl Into<Secret>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Sends `Accord-Consumer: NAME` with every fetch, so the registry records which
+    /// consumer reads which contract version (see docs/consumers.md). The default is
+    /// the `ACCORD_CONSUMER` environment variable, when set; the name is checked by
+    /// [`ClientBuilder::build`].
+    pub fn consumer(mut self, name: impl Into<String>) -> Self {
+        self.consumer = Some(name.into());
         self
     }
 
@@ -222,6 +281,17 @@ impl ClientBuilder {
                 .check()
                 .map_err(|reason| ClientError::InvalidToken { reason })?;
         }
+        let consumer = match &self.consumer {
+            None => None,
+            Some(name) => {
+                let name = crate::domain::ConsumerName::parse(name.trim()).map_err(|e| {
+                    ClientError::InvalidConsumer {
+                        reason: e.to_string(),
+                    }
+                })?;
+                reqwest::header::HeaderValue::from_str(name.as_str()).ok()
+            }
+        };
         let mut http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
@@ -255,6 +325,7 @@ impl ClientBuilder {
                 disk: root.map(|r| DiskCache::new(&r, &base)),
                 base,
                 token: self.token,
+                consumer,
                 http,
                 options: self.options,
                 answers: Mutex::default(),
@@ -266,7 +337,7 @@ impl ClientBuilder {
 
 /// What a request to the registry came back with.
 enum Answer {
-    Fresh(Box<VersionBody>, Freshness),
+    Fresh(Box<VersionBody>, Freshness, Option<String>),
     NotModified(reqwest::header::HeaderMap),
 }
 
@@ -282,6 +353,9 @@ impl Client {
         ClientBuilder {
             base: base_url.to_owned(),
             token: None,
+            consumer: std::env::var("ACCORD_CONSUMER")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
             ca_certs: Vec::new(),
             cache_dir: None,
             disk_cache: true,
@@ -361,15 +435,17 @@ impl Client {
                 let entry = Entry {
                     freshness: entry.freshness.revalidated(&headers, SystemTime::now()),
                     contract: entry.contract,
+                    deprecation: deprecation_of(name.as_str(), &headers),
                 };
                 self.remember(&key, &entry, None).await;
                 Ok(self.fetched(&entry, Origin::Revalidated, Vec::new()))
             }
-            Ok(Answer::Fresh(body, freshness)) => {
+            Ok(Answer::Fresh(body, freshness, deprecation)) => {
                 let contract = self.compile(&body)?;
                 let entry = Entry {
                     freshness,
                     contract,
+                    deprecation,
                 };
                 self.remember(&key, &entry, Some(*body)).await;
                 Ok(self.fetched(&entry, Origin::Registry, Vec::new()))
@@ -395,6 +471,12 @@ impl Client {
     }
 
     fn fetched(&self, entry: &Entry, origin: Origin, mut warnings: Vec<String>) -> Fetched {
+        if let Some(d) = &entry.deprecation {
+            let key = (self.inner.base.clone(), entry.contract.name().to_owned());
+            if lock(&DEPRECATION_REPORTED).insert(key) {
+                warnings.push(d.clone());
+            }
+        }
         if entry.contract.info().deleted {
             warnings.push(format!(
                 "{} {} is deleted in the registry; producers should no longer use it",
@@ -421,6 +503,7 @@ impl Client {
                 let entry = Entry {
                     freshness: answer.freshness,
                     contract,
+                    deprecation: None,
                 };
                 lock(&self.inner.answers).insert(key.clone(), entry.clone());
                 Some(entry)
@@ -500,6 +583,9 @@ impl Client {
         if let Some(token) = &self.inner.token {
             req = req.bearer_auth(token.expose());
         }
+        if let Some(consumer) = &self.inner.consumer {
+            req = req.header(CONSUMER_HEADER, consumer.clone());
+        }
         if let Some(etag) = etag {
             req = req.header(IF_NONE_MATCH, etag);
         }
@@ -528,6 +614,7 @@ impl Client {
             return Ok(Answer::Fresh(
                 Box::new(body),
                 Freshness::from_headers(&headers, SystemTime::now()),
+                deprecation_of(&key.0, &headers),
             ));
         }
         let text = resp.text().await.unwrap_or_default();

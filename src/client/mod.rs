@@ -20,6 +20,11 @@
 //!   shown, not even by `Debug`; fetches that honour `ETag` and `Cache-Control`, one compiled
 //!   validator per schema id, and an on-disk cache for starting while the registry
 //!   is unreachable.
+//! - Consumers: [`ClientBuilder::consumer`] (or `ACCORD_CONSUMER`) names the
+//!   application in an `Accord-Consumer` header, so the registry knows who reads which
+//!   version; a fetch of a version whose major line is deprecated (`Deprecation`,
+//!   `Sunset`, `Link: rel="successor-version"`) is reported once per process and
+//!   contract, as a warning.
 
 mod cache;
 mod contract;
@@ -50,7 +55,9 @@ pub fn registry_base(url: &str) -> Result<String, String> {
     ))
 }
 pub use contract::{Contract, ContractInfo, ValidateOptions};
-pub use fetch::{Client, ClientBuilder, Fetched, Origin, Selector, parse_contract_ref};
+pub use fetch::{
+    CONSUMER_HEADER, Client, ClientBuilder, Fetched, Origin, Selector, parse_contract_ref,
+};
 pub use transport::Secret;
 
 use crate::schema::SchemaError;
@@ -90,6 +97,12 @@ pub enum ClientError {
     InvalidToken {
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// A consumer name (`ClientBuilder::consumer`, `ACCORD_CONSUMER`) that is not one.
+    #[error("the consumer name to send as Accord-Consumer is not usable: {reason}")]
+    InvalidConsumer {
+        /// What is wrong with it.
+        reason: String,
     },
     /// A CA certificate file that cannot be read or holds no certificate.
     #[error("{message}")]

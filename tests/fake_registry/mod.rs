@@ -5,7 +5,9 @@
 //! JSON with `ETag: "<fingerprint>"`; exact versions are `immutable`, `latest` and
 //! ranges get `max-age` (0 here by default, so every fetch revalidates without
 //! sleeping); `If-None-Match` gives 304; unknown names and versions give 404 with
-//! `{"error":{"code","message"}}`; a configured token is required as a bearer.
+//! `{"error":{"code","message"}}`; a configured token is required as a bearer. The
+//! `Accord-Consumer` header of every request is recorded; versions of a deprecated
+//! major line are answered with `Deprecation`, `Sunset` and a successor `Link`.
 
 #![allow(
     dead_code,
@@ -60,6 +62,8 @@ struct Shared {
     requests: AtomicUsize,
     not_modified: AtomicUsize,
     failing: AtomicBool,
+    consumers: Mutex<Vec<Option<String>>>,
+    deprecated: Mutex<Vec<u64>>,
 }
 
 /// A running fake registry on 127.0.0.1 with a free port.
@@ -122,6 +126,24 @@ impl FakeRegistry {
             .push(version);
     }
 
+    /// The `Accord-Consumer` header of each request so far, in order.
+    pub fn consumers_seen(&self) -> Vec<Option<String>> {
+        self.shared
+            .consumers
+            .lock()
+            .expect("consumers lock")
+            .clone()
+    }
+
+    /// Answers versions of major line `major` as deprecated from now on.
+    pub fn deprecate(&self, major: u64) {
+        self.shared
+            .deprecated
+            .lock()
+            .expect("deprecated lock")
+            .push(major);
+    }
+
     /// Make every request fail with 503 (or stop failing).
     pub fn fail(&self, yes: bool) {
         self.shared.failing.store(yes, Ordering::SeqCst);
@@ -152,6 +174,12 @@ async fn find_version(
     headers: HeaderMap,
 ) -> Response {
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    shared.consumers.lock().expect("consumers lock").push(
+        headers
+            .get("accord-consumer")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    );
     if shared.failing.load(Ordering::SeqCst) {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -224,10 +252,30 @@ async fn find_version(
     } else {
         "public, max-age=0"
     };
-    let tagged = [
-        (header::ETAG, etag.clone()),
-        (header::CACHE_CONTROL, cache.to_owned()),
-    ];
+    let mut tagged = HeaderMap::new();
+    tagged.insert(header::ETAG, etag.parse().expect("etag header"));
+    tagged.insert(header::CACHE_CONTROL, cache.parse().expect("cache header"));
+    if shared
+        .deprecated
+        .lock()
+        .expect("deprecated lock")
+        .contains(&v.version.major)
+    {
+        tagged.insert("deprecation", "@1796083200".parse().expect("header"));
+        tagged.insert(
+            "sunset",
+            "Fri, 01 Jan 2027 00:00:00 GMT".parse().expect("header"),
+        );
+        tagged.insert(
+            header::LINK,
+            format!(
+                "</api/v1/contracts/{name}/versions/%5E{}>; rel=\"successor-version\"",
+                v.version.major + 1
+            )
+            .parse()
+            .expect("header"),
+        );
+    }
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|h| h.to_str().ok())
