@@ -12,21 +12,7 @@ use common::Server;
 
 /// The `sh` code blocks of the README's section whose heading starts with `heading`.
 fn blocks(readme: &str, heading: &str) -> Vec<String> {
-    let start = readme
-        .find(&format!("\n## {heading}"))
-        .unwrap_or_else(|| panic!("no section {heading:?} in README.md"));
-    let rest = &readme[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
-    let section = &rest[..end];
-    let mut out = Vec::new();
-    let mut lines = section.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "```sh" {
-            let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-            out.push(block.join("\n"));
-        }
-    }
-    out
+    common::sh_blocks(readme, heading)
 }
 
 #[test]

@@ -177,7 +177,13 @@ fn producer(
             .map_or_else(String::new, |v| format!(" {v}"))
     );
     let mut extra = Vec::new();
-    if answer.body["outcome"] == "refused" {
+    let Some((rows, blocked)) = super::check::consumer_rows(&answer.body) else {
+        return Err(Failure::load(format!(
+            "{what}: the registry's answer has no consumers section (a registry older than consumers support?); cannot tell"
+        )));
+    };
+    let refused = answer.body["outcome"] == "refused" && !blocked;
+    if refused {
         extra.push(Verdict {
             subject: "the registry".to_owned(),
             ok: false,
@@ -189,21 +195,16 @@ fn producer(
             )],
         });
     }
-    let Some(consumers) = answer.body.get("consumers").and_then(Value::as_array) else {
-        return Err(Failure::load(format!(
-            "{what}: the registry's answer has no consumers section (a registry older than consumers support?); cannot tell"
-        )));
-    };
-    let verdicts = consumers
+    let verdicts = rows
         .iter()
         .filter(|c| c["environment"] == environment.as_str())
-        .map(consumer_verdict)
+        .map(|c| consumer_verdict(c, refused))
         .collect();
     Ok((question, verdicts, extra))
 }
 
 /// Yes or no for one row of a dry run's consumers section.
-fn consumer_verdict(c: &Value) -> Verdict {
+fn consumer_verdict(c: &Value, refused: bool) -> Verdict {
     let s = |k: &str| c[k].as_str().unwrap_or("?").to_owned();
     let subject = format!(
         "{} {} (reads {})",
@@ -216,10 +217,14 @@ fn consumer_verdict(c: &Value) -> Verdict {
         return Verdict {
             subject,
             ok: true,
-            why: vec![format!("outside its range; it stays on {deployed}")],
+            why: vec![if refused {
+                format!("receives nothing while the registration is refused; stays on {deployed}")
+            } else {
+                format!("outside its range; it stays on {deployed}")
+            }],
         };
     }
-    if c["breaks"] != true {
+    if c["breaks"] != true && c["error"].is_null() {
         return Verdict {
             subject,
             ok: true,

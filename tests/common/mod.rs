@@ -70,16 +70,24 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    _db: tempfile::TempDir,
+    _db: Option<tempfile::TempDir>,
 }
 
 impl Server {
-    /// Starts the real binary and waits for the line that names its address.
+    /// Starts the real binary on a fresh SQLite database and waits for the line that
+    /// names its address.
     pub fn start() -> Server {
         let db = tempfile::tempdir().expect("tempdir");
         let database = format!("sqlite://{}", db.path().join("accord.db").display());
+        let mut server = Server::start_on(&database);
+        server._db = Some(db);
+        server
+    }
+
+    /// Starts the real binary on the database at `database` (left as it is afterwards).
+    pub fn start_on(database: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
-            .args(["serve", "--database", &database, "--listen", "127.0.0.1:0"])
+            .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
             .env("ACCORD_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -95,7 +103,7 @@ impl Server {
                 return Server {
                     child,
                     url,
-                    _db: db,
+                    _db: None,
                 };
             }
         }
@@ -118,6 +126,26 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `sh` code blocks of a Markdown document's section whose heading starts with
+/// `heading` (a `## ` heading), in order: what the README and docs tests run.
+pub fn sh_blocks(markdown: &str, heading: &str) -> Vec<String> {
+    let start = markdown
+        .find(&format!("\n## {heading}"))
+        .unwrap_or_else(|| panic!("no section {heading:?}"));
+    let rest = &markdown[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    let section = &rest[..end];
+    let mut out = Vec::new();
+    let mut lines = section.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "```sh" {
+            let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+            out.push(block.join("\n"));
+        }
+    }
+    out
 }
 
 /// A contract file whose schema is in `schema_file`.

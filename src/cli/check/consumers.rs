@@ -49,15 +49,28 @@ pub struct Affected {
     pub receives: bool,
     /// Whether the new version breaks it.
     pub breaks: bool,
+    /// The fields it declared (none: the whole instance).
+    #[serde(default)]
+    pub fields: Vec<String>,
     /// The findings that break it, restricted to the fields it declared.
     #[serde(default)]
     pub changes: Vec<Value>,
+    /// Declared fields the new schema no longer has.
+    #[serde(default)]
+    pub missing_fields: Vec<String>,
+    /// Why it could not be compared (it then counts as breaking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Affected {
     /// What breaks for it, one line per finding.
     pub fn what_breaks(&self) -> Vec<String> {
-        crate::cli::can_i_deploy::changes_of(&json!({"changes": self.changes}))
+        let mut lines = crate::cli::can_i_deploy::changes_of(
+            &json!({"changes": self.changes, "missing_fields": self.missing_fields}),
+        );
+        lines.extend(self.error.clone());
+        lines
     }
 
     /// One line for people: `billing.export in prod (^1, deployed against 1.2.0): breaks`.
@@ -272,11 +285,37 @@ pub fn affected(
     if !answer.status.is_success() {
         return None;
     }
-    let rows: Vec<Affected> = serde_json::from_value(answer.body.get("consumers")?.clone()).ok()?;
-    let blocked = answer.body["outcome"] == "refused"
-        && answer.body["error"]["code"]
-            .as_str()
-            .is_some_and(|code| code.contains("consumer"));
+    let (rows, blocked) = rows_of(&answer.body)?;
+    let rows: Vec<Affected> = serde_json::from_value(Value::Array(rows)).ok()?;
+    Some((rows, blocked))
+}
+
+/// The consumers section of a dry run or registration answer, and whether the
+/// registry refused the registration because of them (`consumers-broken`, under
+/// `consumer_protection: block`). A refused dry run receives nothing, so its own rows
+/// say `receives: false`; the refusal's details list the rows that would break, which
+/// replace theirs. `None` when the answer has no consumers section.
+pub fn rows_of(body: &Value) -> Option<(Vec<Value>, bool)> {
+    let mut rows = body.get("consumers")?.as_array()?.clone();
+    let blocked = body["outcome"] == "refused" && body["error"]["code"] == "consumers-broken";
+    if blocked {
+        if let Some(details) = body
+            .pointer("/error/details/consumers")
+            .and_then(Value::as_array)
+        {
+            for d in details {
+                let same = |r: &Value| {
+                    ["consumer", "environment", "range"]
+                        .iter()
+                        .all(|k| r[*k] == d[*k])
+                };
+                match rows.iter_mut().find(|r| same(r)) {
+                    Some(r) => *r = d.clone(),
+                    None => rows.push(d.clone()),
+                }
+            }
+        }
+    }
     Some((rows, blocked))
 }
 

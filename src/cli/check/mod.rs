@@ -44,6 +44,7 @@ use super::lint::{
 
 pub use accept::Entry as Acceptance;
 use baseline::{Baseline, Prev};
+pub(crate) use consumers::rows_of as consumer_rows;
 
 /// Check contract files against a registry or a git revision.
 #[derive(Debug, Args)]
