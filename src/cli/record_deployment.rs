@@ -67,11 +67,14 @@ pub fn run(args: RecordDeploymentArgs) -> Result<ExitCode, Failure> {
         ));
         for r in resolutions(&body) {
             let contract = r["contract"].as_str().unwrap_or("?");
-            let range = r["range"].as_str().unwrap_or("");
+            let read = match r["range"].as_str() {
+                Some(range) => format!("{contract} {range}"),
+                None => contract.to_owned(),
+            };
             match version_of(r) {
-                Some(v) => out.push_str(&format!("  {contract} {range} -> {v}\n")),
+                Some(v) => out.push_str(&format!("  {read} -> {v}\n")),
                 None => out.push_str(&format!(
-                    "  {contract} {range} -> no live version matches: it reads nothing from the registry\n"
+                    "  {read} -> no live version matches: it reads nothing from the registry\n"
                 )),
             }
         }
