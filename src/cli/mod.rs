@@ -174,13 +174,24 @@ fn init_tracing() {
 }
 
 /// Logs to standard error, filtered by `ACCORD_LOG` (default `default`): commands that
-/// print their own progress and summary pass `warn`.
+/// print their own progress and summary pass `warn`. `ACCORD_LOG_FORMAT=json` prints
+/// one JSON object a line (with the fields of the request's span, `request.id`), for a
+/// log collector; anything else, or nothing, prints text for people.
 fn init_tracing_at(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match std::env::var("ACCORD_LOG_FORMAT").as_deref() {
+        Ok("json") => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(true)
+            .try_init(),
+        _ => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }

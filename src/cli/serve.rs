@@ -51,6 +51,14 @@ pub struct ServeArgs {
     /// anyone who reaches the port can change the registry until one is created.
     #[arg(long, env = "ACCORD_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
+    /// Let `GET /metrics` answer without a token (for a scraper on a private network);
+    /// otherwise it needs a reader token once tokens exist. See docs/operations.md.
+    #[arg(long, env = "ACCORD_METRICS_PUBLIC", conflicts_with = "no_metrics")]
+    pub metrics_public: bool,
+    /// Record no metrics: `GET /metrics` answers 404. Saves the few percent of a fetch
+    /// that counting it costs (docs/benchmarks-registry.md).
+    #[arg(long, env = "ACCORD_NO_METRICS")]
+    pub no_metrics: bool,
     /// Every limit and timeout (docs/limits.md).
     #[command(flatten)]
     pub limits: Limits,
@@ -150,7 +158,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let auth = http::auth::AuthConfig {
         anonymous_read: args.anonymous_read,
     };
-    let router = http::router(AppState::new(registry, limits).with_auth(auth));
+    let mut state = AppState::new(registry, limits).with_auth(auth);
+    if args.no_metrics {
+        state = state.without_metrics();
+    } else if args.metrics_public {
+        tracing::info!("GET /metrics answers without a token (--metrics-public)");
+        state = state.with_public_metrics();
+    }
+    let router = http::router(state);
     // The database URL may hold a password: log the backend only.
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(listen = %addr, backend = ?backend, scheme, "accord serving");

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -35,14 +35,12 @@ use chrono::Utc;
 use super::AppState;
 use super::confluent::{self, ConfluentError};
 use super::error::{ApiError, forbidden};
+use super::requests::RequestId;
 use crate::domain::{
     Action, AuditAction, AuditOutcome, Caller, Denied, Identity, Principal, TokenId, TokenSecret,
     verify_secret,
 };
 use crate::store::{AuditEntry, Store, TokenRecord};
-
-/// The header a request id is read from (when the client sent a usable one).
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// How long a token read from the database is trusted before it is read again: a
 /// revocation by another process takes effect within this (plus one query).
@@ -467,7 +465,10 @@ fn credential(headers: &HeaderMap, confluent: bool) -> Result<Option<Credential>
 /// the request's extensions. Refuses nothing itself: each route's [`guard`] does.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let confluent = confluent::owns_path(request.uri().path());
-    let request_id = request_id(request.headers());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(String::new, |id| id.0.to_string());
     let client = client_address(&request);
     let authentication = state.gate.authenticate(request.headers(), confluent).await;
     match &authentication {
@@ -484,8 +485,11 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
             }
         }
     }
-    request.extensions_mut().insert(authentication);
-    next.run(request).await
+    request.extensions_mut().insert(authentication.clone());
+    let mut response = next.run(request).await;
+    // For the request's log line, written by the outer layer ([`super::requests`]).
+    response.extensions_mut().insert(authentication);
+    response
 }
 
 /// What a route's request is about, for the access rule.
@@ -682,41 +686,6 @@ fn client_address(request: &Request) -> Option<String> {
         .map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
-/// The request's id: the client's `x-request-id` when it is 1 to 64 visible ASCII
-/// characters, else a fresh one.
-fn request_id(headers: &HeaderMap) -> String {
-    if let Some(given) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok())
-        && (1..=64).contains(&given.len())
-        && given.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return given.to_owned();
-    }
-    new_request_id()
-}
-
-/// A fresh request id: 16 hex digits, unique within the process and hard to guess
-/// (a counter scrambled by a per-process random key), made without a system call.
-fn new_request_id() -> String {
-    static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let key = *KEY.get_or_init(|| {
-        let mut bytes = [0u8; 8];
-        // Without randomness the ids are still unique; only less hard to guess.
-        let _ = getrandom::fill(&mut bytes);
-        u64::from_le_bytes(bytes)
-    });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{:016x}", splitmix(n ^ key))
-}
-
-/// SplitMix64's finaliser: a bijection on u64, so distinct counters give distinct ids.
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
@@ -738,24 +707,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 mod tests {
     use super::*;
     use crate::domain::IssuedToken;
-
-    #[test]
-    fn request_ids_are_distinct() {
-        let ids: std::collections::HashSet<String> =
-            (0..10_000).map(|_| new_request_id()).collect();
-        assert_eq!(ids.len(), 10_000);
-    }
-
-    #[test]
-    fn a_usable_client_request_id_is_kept_and_a_bad_one_replaced() {
-        let mut headers = HeaderMap::new();
-        headers.insert(REQUEST_ID, "abc-123".parse().unwrap());
-        assert_eq!(request_id(&headers), "abc-123");
-        headers.insert(REQUEST_ID, "has space".parse().unwrap());
-        assert_ne!(request_id(&headers), "has space");
-        headers.insert(REQUEST_ID, "x".repeat(65).parse().unwrap());
-        assert_eq!(request_id(&headers).len(), 16);
-    }
 
     fn with_authorization(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -20,7 +20,9 @@ mod consumers;
 pub mod error;
 mod export;
 mod malformed;
+pub mod metrics;
 mod native;
+pub mod requests;
 mod server;
 mod tls;
 mod validate;
@@ -38,8 +40,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::limits::Limits;
 use crate::registry::Registry;
@@ -56,6 +59,10 @@ pub struct AppState {
     served: Arc<caching::ServedSchemas>,
     /// Authentication: the token cache and its settings.
     pub gate: Arc<auth::Gate>,
+    /// What `/metrics` reports; `None` with `--no-metrics` (nothing is recorded).
+    pub metrics: metrics::SharedMetrics,
+    /// Whether `/metrics` answers without a token (`--metrics-public`).
+    pub metrics_public: bool,
 }
 
 impl AppState {
@@ -65,12 +72,27 @@ impl AppState {
             Arc::clone(registry.store()),
             auth::AuthConfig::default(),
         ));
+        let metrics = Arc::new(metrics::Metrics::new(&registry, route_templates()));
         Self {
             registry,
             limits: Arc::new(limits),
             served: Arc::default(),
             gate,
+            metrics: Some(metrics),
+            metrics_public: false,
         }
+    }
+
+    /// The same recording no metrics (`--no-metrics`): `/metrics` answers 404.
+    pub fn without_metrics(mut self) -> Self {
+        self.metrics = None;
+        self
+    }
+
+    /// The same with `/metrics` open to requests without a token (`--metrics-public`).
+    pub fn with_public_metrics(mut self) -> Self {
+        self.metrics_public = true;
+        self
     }
 
     /// The same with other authentication settings.
@@ -111,6 +133,12 @@ fn routes() -> Vec<Route> {
     vec![
         ("GET", "/healthz", Rule::probe(), get(native::health)),
         ("GET", "/readyz", Rule::probe(), get(native::ready)),
+        (
+            "GET",
+            METRICS_PATH,
+            Rule::registry(Read),
+            get(metrics::metrics),
+        ),
         (
             "GET",
             "/api/v1/contracts",
@@ -283,6 +311,13 @@ fn routes() -> Vec<Route> {
     ]
 }
 
+/// Every route template of both APIs (the `route` label of the request metrics).
+fn route_templates() -> Vec<&'static str> {
+    let native = routes().into_iter().map(|(_, p, _, _)| p);
+    let confluent = confluent::route_table().into_iter().map(|(_, p, _, _)| p);
+    native.chain(confluent).collect()
+}
+
 /// The native `(method, path)` pairs the router answers, for the OpenAPI conformance
 /// test (the Confluent routes are not in it).
 pub fn route_table() -> Vec<(&'static str, &'static str)> {
@@ -330,6 +365,12 @@ pub fn router(state: AppState) -> Router {
     let max_body_bytes = state.limits.max_body_bytes;
     let mut router = Router::new();
     for (_, path, rule, handler) in routes() {
+        // `--metrics-public`: scrapers need no token.
+        let rule = if path == METRICS_PATH && state.metrics_public {
+            auth::Rule::probe()
+        } else {
+            rule
+        };
         router = router.route(path, guarded(&state, rule, handler));
     }
     let mut confluent = Router::new();
@@ -353,15 +394,32 @@ pub fn router(state: AppState) -> Router {
                 .layer(HandleErrorLayer::new(request_timed_out))
                 .timeout(*state.limits.request_timeout),
         );
-    // Request logs are tower-http's DEBUG events (`ACCORD_LOG=info,tower_http=debug`).
-    // When the filter in force at start-up would drop them all, the layer is left
-    // out: it would still time and wrap every request for nothing.
-    let router = if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
-        router.layer(TraceLayer::new_for_http())
-    } else {
-        router
-    };
-    router.with_state(state)
+    // Outermost: the request id, span, log line and metrics (`requests.rs`), so the
+    // duration and status are those the client sees.
+    router
+        .layer(CompressionLayer::new().compress_when(worth_compressing()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            requests::observe,
+        ))
+        .with_state(state)
+}
+
+/// The path of the metrics endpoint.
+const METRICS_PATH: &str = "/metrics";
+
+/// Answers smaller than this are sent as they are: compressing a fetch of a few
+/// hundred bytes saves less than it costs in time.
+pub const MIN_COMPRESSED_BYTES: u16 = 1024;
+
+/// Which answers are compressed (when the client accepts gzip or brotli): those of at
+/// least [`MIN_COMPRESSED_BYTES`] (or of unknown length, the export's stream), not
+/// images or event streams.
+fn worth_compressing() -> impl Predicate {
+    SizeAbove::new(MIN_COMPRESSED_BYTES)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
 }
 
 /// Unknown paths answer in the error shape of the API they would belong to.

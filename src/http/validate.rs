@@ -227,7 +227,15 @@ pub async fn validate_payload(
     match media {
         Media::Json => {
             // Through `Json`: the router's body limit (413) and JSON syntax (400) apply.
-            let ApiJson(document) = ApiJson::<Value>::from_request(request, &state).await?;
+            let document = match ApiJson::<Value>::from_request(request, &state).await {
+                Ok(ApiJson(document)) => document,
+                Err(e) => {
+                    if e.status == StatusCode::BAD_REQUEST {
+                        record(&state, &name, 0, 0, 1);
+                    }
+                    return Err(e);
+                }
+            };
             let caps = state.limits.violation_caps();
             let errors = tokio::task::spawn_blocking(move || {
                 let mut errors = violations(&validator, &document, false, caps);
@@ -238,6 +246,8 @@ pub async fn validate_payload(
             })
             .await
             .map_err(internal)?;
+            let valid = u64::from(errors.is_empty());
+            record(&state, &name, valid, 1 - valid, 0);
             Ok(Json(DocumentValidation {
                 valid: errors.is_empty(),
                 errors_total: errors.total,
@@ -249,9 +259,23 @@ pub async fn validate_payload(
         Media::Ndjson => {
             let mut summary =
                 validate_stream(request.into_body(), validator, *state.limits).await?;
+            record(
+                &state,
+                &name,
+                summary.valid,
+                summary.invalid,
+                summary.unparsable,
+            );
             summary.contract = Some((&version).into());
             Ok(Json(summary).into_response())
         }
+    }
+}
+
+/// Counts checked records in `/metrics` (the contract exists: it was resolved).
+fn record(state: &AppState, name: &ContractName, valid: u64, invalid: u64, unparsable: u64) {
+    if let Some(metrics) = &state.metrics {
+        metrics.validated(name.as_str(), valid, invalid, unparsable);
     }
 }
 

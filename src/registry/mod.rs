@@ -16,8 +16,10 @@
 
 mod access;
 pub(crate) mod cache;
+
 mod checks;
 pub mod consumers;
+mod outcomes;
 mod plan;
 mod register;
 mod subject;
@@ -46,6 +48,7 @@ use crate::store::{
 use crate::cache::{Bounded, CacheStats};
 use cache::{Recent, VERSION_WEIGHT, VERSIONS_FRESH, VERSIONS_MAX_AGE};
 use checks::Checks;
+pub use outcomes::Outcomes;
 use plan::Step;
 use turns::Turns;
 
@@ -425,6 +428,8 @@ pub struct Registry {
     deprecated: Recent<Arc<Vec<crate::store::LineDeprecation>>>,
     /// Fetches announced with `Accord-Consumer`, written off the request path.
     fetch_log: consumers::FetchLog,
+    /// Registrations by outcome and compatibility check durations (`outcomes.rs`).
+    outcomes: Outcomes,
 }
 
 /// Where previous schemas are read from: the pool, or the registration's own
@@ -489,6 +494,7 @@ impl Registry {
                 consumers::DEPRECATIONS_MAX_AGE,
             ),
             fetch_log,
+            outcomes: Outcomes::default(),
         }
     }
 
@@ -518,6 +524,11 @@ impl Registry {
         ];
         stats.extend(self.store.cache_stats());
         stats
+    }
+
+    /// The counts of registrations and checks, for `/metrics`.
+    pub fn outcomes(&self) -> &Outcomes {
+        &self.outcomes
     }
 
     /// What [`register`](Self::register) would do, without writing.
@@ -1111,7 +1122,14 @@ fn identity(schema: &Schema, references: &[SchemaReference]) -> String {
 /// the refusing rules (for an incompatible change, the findings that break the mode;
 /// for a declared version too small, the findings that needed the larger bump).
 pub(super) fn refusal_audit(refusal: &Refusal) -> Value {
-    let mut rules: Vec<&str> = match refusal {
+    let rules = refused_rules(refusal);
+    serde_json::json!({ "refusal": refusal.code(), "rules": rules })
+}
+
+/// The ids of the rules a refusal is for, sorted, each once (none when the refusal is
+/// about the declared number alone).
+pub(super) fn refused_rules(refusal: &Refusal) -> Vec<&'static str> {
+    let mut rules: Vec<&'static str> = match refusal {
         Refusal::Incompatible { report } => report
             .changes
             .iter()
@@ -1128,7 +1146,7 @@ pub(super) fn refusal_audit(refusal: &Refusal) -> Value {
     };
     rules.sort_unstable();
     rules.dedup();
-    serde_json::json!({ "refusal": refusal.code(), "rules": rules })
+    rules
 }
 
 /// The audit entry of a change to a contract's mode and policy overrides.
@@ -1174,7 +1192,10 @@ impl Registry {
         if first {
             return Ok(check()?);
         }
-        Ok(self.checks.run(check).await??)
+        let started = std::time::Instant::now();
+        let report = self.checks.run(check).await??;
+        self.outcomes.checked(started.elapsed());
+        Ok(report)
     }
 }
 

@@ -97,6 +97,7 @@ impl Registry {
         if let Some(entry) = entry {
             self.store.append_audit(&entry).await?;
         }
+        self.outcomes.registered(&result);
         result
     }
 

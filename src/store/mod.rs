@@ -521,6 +521,26 @@ pub trait ChangeSink: Send + Sync {
     fn pushed(&self, pushed: bool);
 }
 
+/// What the database holds, counted (`/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Contracts (with or without live versions).
+    pub contracts: i64,
+    /// Versions, soft-deleted ones included.
+    pub versions: i64,
+    /// Versions not soft-deleted.
+    pub live_versions: i64,
+}
+
+/// A connection pool's state (`/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections, in use or idle.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+}
+
 /// The storage the registry runs on (with what it knows of consumers:
 /// [`ConsumerStore`]).
 #[async_trait]
@@ -537,6 +557,13 @@ pub trait Store: ConsumerStore + Send + Sync {
 
     /// Closes the pool, waiting for connections in use to be returned.
     async fn close(&self);
+
+    /// How many contracts, versions and live versions the database holds (`/metrics`;
+    /// three counts over the primary keys, no row is read).
+    async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// The connection pool right now: open connections and idle ones.
+    fn pool_state(&self) -> PoolState;
 
     /// The registry-wide defaults.
     async fn global_config(&self) -> Result<GlobalConfig, StoreError>;

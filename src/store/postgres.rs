@@ -33,8 +33,8 @@ use super::dump;
 use super::memo::VersionMemo;
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ChangeSink, ContractDeleteOutcome, ContractRecord,
-    ContractRow, ContractSummary, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
-    NewToken, NewVersion, Readiness, Registration, SchemaRecord, SchemaReference, Store,
+    ContractRow, ContractSummary, Counts, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
+    NewToken, NewVersion, PoolState, Readiness, Registration, SchemaRecord, SchemaReference, Store,
     StoreError, TokenRecord, VersionRecord, higher, now, parse_audit_action, parse_audit_outcome,
     parse_detail, parse_mode, parse_name, parse_policy, parse_role, parse_scopes, parse_tags,
     parse_token_id, parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
@@ -910,6 +910,27 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        let (contracts, versions, live_versions): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM contracts), (SELECT COUNT(*) FROM versions), \
+             (SELECT COUNT(*) FROM versions WHERE deleted = FALSE)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Counts {
+            contracts,
+            versions,
+            live_versions,
+        })
+    }
+
+    fn pool_state(&self) -> PoolState {
+        PoolState {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
     }
 
     async fn any_token(&self) -> Result<bool, StoreError> {

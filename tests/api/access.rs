@@ -96,6 +96,7 @@ fn table() -> Vec<Entry> {
     vec![
         n("GET", "/healthz", "/healthz", None, "probe"),
         n("GET", "/readyz", "/readyz", None, "probe"),
+        n("GET", "/metrics", "/metrics", None, "registry read"),
         n(
             "GET",
             "/api/v1/contracts",
@@ -1096,14 +1097,19 @@ async fn a_registry_with_no_token_is_open_and_anonymous_reads_only_read() {
     assert_eq!(with_token.status(), StatusCode::OK);
 }
 
-/// `accord serve` as a child process with logs at debug (request logs included),
-/// its standard error captured.
-async fn serve_logged(database: &str, more: &[&str]) -> (tokio::process::Child, String) {
+/// `accord serve` as a child process with logs at debug (request logs included) in
+/// `format` (`text` or `json`), its standard error captured.
+async fn serve_logged(
+    database: &str,
+    more: &[&str],
+    format: &str,
+) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
         .args(more)
-        .env("ACCORD_LOG", "debug,tower_http=debug")
+        .env("ACCORD_LOG", "debug")
+        .env("ACCORD_LOG_FORMAT", format)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -1122,6 +1128,44 @@ async fn serve_logged(database: &str, more: &[&str]) -> (tokio::process::Child, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_text_and_schema_text_never_reach_the_logs() {
+    for format in ["text", "json"] {
+        let logs = logs_of_registrations_with_tokens(format).await;
+        if format == "json" {
+            // One JSON object a line; the request line carries the route template,
+            // status, principal and the request's id (from its span).
+            let lines: Vec<Value> = logs
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+                .collect();
+            let answered = lines
+                .iter()
+                .find(|l| {
+                    l["http.route"] == json!("/api/v1/contracts/{name}/versions")
+                        && l["http.status"] == json!(201)
+                })
+                .unwrap_or_else(|| panic!("no request line for the registration:\n{logs}"));
+            assert_eq!(answered["principal"], json!("admin"), "{answered}");
+            assert_eq!(answered["http.method"], json!("POST"), "{answered}");
+            assert!(answered["duration_ms"].is_number(), "{answered}");
+            assert_eq!(
+                answered["spans"][0]["request.id"],
+                json!("trace-registration-1"),
+                "{answered}"
+            );
+        } else {
+            assert!(
+                logs.contains("request.id=trace-registration-1"),
+                "the request id is on its lines:\n{logs}"
+            );
+        }
+    }
+}
+
+/// Registrations and fetches with good and bad credentials on a server logging at
+/// debug in `format`: its captured standard error, after checking that neither a
+/// token nor the schema text is in it.
+async fn logs_of_registrations_with_tokens(format: &str) -> String {
     use tokio::io::AsyncReadExt;
     let db = fresh_db(Backend::Sqlite).await.unwrap();
     // The first admin token, made on the database before anything is served.
@@ -1145,13 +1189,14 @@ async fn token_text_and_schema_text_never_reach_the_logs() {
     );
     let admin = String::from_utf8(made.stdout).unwrap().trim().to_owned();
     assert!(admin.starts_with("accord_"), "{admin}");
-    let (mut child, base) = serve_logged(&db.url, &[]).await;
+    let (mut child, base) = serve_logged(&db.url, &[], format).await;
     let client = reqwest::Client::new();
     let marker = "payload-marker-7f3a9c";
     let schema = json!({"type": "object", "description": marker, "properties": {"card": {"type": "string"}}});
     let a = client
         .post(format!("{base}/api/v1/contracts/orders.placed/versions"))
         .bearer_auth(&admin)
+        .header("x-request-id", "trace-registration-1")
         .json(&json!({"schema": schema}))
         .send()
         .await
@@ -1211,6 +1256,7 @@ async fn token_text_and_schema_text_never_reach_the_logs() {
             "{what} appears in the logs:\n{logs}"
         );
     }
+    logs
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

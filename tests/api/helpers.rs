@@ -207,11 +207,33 @@ pub async fn serve_store(
     store: Arc<dyn accord::store::Store>,
     limits: Limits,
 ) -> TestApp {
+    serve_configured(db, store, limits, |state| state).await
+}
+
+/// [`spawn_app`] with the server's state changed by `configure` (its `serve` flags).
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> Option<TestApp> {
+    let db = fresh_db(backend).await?;
+    let limits = Limits::default();
+    let store = accord::store::connect_with(&db.url, &limits)
+        .await
+        .expect("open store");
+    Some(serve_configured(db, store, limits, configure).await)
+}
+
+async fn serve_configured(
+    db: TestDb,
+    store: Arc<dyn accord::store::Store>,
+    limits: Limits,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
     init_logging();
     store.migrate().await.expect("migrate");
     let registry = Arc::new(Registry::new(Arc::clone(&store), &limits));
     registry.follow_changes();
-    let router = accord::http::router(AppState::new(registry, limits));
+    let router = accord::http::router(configure(AppState::new(registry, limits)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

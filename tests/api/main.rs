@@ -18,6 +18,7 @@ mod export;
 mod import_confluent;
 mod limits;
 mod openapi;
+mod operations;
 mod process;
 mod read;
 mod readiness;
