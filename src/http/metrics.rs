@@ -6,9 +6,11 @@
 //!   records, and the registry's registrations and check durations
 //!   ([`crate::registry::Outcomes`]); the metrics registry holds clones of their
 //!   handles, so a scrape copies nothing;
-//! - computed when scraped: contract and version counts (three counts in the
-//!   database, at most once per [`COUNTS_FRESH`] however often the endpoint is
-//!   scraped), the database pool, the in-memory caches and the build version.
+//! - computed when scraped: readiness (as `/readyz`), contract and version counts
+//!   (three counts in the database, at most once per [`COUNTS_FRESH`] however often
+//!   the endpoint is scraped), the database pool, the in-memory caches and the build
+//!   version. A database that does not answer within [`DATABASE_DEADLINE`] gives
+//!   `accord_ready 0` and no counts, never a failed scrape.
 //!
 //! Every label is bounded: route templates (axum's `MatchedPath`, never a raw path:
 //! `unmatched` for anything that matched no route), a fixed list of methods, status
@@ -35,10 +37,14 @@ use prometheus_client::registry::{Registry as MetricsRegistry, Unit};
 use super::AppState;
 use super::error::ApiError;
 use crate::registry::Registry;
-use crate::store::Counts;
+use crate::store::{Counts, Readiness};
 
 /// How long the database counts are served before a scrape counts again.
 const COUNTS_FRESH: Duration = Duration::from_secs(10);
+
+/// How long a scrape waits for the database (readiness, counts): a scrape answers
+/// even when the database hangs, with `accord_ready 0` and without the counts.
+const DATABASE_DEADLINE: Duration = Duration::from_millis(800);
 
 /// The route label of a request that matched no route.
 pub const UNMATCHED: &str = "unmatched";
@@ -198,25 +204,39 @@ impl Metrics {
         }
     }
 
-    /// The database counts, read again when older than [`COUNTS_FRESH`].
-    async fn counts(&self, registry: &Registry) -> Result<Counts, ApiError> {
+    /// The database counts, read again when older than [`COUNTS_FRESH`]; `None` when
+    /// the database does not answer within [`DATABASE_DEADLINE`].
+    async fn counts(&self, registry: &Registry) -> Option<Counts> {
         if let Some((at, counts)) = *self.counts.lock().unwrap_or_else(PoisonError::into_inner)
             && at.elapsed() < COUNTS_FRESH
         {
-            return Ok(counts);
+            return Some(counts);
         }
-        let counts = registry.store().counts().await.map_err(|e| {
-            tracing::warn!(error = %e, "cannot count contracts and versions for /metrics");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database does not answer; the metrics cannot be read; retry later",
-            )
-            .retry_after(super::RETRY_AFTER_SECS)
-        })?;
+        let counts = match tokio::time::timeout(DATABASE_DEADLINE, registry.store().counts()).await
+        {
+            Ok(Ok(counts)) => counts,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot count contracts and versions for /metrics");
+                return None;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "the database did not count contracts and versions in time for /metrics"
+                );
+                return None;
+            }
+        };
         *self.counts.lock().unwrap_or_else(PoisonError::into_inner) =
             Some((Instant::now(), counts));
-        Ok(counts)
+        Some(counts)
+    }
+
+    /// Whether the database answers and holds this binary's migrations, as `/readyz`.
+    async fn ready(registry: &Registry) -> bool {
+        matches!(
+            tokio::time::timeout(DATABASE_DEADLINE, registry.store().readiness()).await,
+            Ok(Ok(Readiness::Ready))
+        )
     }
 
     /// The text of a scrape.
@@ -225,28 +245,36 @@ impl Metrics {
         registry: &Registry,
         cache_stats: Vec<crate::cache::CacheStats>,
     ) -> Result<String, ApiError> {
-        let counts = self.counts(registry).await?;
         let mut now = MetricsRegistry::with_prefix("accord");
         let gauge = |value: i64| {
             let g = Gauge::<i64>::default();
             g.set(value);
             g
         };
+        let ready = Self::ready(registry).await;
         now.register(
-            "contracts",
-            "Contracts in the database",
-            gauge(counts.contracts),
+            "ready",
+            "1 when the database answers and holds this binary's migrations (as /readyz), else 0",
+            gauge(i64::from(ready)),
         );
-        now.register(
-            "versions",
-            "Versions in the database, soft-deleted ones included",
-            gauge(counts.versions),
-        );
-        now.register(
-            "live_versions",
-            "Versions in the database that are not soft-deleted",
-            gauge(counts.live_versions),
-        );
+        // Without the database the counts are left out; the rest still answers.
+        if let Some(counts) = self.counts(registry).await {
+            now.register(
+                "contracts",
+                "Contracts in the database",
+                gauge(counts.contracts),
+            );
+            now.register(
+                "versions",
+                "Versions in the database, soft-deleted ones included",
+                gauge(counts.versions),
+            );
+            now.register(
+                "live_versions",
+                "Versions in the database that are not soft-deleted",
+                gauge(counts.live_versions),
+            );
+        }
         let pool = registry.store().pool_state();
         now.register(
             "db_pool_connections",

@@ -176,6 +176,7 @@ async fn metrics_count_requests_by_route_template_and_what_the_registry_did() {
         assert_eq!(records("valid"), Some(3.0), "{m}");
         assert_eq!(records("invalid"), Some(1.0), "{m}");
         assert_eq!(records("unparsable"), Some(1.0), "{m}");
+        assert_eq!(sample(&m, "accord_ready"), Some(1.0), "{m}");
         assert_eq!(sample(&m, "accord_contracts"), Some(1.0), "{m}");
         assert_eq!(sample(&m, "accord_versions"), Some(1.0), "{m}");
         assert_eq!(sample(&m, "accord_live_versions"), Some(1.0), "{m}");
@@ -185,10 +186,10 @@ async fn metrics_count_requests_by_route_template_and_what_the_registry_did() {
             "{m}"
         );
         assert!(
-            expect_sample(&m, "accord_cache_hits_total{cache=\"schema_texts\"}") >= 1.0,
+            expect_sample(&m, "accord_cache_hits_total{cache=\"served\"}") >= 1.0,
             "repeated fetches of one schema are answered from memory:\n{m}"
         );
-        assert!(sample(&m, "accord_cache_misses_total{cache=\"version_lists\"}").is_some());
+        assert!(sample(&m, "accord_cache_misses_total{cache=\"latest\"}").is_some());
         assert_eq!(
             sample(
                 &m,
