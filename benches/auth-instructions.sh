@@ -14,7 +14,8 @@
 #
 #   bash benches/auth-instructions.sh [OUTDIR]
 #
-# env: N (2000 requests per route and batch), PORT (18199),
+# env: N (2000 requests per route and batch), PORT (18199), SERVE_FLAGS (more flags
+#      for `accord serve`: `--no-metrics` measures a fetch without recording metrics),
 #      ACCORD_BIN (default target/release/accord; build it first).
 # Needs valgrind (callgrind_control), curl, python3.
 set -euo pipefail
@@ -39,7 +40,7 @@ ADMIN="$("$ACCORD" token create --database "$DB" --name bench-admin --role admin
 READER="$("$ACCORD" token create --database "$DB" --name bench-reader --role reader 2>/dev/null)"
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-  "$ACCORD" serve --database "$DB" --listen "127.0.0.1:$PORT" --anonymous-read --workers 1 \
+  "$ACCORD" serve --database "$DB" --listen "127.0.0.1:$PORT" --anonymous-read --workers 1 ${SERVE_FLAGS:-} \
   > "$WORK/serve.out" 2> "$OUT/serve.stderr" &
 PID=$!
 for _ in $(seq 1 600); do

@@ -12,6 +12,11 @@
 #  4. auth (only when PARTS names it): the two fetches of 1. on a registry with no
 #     token (open) and on one where every request carries a reader token
 #     (`Authorization: Bearer`), interleaved, wrk -t1 -c32 each; the bar is >= 0.9x.
+#  5. metrics (only when PARTS names it): the two fetches of 1. on a server started
+#     with --no-metrics ("off") and on one recording metrics ("on", the default),
+#     interleaved, wrk -t1 -c32 each; the bar is >= 0.95x. A third column sends the
+#     "on" server `Accept-Encoding: gzip, br`: the small schema stays uncompressed
+#     (under 1 KiB), so it measures what deciding that costs.
 #
 #   bash benches/http.sh [OUTDIR]
 #
@@ -20,7 +25,8 @@
 #      DURATION (10s), RUNS (3), PORT (18091), FLOOR_PORT (18081),
 #      FETCH_WORKERS ("default 1"),
 #      COLD_CONTRACTS (10000), COLD_VERSIONS (10), REGISTRATIONS (1000),
-#      PARTS ("fetch writes cold"; add "auth" for 4.), AUTH_PORT (PORT + 1),
+#      PARTS ("fetch writes cold"; add "auth" for 4., "metrics" for 5.),
+#      AUTH_PORT (PORT + 1), METRICS_PORT (PORT + 3),
 #      ACCORD_BIN (a prebuilt accord to measure instead of building this checkout's),
 #      BASELINE_BIN (another accord, e.g. one built from main before a change: its
 #      two fetch routes are measured in the same rounds, interleaved, as base_id and
@@ -298,6 +304,66 @@ for name in ("by_id", "latest"):
     print(f"  {name:>6}: no token median {statistics.median(none):9.0f} req/s, reader token median "
           f"{statistics.median(reader):9.0f} req/s = {statistics.median(ratios):.2f}x "
           f"(runs {' / '.join(f'{x:.2f}' for x in ratios)})")
+PY
+fi
+
+# ---------------------------------------------------------------- 5. metrics
+if [[ "$PARTS" == *" metrics "* ]]; then
+  METRICS_PORT="${METRICS_PORT:-$((PORT + 3))}"
+  echo "== metrics: --no-metrics vs metrics on (wrk -t1 -c32 -d$DURATION, $RUNS runs, interleaved)"
+  start_accord "sqlite://$WORK/metrics-off.db" --no-metrics; OFF_PID=$ACCORD_PID
+  "$ACCORD" serve --database "sqlite://$WORK/metrics-on.db" --listen "127.0.0.1:$METRICS_PORT" > "$WORK/accord-on.out" 2> "$OUT/accord-metrics.stderr" &
+  ON_PID=$!; PIDS+=("$ON_PID")
+  wait_ready "http://127.0.0.1:$METRICS_PORT/healthz"
+  for port in "$PORT" "$METRICS_PORT"; do
+    for v in 1.0.0 1.1.0; do
+      jq -c '{schema: .}' "$ROOT/contracts/orders.order_placed/$v.json" |
+        curl -fsS -X POST "http://127.0.0.1:$port/api/v1/contracts/orders.order_placed/versions" \
+          -H 'content-type: application/json' -d @- > "$WORK/registered.json"
+    done
+  done
+  id=$(jq .schema_id "$WORK/registered.json")
+  declare -A metrics_urls=(
+    [by_id]="/api/v1/schemas/$id"
+    [latest]="/api/v1/contracts/orders.order_placed/versions/latest/schema"
+  )
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")
+  [[ "$code" == 404 ]] || { echo "!! the --no-metrics server answered /metrics with $code" >&2; exit 1; }
+  curl -fsS -o /dev/null "http://127.0.0.1:$METRICS_PORT/metrics" || { echo "!! no /metrics on the other" >&2; exit 1; }
+  encoding=$(curl -fsS -o /dev/null -w '%header{content-encoding}' -H 'accept-encoding: gzip, br' "http://127.0.0.1:$METRICS_PORT${metrics_urls[by_id]}")
+  [[ -z "$encoding" ]] || { echo "!! the small schema was compressed ($encoding)" >&2; exit 1; }
+  for name in by_id latest; do
+    wrk -t1 -c8 -d2s "http://127.0.0.1:$PORT${metrics_urls[$name]}" > /dev/null
+    wrk -t1 -c8 -d2s "http://127.0.0.1:$METRICS_PORT${metrics_urls[$name]}" > /dev/null
+  done
+  for run in $(seq "$RUNS"); do
+    for name in by_id latest; do
+      f="$OUT/metrics.off.$name.run$run.txt"
+      wrk -t1 -c32 "-d$DURATION" --latency "http://127.0.0.1:$PORT${metrics_urls[$name]}" > "$f"
+      echo "  $name, metrics off, run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
+      f="$OUT/metrics.on.$name.run$run.txt"
+      wrk -t1 -c32 "-d$DURATION" --latency "http://127.0.0.1:$METRICS_PORT${metrics_urls[$name]}" > "$f"
+      echo "  $name, metrics on, run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
+      f="$OUT/metrics.accept.$name.run$run.txt"
+      wrk -t1 -c32 "-d$DURATION" --latency -H 'Accept-Encoding: gzip, br' "http://127.0.0.1:$METRICS_PORT${metrics_urls[$name]}" > "$f"
+      echo "  $name, metrics on, accepting gzip/br, run $run: $(rps "$f") req/s, p99 $(p99 "$f")"
+    done
+  done
+  stop "$ON_PID"; stop "$OFF_PID"
+  python3 - "$OUT" "$RUNS" <<'PY' | tee -a "$OUT/metrics.summary.txt"
+import re, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+def rps(kind, name, run):
+    text = open(f"{out}/metrics.{kind}.{name}.run{run}.txt").read()
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+for name in ("by_id", "latest"):
+    off = [rps("off", name, r) for r in range(1, runs + 1)]
+    for kind in ("on", "accept"):
+        on = [rps(kind, name, r) for r in range(1, runs + 1)]
+        ratios = [b / a for a, b in zip(off, on)]
+        print(f"  {name:>6} {kind:>6}: off median {statistics.median(off):9.0f} req/s, {kind} median "
+              f"{statistics.median(on):9.0f} req/s = {statistics.median(ratios):.3f}x "
+              f"(runs {' / '.join(f'{x:.3f}' for x in ratios)})")
 PY
 fi
 
