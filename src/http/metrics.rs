@@ -335,9 +335,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             "this server runs with --no-metrics: it records no metrics",
         ));
     };
-    let text = metrics
-        .render(&state.registry, state.cache_stats())
-        .await?;
+    let text = metrics.render(&state.registry, state.cache_stats()).await?;
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS))],
         text,

@@ -33,11 +33,12 @@ use super::dump;
 use super::memo::VersionMemo;
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ChangeSink, ContractDeleteOutcome, ContractRecord,
-    ContractRow, ContractSummary, Counts, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
-    NewToken, NewVersion, PoolState, Readiness, Registration, SchemaRecord, SchemaReference, Store,
-    StoreError, TokenRecord, VersionRecord, higher, now, parse_audit_action, parse_audit_outcome,
-    parse_detail, parse_mode, parse_name, parse_policy, parse_role, parse_scopes, parse_tags,
-    parse_token_id, parse_token_name, parse_version, parse_write_mode, scopes_text, tags_text,
+    ContractRow, ContractSummary, Counts, DeleteOutcome, GlobalConfig, History, Listing,
+    MetadataPatch, NewToken, NewVersion, PoolState, Readiness, Registration, SchemaRecord,
+    SchemaReference, Store, StoreError, TokenRecord, VersionRecord, higher, now,
+    parse_audit_action, parse_audit_outcome, parse_detail, parse_mode, parse_name, parse_policy,
+    parse_role, parse_scopes, parse_tags, parse_token_id, parse_token_name, parse_version,
+    parse_write_mode, scopes_text, tags_text,
 };
 use crate::cache::CacheStats;
 use crate::domain::{AuditAction, ContractName, Mode, Policy, TokenId, WriteMode};
