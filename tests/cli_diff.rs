@@ -111,6 +111,61 @@ fn the_json_report_has_the_documented_fields() {
 }
 
 #[test]
+fn a_forward_break_shows_its_witness_and_a_change_without_one_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "old.json",
+        &json!({"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer", "minimum": 1}, "note": {"properties": {}}}}),
+    );
+    write(
+        dir.path(),
+        "new.json",
+        &json!({"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer", "minimum": 0}, "note": {}}}),
+    );
+    let out = accord(
+        &[
+            "diff", "old.json", "new.json", "--mode", "FULL", "--format", "json",
+        ],
+        dir.path(),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let changes = report["changes"].as_array().expect("changes");
+    let lowered = changes
+        .iter()
+        .find(|c| c["rule"] == "minimum-decreased")
+        .expect("minimum-decreased reported");
+    // Breaks FORWARD only: a forward witness, no backward one, and `witness` left out.
+    assert_eq!(lowered["witnesses"]["forward"], json!({"qty": 0}));
+    assert!(lowered["witnesses"].get("backward").is_none());
+    assert!(lowered.get("witness").is_none());
+    // `properties: {}` removed accepts exactly what it did: no instance can show the
+    // break the rule table claims, so the change says so instead of staying silent.
+    let removed = changes
+        .iter()
+        .find(|c| c["rule"] == "schema-removed")
+        .expect("schema-removed reported");
+    assert_eq!(removed["witnesses"]["forward"], Value::Null);
+    assert!(
+        removed["witnesses"]["missing"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("forward: ")),
+        "{removed}"
+    );
+
+    let text = accord(
+        &["diff", "old.json", "new.json", "--mode", "FULL"],
+        dir.path(),
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains(r#"forward witness (valid now, rejected by the old schema): {"qty":0}"#),
+        "{text}"
+    );
+    assert!(text.contains("no witness: forward: "), "{text}");
+}
+
+#[test]
 fn references_to_other_documents_come_only_from_ref_flags() {
     let dir = tempfile::tempdir().unwrap();
     let schema = json!({"type": "object", "properties": {"price": {"$ref": "https://schemas.example.com/money.json"}}});

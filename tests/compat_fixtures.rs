@@ -1,12 +1,13 @@
 //! Walks every case in `tests/fixtures/compat/`: one JSON file per case with the old
 //! and new schema, the mode and policy (BACKWARD and strict when absent), the expected
 //! verdict, rule ids that must be reported, and optionally the required bump and
-//! whether a witness must be given.
+//! whether a witness must be given (`"witness": true`, BACKWARD; `"witnesses":
+//! {"backward": true, "forward": true}`, per direction).
 
 use std::path::Path;
 
 use accord::compat;
-use accord::domain::{Mode, Policy};
+use accord::domain::{Direction, Mode, Policy};
 use accord::schema::{NoResolver, ParseOptions, Schema};
 use serde_json::Value;
 
@@ -74,6 +75,31 @@ fn every_compatibility_fixture_gives_its_expected_verdict_and_rules() {
             && !report.changes.iter().any(|c| c.witness.is_some())
         {
             failures.push(format!("{name}: expected a witness, got none in {rules:?}"));
+        }
+        // `"witnesses": {"backward": true, "forward": true}`: some change that breaks
+        // that direction carries a witness for it (verified again here).
+        for (key, dir) in [
+            ("backward", Direction::Backward),
+            ("forward", Direction::Forward),
+        ] {
+            if case.pointer(&format!("/witnesses/{key}")) != Some(&Value::Bool(true)) {
+                continue;
+            }
+            let (accepts, rejects) = match dir {
+                Direction::Backward => (&old, &new),
+                Direction::Forward => (&new, &old),
+            };
+            let found = report
+                .changes
+                .iter()
+                .filter(|c| c.breaks.contains(&dir))
+                .filter_map(|c| c.witnesses.as_ref()?.get(dir))
+                .find(|w| accepts.validator().is_valid(w) && !rejects.validator().is_valid(w));
+            if found.is_none() {
+                failures.push(format!(
+                    "{name}: expected a {key} witness, got none in {rules:?}"
+                ));
+            }
         }
     }
     assert!(

@@ -7,7 +7,7 @@
 //! - no JSON value given as a schema makes the engine panic.
 
 use accord::compat;
-use accord::domain::{Mode, Policy};
+use accord::domain::{Direction, Mode, Policy};
 use accord::schema::{Draft, NoResolver, ParseOptions, Schema, canonical_text};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -291,12 +291,35 @@ proptest! {
     }
 
     #[test]
-    fn every_witness_is_accepted_by_the_old_schema_and_rejected_by_the_new((a, b) in schema_pair()) {
+    fn every_witness_shown_is_accepted_and_rejected_as_its_direction_says(
+        (a, b) in schema_pair(),
+        lenient in any::<bool>(),
+    ) {
         let (Some(old), Some(new)) = (parse(&a), parse(&b)) else { return Ok(()) };
-        let report = compat::compare(&old, &new, Mode::Backward, Policy::Strict).expect("completes");
+        let policy = if lenient { Policy::Lenient } else { Policy::Strict };
+        let report = compat::compare(&old, &new, Mode::Full, policy).expect("completes");
         let (ov, nv) = (validator(&old), validator(&new));
-        for c in report.changes.iter().filter_map(|c| c.witness.as_ref()) {
-            prop_assert!(ov.is_valid(c) && !nv.is_valid(c), "bad witness {c}");
+        for c in &report.changes {
+            if let Some(w) = &c.witness {
+                prop_assert!(ov.is_valid(w) && !nv.is_valid(w), "bad backward witness {w} for {}", c.rule);
+            }
+            let Some(ws) = &c.witnesses else {
+                prop_assert!(c.breaks.is_empty(), "{} breaks {:?} but says nothing of witnesses", c.rule, c.breaks);
+                continue;
+            };
+            prop_assert_eq!(c.witness.as_ref(), ws.get(Direction::Backward));
+            if let Some(w) = ws.get(Direction::Forward) {
+                prop_assert!(nv.is_valid(w) && !ov.is_valid(w), "bad forward witness {w} for {}", c.rule);
+            }
+            for d in [Direction::Backward, Direction::Forward] {
+                let asked = match d { Direction::Backward => &ws.backward, Direction::Forward => &ws.forward };
+                // A direction the change breaks has a witness or a reason; one it does not
+                // break has neither.
+                prop_assert_eq!(asked.is_some(), c.breaks.contains(&d));
+                if asked.as_ref().is_some_and(Option::is_none) {
+                    prop_assert!(ws.missing.is_some(), "{}: no {d:?} witness and no reason", c.rule);
+                }
+            }
         }
     }
 

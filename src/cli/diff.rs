@@ -188,6 +188,17 @@ fn write_text(out: &mut impl std::io::Write, report: &Report) -> std::io::Result
         if let Some(w) = &c.witness {
             writeln!(out, "    witness (valid before, rejected now): {w}")?;
         }
+        if let Some(ws) = &c.witnesses {
+            if let Some(w) = ws.get(crate::domain::Direction::Forward) {
+                writeln!(
+                    out,
+                    "    forward witness (valid now, rejected by the old schema): {w}"
+                )?;
+            }
+            if let Some(reason) = &ws.missing {
+                writeln!(out, "    {dim}no witness: {reason}{dim:#}")?;
+            }
+        }
     }
     Ok(())
 }

@@ -110,10 +110,10 @@ pub fn check(
 }
 
 /// Replaces the walk's local witness hints in the listed changes by verified
-/// witnesses (only the listed ones: checking a hint costs two validations).
+/// witnesses for each direction they break (only the listed ones: each candidate
+/// costs two validations).
 fn with_witnesses(old: &Schema, new: &Schema, mut changes: Vec<Change>) -> Vec<Change> {
     witness::attach(old, new, &mut changes);
-    super::report::drop_large_witnesses(&mut changes);
     changes
 }
 
@@ -197,5 +197,9 @@ pub(super) fn turned_around(f: Finding) -> Change {
         new: f.old,
         message: format!("read with the old schema: {}", f.message),
         witness: None,
+        witnesses: None,
+        // The reverse walk's hint is a local value the new schema accepts and the old
+        // one rejects: a FORWARD witness once placed.
+        forward_hint: f.local_witness,
     }
 }

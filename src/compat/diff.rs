@@ -75,5 +75,7 @@ fn to_change(f: Finding, policy: Policy) -> Change {
         new: f.new,
         message: f.message,
         witness: f.local_witness,
+        witnesses: None,
+        forward_hint: None,
     }
 }

@@ -8,7 +8,7 @@
 //! - `model`: a schema as a graph of typed nodes (drafts unified, `$ref` transparent).
 //! - `walk`: the structural comparison of two graphs, producing findings.
 //! - `rules`: the rule table: ids and which directions each rule breaks.
-//! - `witness`: verified example instances for narrowing changes.
+//! - `witness`: verified instances showing each breaking change, per direction.
 //! - `check`: modes, transitivity and the required bump.
 //! - `fields`: what a new schema does to a reader of some fields, and which fields a
 //!   schema has.
@@ -25,5 +25,5 @@ mod witness;
 pub use check::{check, compare, is_compatible};
 pub use diff::diff;
 pub use fields::{Fields, ReaderCheck, ReaderVerdict, check_reader, has_field};
-pub use report::{Change, CompatError, Exhausted, Place, Previous, Report};
+pub use report::{Change, CompatError, Exhausted, Place, Previous, Report, Witnesses};
 pub use rules::Rule;

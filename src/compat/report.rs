@@ -15,7 +15,7 @@ pub const MAX_CHANGE_MESSAGE_BYTES: usize = 1024;
 pub const MAX_WITNESS_BYTES: usize = 4096;
 
 /// One finding of the diff.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// Stable kebab-case rule id, e.g. `enum-value-removed` (see docs/compatibility.md).
     pub rule: &'static str,
@@ -31,17 +31,79 @@ pub struct Change {
     /// property": `/items/*/sku`.
     pub instance_path: String,
     /// The old value (shortened when large).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<Value>,
     /// The new value (shortened when large).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<Value>,
     /// One line for people.
     pub message: String,
-    /// An instance the old schema accepts and the new one rejects, where the engine
-    /// can construct one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The BACKWARD witness (the same as `witnesses.backward`): an instance the old
+    /// schema accepts and the new one rejects. Serialized as `null` when the change
+    /// breaks BACKWARD and none was found, left out when it does not break BACKWARD.
     pub witness: Option<Value>,
+    /// The witnesses of a breaking change, one per direction it breaks (`None` for a
+    /// change that breaks nothing, or one not listed in a report).
+    pub witnesses: Option<Witnesses>,
+    /// The reverse walk's local hint for a FORWARD witness, until the witness search
+    /// replaces it; never serialized.
+    pub(crate) forward_hint: Option<Value>,
+}
+
+/// Instances that show a breaking change: for each direction it breaks, one that the
+/// reading schema rejects, or `null` with the reason in `missing`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Witnesses {
+    /// Present when the change breaks BACKWARD: an instance the old schema accepts and
+    /// the new one rejects (`Some(None)`: none was found).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backward: Option<Option<Value>>,
+    /// Present when the change breaks FORWARD: an instance the new schema accepts and
+    /// the old one rejects (`Some(None)`: none was found).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Option<Value>>,
+    /// Why a direction has no witness, when one has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+impl Witnesses {
+    /// The witness for `direction`, when the change breaks it and one was found.
+    pub fn get(&self, direction: Direction) -> Option<&Value> {
+        match direction {
+            Direction::Backward => self.backward.as_ref()?.as_ref(),
+            Direction::Forward => self.forward.as_ref()?.as_ref(),
+        }
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Change", 12)?;
+        st.serialize_field("rule", self.rule)?;
+        st.serialize_field("breaks", &self.breaks)?;
+        st.serialize_field("annotation", &self.annotation)?;
+        st.serialize_field("old_pointer", &self.old_pointer)?;
+        st.serialize_field("new_pointer", &self.new_pointer)?;
+        st.serialize_field("instance_path", &self.instance_path)?;
+        if let Some(old) = &self.old {
+            st.serialize_field("old", old)?;
+        }
+        if let Some(new) = &self.new {
+            st.serialize_field("new", new)?;
+        }
+        st.serialize_field("message", &self.message)?;
+        let backward_asked = self
+            .witnesses
+            .as_ref()
+            .is_some_and(|w| w.backward.is_some());
+        if self.witness.is_some() || backward_asked {
+            st.serialize_field("witness", &self.witness)?;
+        }
+        if let Some(w) = &self.witnesses {
+            st.serialize_field("witnesses", w)?;
+        }
+        st.end()
+    }
 }
 
 /// A previous version to check against.
@@ -221,19 +283,6 @@ fn cut(mut c: Change) -> Change {
     c
 }
 
-/// Leaves out the witnesses larger than [`MAX_WITNESS_BYTES`] (a cut witness would no
-/// longer be an instance).
-pub(crate) fn drop_large_witnesses(changes: &mut [Change]) {
-    for c in changes {
-        if c.witness
-            .as_ref()
-            .is_some_and(|w| w.to_string().len() > MAX_WITNESS_BYTES)
-        {
-            c.witness = None;
-        }
-    }
-}
-
 /// `v`, or when its JSON is longer than `max` bytes, a string of its beginning, an
 /// ellipsis and its full length.
 fn cut_value(v: Value, max: usize) -> Value {
@@ -275,6 +324,8 @@ mod tests {
             new: None,
             message: "m".repeat(5000),
             witness: None,
+            witnesses: None,
+            forward_hint: None,
         }
     }
 

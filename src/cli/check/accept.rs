@@ -105,6 +105,8 @@ mod tests {
             new: Some(new.into()),
             message: "any message".into(),
             witness: None,
+            witnesses: None,
+            forward_hint: None,
         }
     }
 

@@ -143,6 +143,10 @@ pub struct Finding {
     /// An instance that was valid and no longer is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<Value>,
+    /// The witnesses of a breaking change, per direction it breaks, with the reason
+    /// when one has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<compat::Witnesses>,
     /// The file holding the node.
     pub file: String,
     /// Its line, from 1.
@@ -533,10 +537,13 @@ fn check_one(c: &ContractFile, resolver: &MapResolver, baseline: &mut Baseline) 
                 new: None,
                 message: String::new(),
                 witness: None,
+                witnesses: None,
+                forward_hint: None,
             },
         ),
         message,
         witness: None,
+        witnesses: None,
         file: c.path.display().to_string(),
         line: c.version_at.line,
         column: c.version_at.column,
@@ -703,6 +710,7 @@ fn finding_of(c: &ContractFile, change: &Change, old: &Prev, mode: Mode) -> Find
         new: change.new.clone(),
         message: change.message.clone(),
         witness: change.witness.clone(),
+        witnesses: change.witnesses.clone(),
         file,
         line: at.line,
         column: at.column,
@@ -781,6 +789,7 @@ fn removed_result(path: &Path, old: Option<ContractFile>, rev: &str) -> Contract
             new: None,
             message,
             witness: None,
+            witnesses: None,
             file: path.display().to_string(),
             line: 1,
             column: 1,

@@ -68,6 +68,27 @@ fn breaks(f: &Finding) -> &'static str {
     }
 }
 
+/// The witness lines of a finding: each direction's instance, or why there is none.
+fn witness_lines(f: &Finding) -> Vec<String> {
+    let mut out = Vec::new();
+    let w = f.witnesses.as_ref();
+    let backward = w
+        .and_then(|w| w.get(Direction::Backward))
+        .or(f.witness.as_ref());
+    if let Some(v) = backward {
+        out.push(format!("witness (valid before, rejected now): {v}"));
+    }
+    if let Some(v) = w.and_then(|w| w.get(Direction::Forward)) {
+        out.push(format!(
+            "forward witness (valid now, rejected by the old schema): {v}"
+        ));
+    }
+    if let Some(reason) = w.and_then(|w| w.missing.as_deref()) {
+        out.push(format!("no witness: {reason}"));
+    }
+    out
+}
+
 fn short(v: &Option<serde_json::Value>) -> String {
     match v {
         None => "-".to_owned(),
@@ -212,8 +233,8 @@ fn text(o: &Outcome) -> String {
             if !f.breaks.is_empty() {
                 let _ = writeln!(s, "           breaks: {}", breaks(f));
             }
-            if let Some(w) = &f.witness {
-                let _ = writeln!(s, "           witness (valid before, rejected now): {w}");
+            for line in witness_lines(f) {
+                let _ = writeln!(s, "           {line}");
             }
             if let Some(h) = &f.hint {
                 let _ = writeln!(s, "           fix: {h}");
@@ -325,8 +346,8 @@ fn github(o: &Outcome) -> String {
             if !f.breaks.is_empty() {
                 let _ = write!(message, "\nbreaks: {}", breaks(f));
             }
-            if let Some(w) = &f.witness {
-                let _ = write!(message, "\nwitness: {w}");
+            for line in witness_lines(f) {
+                let _ = write!(message, "\n{line}");
             }
             if let Some(h) = &f.hint {
                 let _ = write!(message, "\nfix: {h}");
@@ -476,8 +497,13 @@ fn markdown(o: &Outcome) -> String {
             if !f.breaks.is_empty() {
                 let _ = writeln!(s, "  - breaks: {}", breaks(f));
             }
-            if let Some(w) = &f.witness {
-                let _ = writeln!(s, "  - witness (valid before, rejected now): `{w}`");
+            for line in witness_lines(f) {
+                let (label, rest) = line.split_once(": ").unwrap_or((line.as_str(), ""));
+                if label == "no witness" {
+                    let _ = writeln!(s, "  - {label}: {}", md_cell(rest));
+                } else {
+                    let _ = writeln!(s, "  - {label}: `{}`", md_cell(rest));
+                }
             }
             if let Some(a) = &f.accepted {
                 let _ = writeln!(s, "  - accepted: {}", md_cell(&a.reason));
@@ -579,6 +605,9 @@ fn junit(o: &Outcome) -> String {
                     short(&f.new),
                     f.fingerprint
                 );
+                for line in witness_lines(f) {
+                    let _ = writeln!(body, "  {line}");
+                }
             }
             let _ = write!(
                 s,

@@ -115,6 +115,7 @@ pub(crate) fn findings(c: &ContractFile, config: &Config) -> Vec<Finding> {
                 new: None,
                 message: f.message,
                 witness: None,
+                witnesses: None,
                 file: c.schema_path.display().to_string(),
                 line: at.line,
                 column: at.column,

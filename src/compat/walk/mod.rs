@@ -280,6 +280,8 @@ impl<'m> Differ<'m> {
                     new: b.new,
                     message: b.message,
                     witness: None,
+                    witnesses: None,
+                    forward_hint: None,
                 }
             })
             .collect();

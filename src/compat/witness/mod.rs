@@ -1,0 +1,375 @@
+//! Witnesses: instances that show a breaking change, in each direction it breaks.
+//!
+//! For BACKWARD, an instance the old schema accepts and the new one rejects; for
+//! FORWARD, one the new schema accepts and the old one rejects. Each is built, not
+//! searched for at random: a valid instance of the accepting schema (required
+//! properties filled with minimal values, `example`), with a local value placed at the
+//! change's instance path. The local values come from the change itself (the walk's
+//! hint: the removed enum value, the bound to cross) and from the two local subschemas
+//! (`candidates`). Every candidate is checked with the real validators of both schemas
+//! and dropped unless it holds, so a witness is never wrong, only sometimes missing;
+//! the rejecting schema must also refuse it along the change's instance path (at it,
+//! above or below), so that a witness shows its own change and not another change of
+//! the same pair. A change that breaks a direction and has no witness for it says why.
+//!
+//! The search is bounded: at most [`MAX_TRIES_PER_DIRECTION`] candidates per change and
+//! direction, [`MAX_TRIES`] and [`TIME_LIMIT`] per report, and no candidate larger than
+//! [`super::MAX_WITNESS_BYTES`] is validated.
+
+mod candidates;
+mod example;
+mod pattern;
+
+use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashSet;
+use serde_json::{Value, json};
+
+use crate::domain::Direction;
+use crate::schema::Schema;
+
+use super::report::MAX_WITNESS_BYTES;
+use super::{Change, Witnesses};
+use candidates::{Local, Side};
+
+/// The most candidates validated for one change and direction.
+pub const MAX_TRIES_PER_DIRECTION: usize = 256;
+/// The most candidates validated for one report.
+pub const MAX_TRIES: usize = 8192;
+/// The longest the search runs for one report (a safety net: the counts above bound it
+/// first on every schema seen so far).
+pub const TIME_LIMIT: Duration = Duration::from_millis(500);
+
+/// The schema that accepts every value, for a path no subschema describes.
+static ANYTHING: Value = Value::Bool(true);
+
+/// The reason a direction has no witness because the search did not run to its end.
+const OUT_OF_BUDGET: &str = "not searched to the end: the report's witness budget ran out";
+
+/// Replaces the walk's hints in `changes` by verified witnesses for every direction
+/// each change breaks (or by `null` and a reason).
+pub fn attach(old: &Schema, new: &Schema, changes: &mut [Change]) {
+    if changes.iter().all(|c| c.breaks.is_empty()) {
+        for c in changes.iter_mut() {
+            c.witness = None;
+            c.forward_hint = None;
+        }
+        return;
+    }
+    let mut search = Search {
+        tries: 0,
+        started: Instant::now(),
+        bases: [None, None],
+    };
+    for c in changes.iter_mut() {
+        let backward_hint = c.witness.take();
+        let forward_hint = c.forward_hint.take();
+        if c.breaks.is_empty() {
+            continue;
+        }
+        let mut w = Witnesses::default();
+        let mut reasons = Vec::new();
+        for dir in c.breaks.clone() {
+            let (accepts, rejects, hint, label) = match dir {
+                Direction::Backward => (old, new, backward_hint.as_ref(), "backward"),
+                Direction::Forward => (new, old, forward_hint.as_ref(), "forward"),
+            };
+            // The value on the accepting side first: the enum value added, the old const.
+            let quoted: Vec<&Value> = match dir {
+                Direction::Backward => [&c.old, &c.new],
+                Direction::Forward => [&c.new, &c.old],
+            }
+            .into_iter()
+            .flatten()
+            .collect();
+            let found = search.find(dir, accepts, rejects, &c.instance_path, hint, &quoted);
+            let slot = match dir {
+                Direction::Backward => &mut w.backward,
+                Direction::Forward => &mut w.forward,
+            };
+            match found {
+                Ok(v) => *slot = Some(Some(v)),
+                Err(reason) => {
+                    *slot = Some(None);
+                    reasons.push(format!("{label}: {reason}"));
+                }
+            }
+        }
+        c.witness = w.backward.clone().flatten();
+        if !reasons.is_empty() {
+            w.missing = Some(reasons.join("; "));
+        }
+        c.witnesses = Some(w);
+    }
+}
+
+struct Search {
+    tries: usize,
+    started: Instant,
+    /// An example of the old and of the new schema, built on first use.
+    bases: [Option<Value>; 2],
+}
+
+impl Search {
+    /// An instance `accepts` accepts and `rejects` rejects, built around
+    /// `instance_path`, or why there is none.
+    fn find<'s>(
+        &mut self,
+        dir: Direction,
+        accepts: &'s Schema,
+        rejects: &'s Schema,
+        instance_path: &str,
+        hint: Option<&Value>,
+        quoted: &[&Value],
+    ) -> Result<Value, &'static str> {
+        let slot = usize::from(dir == Direction::Forward);
+        let base = self.bases[slot]
+            .get_or_insert_with(|| {
+                example::example(accepts.value(), accepts.value()).unwrap_or(json!({}))
+            })
+            .clone();
+        let mut path: Vec<String> = instance_path.split('/').skip(1).map(unescape).collect();
+        name_pattern_properties(accepts.value(), &mut path);
+        let side = |s: &'s Schema, path: &[String]| Side {
+            local: schema_at(s.value(), path).unwrap_or(&ANYTHING),
+            root: s.value(),
+        };
+        let locals =
+            candidates::local_values(hint, quoted, side(accepts, &path), side(rejects, &path));
+        // The parent's candidates too: for `/*` ("any item or property"), an array with
+        // one more item or an object with one more property shows what index 0 or
+        // `x_extra` does not.
+        let parent = &path[..path.len().saturating_sub(1)];
+        let parent_locals = if path.is_empty() {
+            Vec::new()
+        } else {
+            candidates::local_values(None, &[], side(accepts, parent), side(rejects, parent))
+        };
+        let mut seen = FxHashSet::default();
+        let mut tried = 0;
+        let mut too_large = false;
+        let at_root = path.is_empty();
+        // Every local value placed at the path, then the parent's at the parent, then
+        // (for a nested path) the whole accepting example and the palette at the root,
+        // where a change of a parent (a type that changed above the path) shows.
+        let placed = locals
+            .into_iter()
+            .filter_map(|l| place(&base, &path, l, accepts.value()))
+            .chain(
+                parent_locals
+                    .into_iter()
+                    .filter_map(|l| place(&base, parent, l, accepts.value())),
+            )
+            .chain(
+                (!at_root)
+                    .then(|| {
+                        example::examples(accepts.value(), accepts.value())
+                            .into_iter()
+                            .chain(candidates::palette())
+                    })
+                    .into_iter()
+                    .flatten(),
+            );
+        for candidate in placed {
+            if tried >= MAX_TRIES_PER_DIRECTION {
+                break;
+            }
+            if self.tries >= MAX_TRIES || self.started.elapsed() > TIME_LIMIT {
+                return Err(OUT_OF_BUDGET);
+            }
+            let text = candidate.to_string();
+            if text.len() > MAX_WITNESS_BYTES {
+                too_large = true;
+                continue;
+            }
+            if !seen.insert(text) {
+                continue;
+            }
+            tried += 1;
+            self.tries += 1;
+            if accepts.validator().is_valid(&candidate)
+                && !rejects.validator().is_valid(&candidate)
+                && rejected_along(rejects, &candidate, instance_path)
+            {
+                return Ok(candidate);
+            }
+        }
+        Err(if too_large {
+            "the instances built from the change are larger than 4 KiB"
+        } else {
+            "none of the instances built from the change holds: the change may be stricter than needed (see docs/compatibility.md)"
+        })
+    }
+}
+
+/// Whether `rejects` refuses `candidate` at the change's instance path, below it or
+/// above it (an ancestor's `required` or `additionalProperties`), not only elsewhere: a
+/// witness shows its own change, not another change of the same pair.
+fn rejected_along(rejects: &Schema, candidate: &Value, instance_path: &str) -> bool {
+    let want: Vec<&str> = instance_path.split('/').skip(1).collect();
+    rejects.validator().iter_errors(candidate).any(|e| {
+        e.instance_path()
+            .as_str()
+            .split('/')
+            .skip(1)
+            .zip(&want)
+            .all(|(got, want)| *want == "*" || got == *want)
+    })
+}
+
+/// `base` with `local` placed at `path` (`*` means "the first item" or "an extra
+/// property"); a missing parent on the way is filled with an example of its subschema
+/// in `root`.
+fn place(base: &Value, path: &[String], local: Local, root: &Value) -> Option<Value> {
+    let mut doc = base.clone();
+    let Some((last, parents)) = path.split_last() else {
+        return match local {
+            Local::Value(v) => Some(v),
+            Local::Absent => None,
+            Local::Merge(m) => {
+                let mut obj = doc.as_object().cloned().unwrap_or_default();
+                obj.extend(m);
+                Some(Value::Object(obj))
+            }
+        };
+    };
+    let mut cur = &mut doc;
+    for (depth, seg) in parents.iter().enumerate() {
+        let filler = || {
+            schema_at(root, &path[..=depth])
+                .and_then(|s| example::example(s, root))
+                .filter(|v| v.is_object() || v.is_array())
+                .unwrap_or(json!({}))
+        };
+        cur = match cur {
+            Value::Object(o) => o.entry(property_name(seg)).or_insert_with(filler),
+            Value::Array(a) => {
+                let i = index(seg)?;
+                while a.len() <= i {
+                    a.push(filler());
+                }
+                &mut a[i]
+            }
+            _ => return None,
+        };
+    }
+    match (cur, local) {
+        (Value::Object(o), Local::Absent) => {
+            o.remove(last)?;
+        }
+        (Value::Object(o), Local::Value(v)) => {
+            o.insert(property_name(last), v);
+        }
+        (Value::Object(o), Local::Merge(m)) => {
+            if let Value::Object(t) = o.entry(last.clone()).or_insert(json!({})) {
+                t.extend(m);
+            }
+        }
+        (Value::Array(a), Local::Value(v)) => {
+            let i = index(last)?;
+            while a.len() <= i {
+                a.push(v.clone());
+            }
+            a[i] = v;
+        }
+        _ => return None,
+    }
+    Some(doc)
+}
+
+/// Replaces each `*` of `path` that stands for a property matching a
+/// `patternProperties` entry of the accepting schema by a name drawn from its pattern,
+/// so that the witness reaches the subschema that changed.
+fn name_pattern_properties(root: &Value, path: &mut [String]) {
+    for i in 0..path.len() {
+        if path[i] != "*" {
+            continue;
+        }
+        let Some(patterns) = schema_at(root, &path[..i])
+            .and_then(|s| s.get("patternProperties"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        if let Some(name) = patterns.keys().find_map(|p| pattern::samples(p, 1).pop()) {
+            path[i] = name;
+        }
+    }
+}
+
+/// The property a path segment names (`*`: some property no schema declares).
+fn property_name(seg: &str) -> String {
+    if seg == "*" {
+        "x_extra".to_owned()
+    } else {
+        seg.to_owned()
+    }
+}
+
+/// The item a path segment names (`*`: the first); at most 64.
+fn index(seg: &str) -> Option<usize> {
+    let i = if seg == "*" { 0 } else { seg.parse().ok()? };
+    (i < 64).then_some(i)
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
+}
+
+/// The subschema of `root` that applies at an instance path, following `properties`,
+/// `items`/`prefixItems`, `additionalProperties` and local `$ref`s (best effort).
+fn schema_at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
+    let mut cur = example::deref(root, root, 0)?;
+    for seg in path {
+        let index = seg.parse::<usize>().ok();
+        let next = cur
+            .get("properties")
+            .and_then(|p| p.get(seg))
+            .or_else(|| {
+                cur.get("prefixItems")
+                    .and_then(|p| index.and_then(|i| p.get(i)))
+            })
+            .or_else(|| {
+                cur.get("items").and_then(|p| {
+                    if p.is_array() {
+                        index.and_then(|i| p.get(i))
+                    } else {
+                        Some(p)
+                    }
+                })
+            })
+            .or_else(|| pattern_property(cur, seg))
+            .or_else(|| cur.get("additionalProperties").filter(|v| v.is_object()))?;
+        cur = example::deref(next, root, 0)?;
+    }
+    Some(cur)
+}
+
+/// The first `patternProperties` subschema of `schema` whose pattern matches `name`.
+fn pattern_property<'v>(schema: &'v Value, name: &str) -> Option<&'v Value> {
+    schema
+        .get("patternProperties")?
+        .as_object()?
+        .iter()
+        .find(|(p, _)| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+        .map(|(_, s)| s)
+}
+
+/// `f` as a JSON integer when it is one, else as a float.
+fn num(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        json!(f as i64)
+    } else {
+        json!(f)
+    }
+}
+
+/// The `i`th of a run of distinct values like `item`.
+fn distinct(item: &Value, i: usize) -> Value {
+    match item {
+        Value::Null => json!(i),
+        Value::String(s) => json!(format!("{s}{i}")),
+        Value::Number(_) => json!(i),
+        other => other.clone(),
+    }
+}
