@@ -406,7 +406,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The path of the metrics endpoint.
-const METRICS_PATH: &str = "/metrics";
+pub(crate) const METRICS_PATH: &str = "/metrics";
 
 /// Answers smaller than this are sent as they are: compressing a fetch of a few
 /// hundred bytes saves less than it costs in time.

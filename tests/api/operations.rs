@@ -226,7 +226,11 @@ async fn metrics_need_a_token_once_tokens_exist_unless_public_and_are_off_with_n
         )
         .await;
     let reader = reader.json["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("/metrics").await.status, StatusCode::UNAUTHORIZED);
+    let refused = app.get("/metrics").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    // The native error body, as openapi.yaml says: /metrics is Accord's own path, not
+    // the Confluent API's (which shares the root).
+    assert_eq!(refused.code(), "unauthenticated", "{}", refused.text);
     let m = scrape(&app, &[("authorization", &format!("Bearer {reader}"))]).await;
     assert!(m.contains("accord_http_requests_total"), "{m}");
 

@@ -224,10 +224,13 @@ pub fn with_negotiation(routes: Router<AppState>) -> Router<AppState> {
     routes.layer(middleware::from_fn(negotiate))
 }
 
-/// Whether a request path belongs to the Confluent API (everything outside `/api/`
-/// and the health endpoints), so unknown paths answer in its error shape.
+/// Whether a request path belongs to the Confluent API (everything outside `/api/`,
+/// the health endpoints and `/metrics`), so unknown paths answer in its error shape.
 pub fn owns_path(path: &str) -> bool {
-    !(path.starts_with("/api/") || path == "/healthz" || path == "/readyz")
+    !(path.starts_with("/api/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == super::METRICS_PATH)
 }
 
 /// Refuses request bodies of other media types (415) and answers that no acceptable
