@@ -28,9 +28,10 @@ use crate::domain::{Direction, FieldPath, Policy};
 use crate::schema::Schema;
 
 use super::check::turned_around;
-use super::diff::{diff_models, raw};
+use super::diff::{changes_of, raw};
 use super::model::{Extra, Kind, Model, NodeId};
 use super::walk::Budget;
+use super::witness;
 use super::{Change, CompatError};
 
 /// The most nodes one field lookup visits (combinators can fan out).
@@ -57,9 +58,13 @@ impl ReaderVerdict {
 /// number of field lists (many readers deployed against the same old version share
 /// one walk).
 pub struct ReaderCheck<'s> {
+    old_schema: &'s Schema,
+    new_schema: &'s Schema,
     old: Fields<'s>,
     new: Fields<'s>,
-    /// Old → new changes that break FORWARD.
+    /// Old → new changes that break FORWARD, without witnesses yet: only those some
+    /// reader is shown get one ([`ReaderCheck::verdicts`]), since finding a witness
+    /// costs more than the walk when a reader is many versions behind.
     forward: Vec<Change>,
     /// The reverse walk's breaking findings, turned around to read old → new.
     reverse: Vec<Change>,
@@ -72,7 +77,7 @@ impl<'s> ReaderCheck<'s> {
         let new_fields = Fields::of(new);
         let (om, nm) = (&old_fields.model, &new_fields.model);
         let mut budget = Budget::default();
-        let forward = diff_models(old, om, new, nm, policy, &mut budget)?
+        let forward = changes_of(old, om, new, nm, policy, &mut budget)?
             .into_iter()
             .filter(|c| c.breaks.contains(&Direction::Forward))
             .collect();
@@ -83,6 +88,8 @@ impl<'s> ReaderCheck<'s> {
             .map(turned_around)
             .collect();
         Ok(Self {
+            old_schema: old,
+            new_schema: new,
             old: old_fields,
             new: new_fields,
             forward,
@@ -92,21 +99,59 @@ impl<'s> ReaderCheck<'s> {
 
     /// The verdict for a reader of `fields` (every field when empty).
     pub fn verdict(&self, fields: &[FieldPath]) -> ReaderVerdict {
-        let touched =
-            |c: &&Change| fields.is_empty() || fields.iter().any(|f| f.touches(&c.instance_path));
-        let mut changes: Vec<Change> = self.forward.iter().filter(touched).cloned().collect();
-        if changes.is_empty() {
-            changes = self.reverse.iter().filter(touched).cloned().collect();
-        }
-        let missing_fields = fields
+        self.verdicts(&[fields])
+            .pop()
+            .expect("one verdict per field list")
+    }
+
+    /// The verdicts for readers of each of `readers`' field lists (every field when a
+    /// list is empty), in order. The witnesses of the changes shown to at least one
+    /// reader are found once, for all of them.
+    pub fn verdicts(&self, readers: &[&[FieldPath]]) -> Vec<ReaderVerdict> {
+        let touched = |c: &Change, fields: &[FieldPath]| {
+            fields.is_empty() || fields.iter().any(|f| f.touches(&c.instance_path))
+        };
+        // Which forward changes each reader is shown, by index.
+        let shown: Vec<Vec<usize>> = readers
             .iter()
-            .filter(|f| self.old.has(f) && !self.new.has(f))
-            .cloned()
+            .map(|fields| {
+                (0..self.forward.len())
+                    .filter(|&i| touched(&self.forward[i], fields))
+                    .collect()
+            })
             .collect();
-        ReaderVerdict {
-            changes,
-            missing_fields,
-        }
+        let mut needed: Vec<usize> = shown.iter().flatten().copied().collect();
+        needed.sort_unstable();
+        needed.dedup();
+        let mut witnessed: Vec<Change> = needed.iter().map(|&i| self.forward[i].clone()).collect();
+        witness::attach(self.old_schema, self.new_schema, &mut witnessed);
+        readers
+            .iter()
+            .zip(shown)
+            .map(|(fields, indices)| {
+                let mut changes: Vec<Change> = indices
+                    .iter()
+                    .map(|i| witnessed[needed.binary_search(i).expect("needed")].clone())
+                    .collect();
+                if changes.is_empty() {
+                    changes = self
+                        .reverse
+                        .iter()
+                        .filter(|c| touched(c, fields))
+                        .cloned()
+                        .collect();
+                }
+                let missing_fields = fields
+                    .iter()
+                    .filter(|f| self.old.has(f) && !self.new.has(f))
+                    .cloned()
+                    .collect();
+                ReaderVerdict {
+                    changes,
+                    missing_fields,
+                }
+            })
+            .collect()
     }
 }
 
@@ -274,6 +319,29 @@ mod tests {
         assert!(!id.breaks(), "{id:?}");
         let sku = check_reader(&old, &new, &fields(&["/items/*/sku"]), Policy::Strict).unwrap();
         assert!(!sku.breaks(), "{sku:?}");
+    }
+
+    #[test]
+    fn readers_asked_together_get_what_each_gets_alone_with_witnesses() {
+        let (old, new) = (order(), without_amount());
+        let check = ReaderCheck::new(&old, &new, Policy::Strict).unwrap();
+        let lists = [fields(&["/amount"]), fields(&["/order_id"]), Vec::new()];
+        let together = check.verdicts(&lists.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        for (fields, verdict) in lists.iter().zip(&together) {
+            assert_eq!(
+                verdict,
+                &check_reader(&old, &new, fields, Policy::Strict).unwrap()
+            );
+        }
+        // A change a reader is shown carries its verified witness.
+        assert!(
+            together[0].changes.iter().any(|c| c
+                .witnesses
+                .as_ref()
+                .is_some_and(|w| matches!(w.forward, Some(Some(_))))),
+            "{:?}",
+            together[0]
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use chrono::{NaiveDate, Utc};
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
-use crate::compat::{Change, ReaderCheck};
+use crate::compat::{Change, ReaderCheck, ReaderVerdict};
 use crate::domain::{
     AppVersion, AuditAction, Caller, ConsumerName, ContractName, EnvironmentName, FieldPath,
     Policy, Protection,
@@ -886,6 +886,19 @@ fn impacts(
         };
         walks.insert(v, walk);
     }
+    // Each walk's verdicts for all of its readers at once, so the witnesses of the
+    // changes shown are found once.
+    let mut verdicts: HashMap<&Version, std::vec::IntoIter<ReaderVerdict>> = HashMap::new();
+    for (v, walk) in &walks {
+        if let Ok(walk) = walk {
+            let fields: Vec<&[FieldPath]> = readers
+                .iter()
+                .filter(|r| r.resolved.as_ref() == Some(*v))
+                .map(|r| r.fields.as_slice())
+                .collect();
+            verdicts.insert(*v, walk.verdicts(&fields).into_iter());
+        }
+    }
     readers
         .iter()
         .map(|r| {
@@ -904,14 +917,21 @@ fn impacts(
                 missing_fields: Vec::new(),
                 error: None,
             };
-            match r.resolved.as_ref().and_then(|v| walks.get(v)) {
+            match r
+                .resolved
+                .as_ref()
+                .and_then(|v| walks.get(v).map(|w| (v, w)))
+            {
                 None => {}
-                Some(Err(e)) => {
+                Some((_, Err(e))) => {
                     row.breaks = true;
                     row.error = Some(e.clone());
                 }
-                Some(Ok(walk)) => {
-                    let verdict = walk.verdict(&r.fields);
+                Some((v, Ok(_))) => {
+                    let verdict = verdicts
+                        .get_mut(v)
+                        .and_then(Iterator::next)
+                        .expect("a verdict for each reader of the walk, in order");
                     row.breaks = verdict.breaks();
                     row.changes_total = verdict.changes.len();
                     row.changes = verdict.changes;
