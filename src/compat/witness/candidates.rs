@@ -10,6 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use super::example::{declared_types, deref, example, examples, format_example};
+use super::super::language;
 use super::{distinct, num, pattern};
 
 /// The most local values derived from one change and direction.
@@ -178,6 +179,11 @@ fn numbers(a: &Map<String, Value>, b: &Map<String, Value>, out: &mut Vec<Local>)
 /// Strings from the accepting pattern, at and around every length bound, and of the
 /// accepting format.
 fn strings(a: &Map<String, Value>, b: &Map<String, Value>, out: &mut Vec<Local>) {
+    // The shortest string one pattern accepts and the other rejects, when a pattern
+    // changed: found on the two patterns' automata, exact when it exists.
+    if let Some(s) = pattern_difference(a, b) {
+        out.push(Local::Value(json!(s)));
+    }
     if let Some(p) = a.get("pattern").and_then(Value::as_str) {
         out.extend(
             pattern::samples(p, 12)
@@ -332,7 +338,29 @@ fn objects(
             }
         }
     }
+    // A name the accepting `propertyNames` allows and the rejecting one refuses.
+    let names = |s: &Map<String, Value>| {
+        s.get("propertyNames")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if let Some(name) = pattern_difference(&names(a), &names(b)) {
+        out.push(with(&name, Value::Null));
+        out.push(with(&name, json!("x")));
+    }
     for name in ["", "A B", "0", "x_extra"] {
         out.push(with(name, Value::Null));
     }
+}
+
+/// A string the `pattern` of `a` accepts and that of `b` rejects (a missing pattern
+/// accepts everything), when either declares one.
+fn pattern_difference(a: &Map<String, Value>, b: &Map<String, Value>) -> Option<String> {
+    let pa = a.get("pattern").and_then(Value::as_str);
+    let pb = b.get("pattern").and_then(Value::as_str);
+    if pa == pb {
+        return None;
+    }
+    language::accepted_not_rejected(pa, pb)
 }
