@@ -19,7 +19,8 @@
 //! that cannot be translated or parsed (look-around, back-references), that uses an
 //! assertion other than `^` and `$` (word boundaries, whose ECMA-262 and Rust meanings
 //! differ), or whose DFA exceeds its bound, is not compared: the caller keeps its
-//! fail-safe answer. So does a pair whose walk exceeds [`MAX_PAIRS`].
+//! fail-safe answer. So does a pair whose walk exceeds [`MAX_PAIRS`], and every pair
+//! compared after the schema walk has spent its [`WORK_LIMIT`] on patterns.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -45,6 +46,32 @@ pub(crate) const MAX_PAIRS: usize = 50_000;
 /// How many comparisons each thread remembers (the walk compares the same pair in
 /// both directions and on every round of its fixed point).
 const CACHE_ENTRIES: usize = 256;
+/// The work one walk may spend on patterns: bytes of DFAs built (a build that fails
+/// counts its whole bound) plus pairs of states visited. Past it, patterns are compared
+/// as text (fail-safe), so a schema with thousands of changed patterns cannot make a
+/// check slow.
+pub(crate) const WORK_LIMIT: usize = 64 << 20;
+
+thread_local! {
+    /// The work left to the walk running on this thread (see [`WORK_LIMIT`]).
+    static WORK_LEFT: std::cell::Cell<usize> = const { std::cell::Cell::new(WORK_LIMIT) };
+}
+
+/// Gives the comparisons of the walk about to run on this thread a fresh budget.
+pub(crate) fn start_walk() {
+    WORK_LEFT.with(|w| w.set(WORK_LIMIT));
+}
+
+/// Spends `units` of the walk's budget; false (and nothing spent) when it cannot.
+fn spend(units: usize) -> bool {
+    WORK_LEFT.with(|w| match w.get().checked_sub(units) {
+        Some(left) => {
+            w.set(left);
+            true
+        }
+        None => false,
+    })
+}
 
 /// What two patterns' languages have in the other's complement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +99,16 @@ pub(crate) fn compare(old: Option<&str>, new: Option<&str>) -> Option<Difference
     thread_local! {
         static CACHE: RefCell<Cache> = RefCell::new(FxHashMap::default());
     }
+    // Too long to compile: not kept either, so the cache stays small.
+    if [old, new].iter().flatten().any(|p| p.len() > MAX_PATTERN_BYTES) {
+        return None;
+    }
     let key = (old.map(str::to_owned), new.map(str::to_owned));
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         return hit;
     }
-    let answer = compare_uncached(old, new);
+    // Out of budget: unknown this time, and not remembered as unknown.
+    let answer = compare_uncached(old, new).ok()?;
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CACHE_ENTRIES {
@@ -104,14 +136,32 @@ pub(crate) fn accepted_not_rejected(accepts: Option<&str>, rejects: Option<&str>
     compare(rejects, accepts)?.forward
 }
 
-fn compare_uncached(old: Option<&str>, new: Option<&str>) -> Option<Difference> {
-    let a = match old {
-        Some(p) => Some(dfa(p)?),
-        None => None,
+/// The walk ran out of its budget.
+struct OutOfWork;
+
+/// The comparison, or `Err` when the budget ran out (`Ok(None)`: a pattern that cannot
+/// be compiled, an answer worth remembering).
+fn compare_uncached(
+    old: Option<&str>,
+    new: Option<&str>,
+) -> Result<Option<Difference>, OutOfWork> {
+    let build = |p: Option<&str>| -> Result<Option<Option<Dfa>>, OutOfWork> {
+        let Some(p) = p else {
+            return Ok(Some(None));
+        };
+        if !spend(DETERMINIZE_SIZE_LIMIT) {
+            return Err(OutOfWork);
+        }
+        let built = dfa(p);
+        // Give back what the build did not use.
+        let used = built.as_ref().map_or(DETERMINIZE_SIZE_LIMIT, |d| {
+            d.memory_usage().clamp(1024, DETERMINIZE_SIZE_LIMIT)
+        });
+        WORK_LEFT.with(|w| w.set(w.get() + (DETERMINIZE_SIZE_LIMIT - used)));
+        Ok(built.map(Some))
     };
-    let b = match new {
-        Some(p) => Some(dfa(p)?),
-        None => None,
+    let (Some(a), Some(b)) = (build(old)?, build(new)?) else {
+        return Ok(None);
     };
     walk(a.as_ref(), b.as_ref())
 }
@@ -270,8 +320,15 @@ fn alphabet(a: &Side<'_>, b: &Side<'_>) -> Vec<u8> {
     bytes
 }
 
-/// The product walk, breadth first from the two start states.
-fn walk(old: Option<&Dfa>, new: Option<&Dfa>) -> Option<Difference> {
+/// The product walk, breadth first from the two start states; every pair visited is
+/// spent from the walk's budget.
+fn walk(old: Option<&Dfa>, new: Option<&Dfa>) -> Result<Option<Difference>, OutOfWork> {
+    let mut visited = 0;
+    let found = product(old, new, &mut visited);
+    if spend(visited) { Ok(found) } else { Err(OutOfWork) }
+}
+
+fn product(old: Option<&Dfa>, new: Option<&Dfa>, visited: &mut usize) -> Option<Difference> {
     let (a, b) = (Side { dfa: old }, Side { dfa: new });
     let bytes = alphabet(&a, &b);
     type Key = (At, At, u8);
@@ -287,6 +344,7 @@ fn walk(old: Option<&Dfa>, new: Option<&Dfa>) -> Option<Difference> {
         complete: true,
     };
     while let Some(((x, y, utf8), index)) = queue.pop_front() {
+        *visited += 1;
         if utf8 == 0 {
             let (ax, by) = (a.accepts_at_end(x), b.accepts_at_end(y));
             if ax != by {
@@ -414,6 +472,14 @@ mod tests {
         let w = d.backward.expect("narrower");
         assert_eq!(w.chars().count(), 1);
         assert_ne!(w, "b");
+    }
+
+    #[test]
+    fn a_walk_out_of_budget_compares_nothing_and_remembers_nothing() {
+        WORK_LEFT.with(|w| w.set(10));
+        assert_eq!(compare(Some("^ab+$"), Some("^a+b$")), None);
+        start_walk();
+        assert!(compare(Some("^ab+$"), Some("^a+b$")).is_some());
     }
 
     #[test]
