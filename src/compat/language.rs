@@ -46,11 +46,14 @@ pub(crate) const MAX_PAIRS: usize = 50_000;
 /// How many comparisons each thread remembers (the walk compares the same pair in
 /// both directions and on every round of its fixed point).
 const CACHE_ENTRIES: usize = 256;
-/// The work one walk may spend on patterns: bytes of DFAs built (a build that fails
-/// counts its whole bound) plus pairs of states visited. Past it, patterns are compared
+/// The work one walk may spend on patterns, in bytes: of DFAs built (a build that
+/// fails counts its whole bound) and of pairs of states visited ([`PAIR_BYTES`] each,
+/// about what the walk holds per pair). Past it, patterns are compared
 /// as text (fail-safe), so a schema with thousands of changed patterns cannot make a
 /// check slow.
 pub(crate) const WORK_LIMIT: usize = 64 << 20;
+/// What visiting one pair of states costs from [`WORK_LIMIT`].
+const PAIR_BYTES: usize = 64;
 
 thread_local! {
     /// The work left to the walk running on this thread (see [`WORK_LIMIT`]).
@@ -325,7 +328,11 @@ fn alphabet(a: &Side<'_>, b: &Side<'_>) -> Vec<u8> {
 fn walk(old: Option<&Dfa>, new: Option<&Dfa>) -> Result<Option<Difference>, OutOfWork> {
     let mut visited = 0;
     let found = product(old, new, &mut visited);
-    if spend(visited) { Ok(found) } else { Err(OutOfWork) }
+    if spend(visited * PAIR_BYTES) {
+        Ok(found)
+    } else {
+        Err(OutOfWork)
+    }
 }
 
 fn product(old: Option<&Dfa>, new: Option<&Dfa>, visited: &mut usize) -> Option<Difference> {
