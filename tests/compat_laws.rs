@@ -61,8 +61,10 @@ fn leaf() -> impl Strategy<Value = Value> {
         .prop_map(|v| json!({ "enum": v })),
         prop::sample::select(vec![json!(1), json!("a"), json!(true)])
             .prop_map(|v| json!({ "const": v })),
-        prop::sample::select(vec!["^a", "a", "^a+$", "b|a", "^(ab|b)", "[ab]c?", ".*", "^$"])
-            .prop_map(|p| json!({"type": "string", "pattern": p})),
+        prop::sample::select(vec![
+            "^a", "a", "^a+$", "b|a", "^(ab|b)", "[ab]c?", ".*", "^$"
+        ])
+        .prop_map(|p| json!({"type": "string", "pattern": p})),
         Just(json!({"type": "string", "format": "date"})),
     ]
 }
@@ -278,8 +280,13 @@ fn regex() -> impl Strategy<Value = String> {
             inner.prop_map(|x| format!("(?:{x}){{1,2}}")),
         ]
     });
-    (any::<bool>(), body, any::<bool>())
-        .prop_map(|(start, b, end)| format!("{}{b}{}", if start { "^" } else { "" }, if end { "$" } else { "" }))
+    (any::<bool>(), body, any::<bool>()).prop_map(|(start, b, end)| {
+        format!(
+            "{}{b}{}",
+            if start { "^" } else { "" },
+            if end { "$" } else { "" }
+        )
+    })
 }
 
 /// Two spellings of one language: pieces each rewritten one of four ways (alternation
@@ -289,23 +296,35 @@ fn equivalent_patterns() -> impl Strategy<Value = (String, String)> {
     let atom = prop::sample::select(vec!["a", "b", "c", "[0-9]", "\\d", ".", "(?:ab)"]);
     let letter = prop::sample::select(vec!['a', 'b', 'c', '0']);
     let piece = prop_oneof![
-        (atom.clone(), atom.clone()).prop_map(|(x, y)| (format!("(?:{x}|{y})"), format!("(?:{y}|{x})"))),
+        (atom.clone(), atom.clone())
+            .prop_map(|(x, y)| (format!("(?:{x}|{y})"), format!("(?:{y}|{x})"))),
         atom.clone().prop_map(|x| (format!("({x})"), x.to_owned())),
         (letter.clone(), letter).prop_map(|(x, y)| (format!("[{x}{y}]"), format!("(?:{x}|{y})"))),
         atom.prop_map(|x| (format!("{x}{{2}}"), format!("{x}{x}"))),
     ];
-    (prop::collection::vec(piece, 1..4), any::<bool>(), any::<bool>()).prop_map(|(pieces, start, end)| {
-        let (l, r): (Vec<String>, Vec<String>) = pieces.into_iter().unzip();
-        let (s, e) = (if start { "^" } else { "" }, if end { "$" } else { "" });
-        (format!("{s}{}{e}", l.concat()), format!("{s}{}{e}", r.concat()))
-    })
+    (
+        prop::collection::vec(piece, 1..4),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(pieces, start, end)| {
+            let (l, r): (Vec<String>, Vec<String>) = pieces.into_iter().unzip();
+            let (s, e) = (if start { "^" } else { "" }, if end { "$" } else { "" });
+            (
+                format!("{s}{}{e}", l.concat()),
+                format!("{s}{}{e}", r.concat()),
+            )
+        })
 }
 
 /// A string over the letters the generated patterns use, with a digit, an Arabic-Indic
 /// digit (not ECMA-262's `\d`) and a line terminator (not ECMA-262's `.`).
 fn short_string() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "1", "\u{661}", "\r", "\n"]), 0..6)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop::sample::select(vec!["a", "b", "c", "1", "\u{661}", "\r", "\n"]),
+        0..6,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn string_schema(pattern: &str) -> Value {

@@ -103,7 +103,11 @@ pub(crate) fn compare(old: Option<&str>, new: Option<&str>) -> Option<Difference
         static CACHE: RefCell<Cache> = RefCell::new(FxHashMap::default());
     }
     // Too long to compile: not kept either, so the cache stays small.
-    if [old, new].iter().flatten().any(|p| p.len() > MAX_PATTERN_BYTES) {
+    if [old, new]
+        .iter()
+        .flatten()
+        .any(|p| p.len() > MAX_PATTERN_BYTES)
+    {
         return None;
     }
     let key = (old.map(str::to_owned), new.map(str::to_owned));
@@ -135,7 +139,10 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 
 /// A string `accepts` matches and `rejects` does not (`None`: no pattern), if the walk
 /// finds one.
-pub(crate) fn accepted_not_rejected(accepts: Option<&str>, rejects: Option<&str>) -> Option<String> {
+pub(crate) fn accepted_not_rejected(
+    accepts: Option<&str>,
+    rejects: Option<&str>,
+) -> Option<String> {
     compare(rejects, accepts)?.forward
 }
 
@@ -144,10 +151,7 @@ struct OutOfWork;
 
 /// The comparison, or `Err` when the budget ran out (`Ok(None)`: a pattern that cannot
 /// be compiled, an answer worth remembering).
-fn compare_uncached(
-    old: Option<&str>,
-    new: Option<&str>,
-) -> Result<Option<Difference>, OutOfWork> {
+fn compare_uncached(old: Option<&str>, new: Option<&str>) -> Result<Option<Difference>, OutOfWork> {
     let build = |p: Option<&str>| -> Result<Option<Option<Dfa>>, OutOfWork> {
         let Some(p) = p else {
             return Ok(Some(None));
@@ -313,7 +317,9 @@ fn alphabet(a: &Side<'_>, b: &Side<'_>) -> Vec<u8> {
     let mut best: FxHashMap<(u8, u8, [Option<u8>; 8]), u8> = FxHashMap::default();
     for byte in 0..=255u8 {
         let utf8 = std::array::from_fn(|s| utf8_step(s as u8, byte));
-        let slot = best.entry((a.class(byte), b.class(byte), utf8)).or_insert(byte);
+        let slot = best
+            .entry((a.class(byte), b.class(byte), utf8))
+            .or_insert(byte);
         if (plainness(byte), byte) < (plainness(*slot), *slot) {
             *slot = byte;
         }

@@ -258,15 +258,7 @@ impl Differ<'_> {
             (None, Some(y)) if names_unconstrained(self.n, y) => (None, None),
             pair => pair,
         };
-        self.compare_optional(
-            o,
-            n,
-            old_names,
-            new_names,
-            "propertyNames",
-            "",
-            out,
-        )?;
+        self.compare_optional(o, n, old_names, new_names, "propertyNames", "", out)?;
         self.bounds(
             o,
             n,

@@ -92,11 +92,19 @@ impl Differ<'_> {
             ),
             Some(d) => match (&d.backward, &d.forward) {
                 (Some(w), None) => (
-                    if x.is_none() { by_text } else { Rule::PatternNarrowed },
+                    if x.is_none() {
+                        by_text
+                    } else {
+                        Rule::PatternNarrowed
+                    },
                     format!(": it accepts fewer strings ({w:?} no longer matches)"),
                 ),
                 (None, Some(w)) => (
-                    if y.is_none() { by_text } else { Rule::PatternWidened },
+                    if y.is_none() {
+                        by_text
+                    } else {
+                        Rule::PatternWidened
+                    },
                     format!(": it accepts more strings ({w:?} now matches)"),
                 ),
                 (Some(w), Some(v)) => (

@@ -9,8 +9,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::example::{declared_types, deref, example, examples, format_example};
 use super::super::language;
+use super::example::{declared_types, deref, example, examples, format_example};
 use super::{distinct, num, pattern};
 
 /// The most local values derived from one change and direction.
@@ -51,6 +51,9 @@ pub(super) fn local_values(
     let a = deref(accepts.local, accepts.root, 0).unwrap_or(&Value::Bool(true));
     let b = deref(rejects.local, rejects.root, 0).unwrap_or(&Value::Bool(true));
     let base = example(a, accepts.root);
+    if let (Some(ao), Some(bo)) = (a.as_object(), b.as_object()) {
+        patterns(ao, bo, base.as_ref(), &mut out);
+    }
     out.extend(examples(a, accepts.root).into_iter().map(Local::Value));
     if let (Some(ao), Some(bo)) = (
         a.as_object(),
@@ -179,11 +182,6 @@ fn numbers(a: &Map<String, Value>, b: &Map<String, Value>, out: &mut Vec<Local>)
 /// Strings from the accepting pattern, at and around every length bound, and of the
 /// accepting format.
 fn strings(a: &Map<String, Value>, b: &Map<String, Value>, out: &mut Vec<Local>) {
-    // The shortest string one pattern accepts and the other rejects, when a pattern
-    // changed: found on the two patterns' automata, exact when it exists.
-    if let Some(s) = pattern_difference(a, b) {
-        out.push(Local::Value(json!(s)));
-    }
     if let Some(p) = a.get("pattern").and_then(Value::as_str) {
         out.extend(
             pattern::samples(p, 12)
@@ -338,7 +336,24 @@ fn objects(
             }
         }
     }
-    // A name the accepting `propertyNames` allows and the rejecting one refuses.
+    for name in ["", "A B", "0", "x_extra"] {
+        out.push(with(name, Value::Null));
+    }
+}
+
+/// When a pattern changed, the shortest string one accepts and the other rejects
+/// (found on the two patterns' automata, exact when it exists): as the value, and, for
+/// `propertyNames`, as a property name added to the accepting example. First, so that
+/// the witness shows this change rather than another one the examples happen to show.
+fn patterns(
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+    base: Option<&Value>,
+    out: &mut Vec<Local>,
+) {
+    if let Some(s) = pattern_difference(a, b) {
+        out.push(Local::Value(json!(s)));
+    }
     let names = |s: &Map<String, Value>| {
         s.get("propertyNames")
             .and_then(Value::as_object)
@@ -346,11 +361,12 @@ fn objects(
             .unwrap_or_default()
     };
     if let Some(name) = pattern_difference(&names(a), &names(b)) {
-        out.push(with(&name, Value::Null));
-        out.push(with(&name, json!("x")));
-    }
-    for name in ["", "A B", "0", "x_extra"] {
-        out.push(with(name, Value::Null));
+        let base = base.and_then(Value::as_object).cloned().unwrap_or_default();
+        for v in [Value::Null, json!("x")] {
+            let mut o = base.clone();
+            o.insert(name.clone(), v);
+            out.push(Local::Value(Value::Object(o)));
+        }
     }
 }
 
