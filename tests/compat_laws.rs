@@ -61,7 +61,10 @@ fn leaf() -> impl Strategy<Value = Value> {
         .prop_map(|v| json!({ "enum": v })),
         prop::sample::select(vec![json!(1), json!("a"), json!(true)])
             .prop_map(|v| json!({ "const": v })),
-        Just(json!({"type": "string", "pattern": "^a"})),
+        prop::sample::select(vec![
+            "^a", "a", "^a+$", "b|a", "^(ab|b)", "[ab]c?", ".*", "^$"
+        ])
+        .prop_map(|p| json!({"type": "string", "pattern": p})),
         Just(json!({"type": "string", "format": "date"})),
     ]
 }
@@ -263,6 +266,71 @@ fn instance() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A small regular expression over `a`, `b`, `c` and digits (ECMA-262 syntax that is also
+/// a regular language), anchored or not.
+fn regex() -> impl Strategy<Value = String> {
+    let atom = prop::sample::select(vec!["a", "b", "c", "[ab]", "[^a]", ".", "\\d", "1"])
+        .prop_map(str::to_owned);
+    let body = atom.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("{x}{y}")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(?:{x}|{y})")),
+            inner.clone().prop_map(|x| format!("(?:{x})*")),
+            inner.clone().prop_map(|x| format!("(?:{x})?")),
+            inner.prop_map(|x| format!("(?:{x}){{1,2}}")),
+        ]
+    });
+    (any::<bool>(), body, any::<bool>()).prop_map(|(start, b, end)| {
+        format!(
+            "{}{b}{}",
+            if start { "^" } else { "" },
+            if end { "$" } else { "" }
+        )
+    })
+}
+
+/// Two spellings of one language: pieces each rewritten one of four ways (alternation
+/// reordered, a redundant group, a class as an alternation, a counted repetition
+/// spelled out), joined, anchored or not.
+fn equivalent_patterns() -> impl Strategy<Value = (String, String)> {
+    let atom = prop::sample::select(vec!["a", "b", "c", "[0-9]", "\\d", ".", "(?:ab)"]);
+    let letter = prop::sample::select(vec!['a', 'b', 'c', '0']);
+    let piece = prop_oneof![
+        (atom.clone(), atom.clone())
+            .prop_map(|(x, y)| (format!("(?:{x}|{y})"), format!("(?:{y}|{x})"))),
+        atom.clone().prop_map(|x| (format!("({x})"), x.to_owned())),
+        (letter.clone(), letter).prop_map(|(x, y)| (format!("[{x}{y}]"), format!("(?:{x}|{y})"))),
+        atom.prop_map(|x| (format!("{x}{{2}}"), format!("{x}{x}"))),
+    ];
+    (
+        prop::collection::vec(piece, 1..4),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(pieces, start, end)| {
+            let (l, r): (Vec<String>, Vec<String>) = pieces.into_iter().unzip();
+            let (s, e) = (if start { "^" } else { "" }, if end { "$" } else { "" });
+            (
+                format!("{s}{}{e}", l.concat()),
+                format!("{s}{}{e}", r.concat()),
+            )
+        })
+}
+
+/// A string over the letters the generated patterns use, with a digit, an Arabic-Indic
+/// digit (not ECMA-262's `\d`) and a line terminator (not ECMA-262's `.`).
+fn short_string() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec!["a", "b", "c", "1", "\u{661}", "\r", "\n"]),
+        0..6,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn string_schema(pattern: &str) -> Value {
+    json!({"type": "object", "properties": {"s": {"type": "string", "pattern": pattern}}})
+}
+
 fn validator(s: &Schema) -> jsonschema::Validator {
     s.validator_options()
         .should_validate_formats(true)
@@ -318,6 +386,44 @@ proptest! {
                 prop_assert_eq!(asked.is_some(), c.breaks.contains(&d));
                 if asked.as_ref().is_some_and(Option::is_none) {
                     prop_assert!(ws.missing.is_some(), "{}: no {d:?} witness and no reason", c.rule);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pattern_rewritten_to_an_equivalent_one_breaks_nothing((p, q) in equivalent_patterns()) {
+        let (Some(old), Some(new)) = (parse(&string_schema(&p)), parse(&string_schema(&q))) else {
+            return Ok(());
+        };
+        for (x, y) in [(&old, &new), (&new, &old)] {
+            let report = compat::compare(x, y, Mode::Full, Policy::Strict).expect("completes");
+            let broken: Vec<_> = report.changes.iter().filter(|c| !c.breaks.is_empty()).map(|c| (c.rule, &c.message)).collect();
+            prop_assert!(report.compatible && broken.is_empty(), "{p} vs {q}: {broken:?}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_change_judged_safe_keeps_every_string_valid(
+        p in regex(),
+        q in regex(),
+        strings in prop::collection::vec(short_string(), 64),
+    ) {
+        let (Some(old), Some(new)) = (parse(&string_schema(&p)), parse(&string_schema(&q))) else {
+            return Ok(());
+        };
+        let (ov, nv) = (validator(&old), validator(&new));
+        for mode in [Mode::Backward, Mode::Forward] {
+            let report = compat::compare(&old, &new, mode, Policy::Strict).expect("completes");
+            if !report.compatible {
+                continue;
+            }
+            for s in &strings {
+                let doc = json!({ "s": s });
+                let (before, after) = (ov.is_valid(&doc), nv.is_valid(&doc));
+                match mode {
+                    Mode::Backward => prop_assert!(!before || after, "unsound BACKWARD: {s:?} matches {p} but not {q}"),
+                    _ => prop_assert!(!after || before, "unsound FORWARD: {s:?} matches {q} but not {p}"),
                 }
             }
         }

@@ -10,12 +10,14 @@
 //! - `rules`: the rule table: ids and which directions each rule breaks.
 //! - `witness`: verified instances showing each breaking change, per direction.
 //! - `check`: modes, transitivity and the required bump.
+//! - `language`: `pattern`s compared as regular languages, on DFAs.
 //! - `fields`: what a new schema does to a reader of some fields, and which fields a
 //!   schema has.
 
 mod check;
 mod diff;
 mod fields;
+mod language;
 mod model;
 mod report;
 pub mod rules;

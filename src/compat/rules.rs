@@ -105,7 +105,10 @@ rules! {
     MinLengthDecreased = "min-length-decreased", [false, false], [true, true], false, "MIN_LENGTH_DECREASED", "`minLength` shrank.";
     PatternAdded = "pattern-added", [true, true], [false, false], false, "PATTERN_ADDED", "`pattern` was added.";
     PatternRemoved = "pattern-removed", [false, false], [true, true], false, "PATTERN_REMOVED", "`pattern` was removed.";
-    PatternChanged = "pattern-changed", [true, true], [true, true], false, "PATTERN_CHANGED", "`pattern` changed (patterns are compared as text).";
+    PatternChanged = "pattern-changed", [true, true], [true, true], false, "PATTERN_CHANGED", "`pattern` changed: each pattern accepts strings the other rejects, or Accord cannot compare them (look-around, back-references, word boundaries, or too large) and assumes both directions break.";
+    PatternNarrowed = "pattern-narrowed", [true, true], [false, false], false, "PATTERN_CHANGED", "`pattern` changed and accepts fewer strings: every string it accepts now was accepted before (compared as regular languages).";
+    PatternWidened = "pattern-widened", [false, false], [true, true], false, "PATTERN_CHANGED", "`pattern` changed and accepts more strings: every string accepted before still is (compared as regular languages).";
+    PatternEquivalent = "pattern-equivalent", [false, false], [false, false], true, "", "`pattern` was rewritten, added or removed, but accepts exactly the same strings (`a|b` → `b|a`; `.*` is the same as no pattern).";
     FormatAdded = "format-added", [true, true], [false, false], false, "", "`format` was added (Accord asserts formats; Confluent ignores them).";
     FormatRemoved = "format-removed", [false, false], [true, true], false, "", "`format` was removed.";
     FormatChanged = "format-changed", [true, true], [true, true], false, "", "`format` changed.";

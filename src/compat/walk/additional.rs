@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use super::super::language;
+
 use super::{CompatError, Differ, Extra, Finding, NodeId, ObjectKind, Rule, Target, seg};
 
 impl Differ<'_> {
@@ -48,8 +50,24 @@ impl Differ<'_> {
         )?;
 
         // patternProperties (Confluent ignores changes to them)
+        // Entries are matched by the names they apply to: the same text, or (failing
+        // that) patterns that accept the same strings (`compat::language`).
+        // A new entry no old one was compared with is an added one.
+        let mut compared = vec![false; b.patterns.len()];
         for (pattern, ap) in &a.patterns {
-            match b.patterns.iter().find(|(p, _)| p == pattern) {
+            let same = b
+                .patterns
+                .iter()
+                .position(|(p, _)| p == pattern)
+                .or_else(|| {
+                    b.patterns
+                        .iter()
+                        .position(|(p, _)| language::same(p, pattern))
+                });
+            if let Some(i) = same {
+                compared[i] = true;
+            }
+            match same.map(|i| &b.patterns[i]) {
                 Some((_, bp)) => {
                     self.sub(*ap, *bp, "/*", out)?;
                 }
@@ -73,8 +91,8 @@ impl Differ<'_> {
                 }
             }
         }
-        for (pattern, bp) in &b.patterns {
-            if a.patterns.iter().any(|(p, _)| p == pattern) {
+        for ((pattern, bp), compared) in b.patterns.iter().zip(compared) {
+            if compared {
                 continue;
             }
             let mut sub = Vec::new();

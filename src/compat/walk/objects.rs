@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use super::super::language;
+
 use super::{
     CompatError, ContentModel, Differ, Extra, Finding, Kind, Model, NodeId, ObjectKind, Rule,
     Target, seg,
@@ -249,15 +251,14 @@ impl Differ<'_> {
 
         self.compare_dependencies(o, n, a, b, out)?;
         self.compare_object_additional(o, n, a, b, out)?;
-        self.compare_optional(
-            o,
-            n,
-            a.property_names,
-            b.property_names,
-            "propertyNames",
-            "",
-            out,
-        )?;
+        // A `propertyNames` that every name passes is no constraint: against an absent
+        // one it is compared as absent (names are always strings).
+        let (old_names, new_names) = match (a.property_names, b.property_names) {
+            (Some(x), None) if names_unconstrained(self.o, x) => (None, None),
+            (None, Some(y)) if names_unconstrained(self.n, y) => (None, None),
+            pair => pair,
+        };
+        self.compare_optional(o, n, old_names, new_names, "propertyNames", "", out)?;
         self.bounds(
             o,
             n,
@@ -289,6 +290,27 @@ impl Differ<'_> {
             out,
         );
         Ok(())
+    }
+}
+
+/// Whether a `propertyNames` schema accepts every name: `true`, `{}`, or string
+/// keywords alone whose only constraint is a pattern every string matches (`.*`).
+fn names_unconstrained(model: &Model, id: NodeId) -> bool {
+    let node = model.node(id);
+    if !node.unknown.is_empty() {
+        return false;
+    }
+    match &node.kind {
+        Kind::Any => true,
+        Kind::String(s) => {
+            s.min.is_none()
+                && s.max.is_none()
+                && s.format.is_none()
+                && s.pattern
+                    .as_deref()
+                    .is_none_or(language::matches_everything)
+        }
+        _ => false,
     }
 }
 

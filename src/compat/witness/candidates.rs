@@ -9,6 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::super::language;
 use super::example::{declared_types, deref, example, examples, format_example};
 use super::{distinct, num, pattern};
 
@@ -50,6 +51,9 @@ pub(super) fn local_values(
     let a = deref(accepts.local, accepts.root, 0).unwrap_or(&Value::Bool(true));
     let b = deref(rejects.local, rejects.root, 0).unwrap_or(&Value::Bool(true));
     let base = example(a, accepts.root);
+    if let (Some(ao), Some(bo)) = (a.as_object(), b.as_object()) {
+        patterns(ao, bo, base.as_ref(), &mut out);
+    }
     out.extend(examples(a, accepts.root).into_iter().map(Local::Value));
     if let (Some(ao), Some(bo)) = (
         a.as_object(),
@@ -335,4 +339,44 @@ fn objects(
     for name in ["", "A B", "0", "x_extra"] {
         out.push(with(name, Value::Null));
     }
+}
+
+/// When a pattern changed, the shortest string one accepts and the other rejects
+/// (found on the two patterns' automata, exact when it exists): as the value, and, for
+/// `propertyNames`, as a property name added to the accepting example. First, so that
+/// the witness shows this change rather than another one the examples happen to show.
+fn patterns(
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+    base: Option<&Value>,
+    out: &mut Vec<Local>,
+) {
+    if let Some(s) = pattern_difference(a, b) {
+        out.push(Local::Value(json!(s)));
+    }
+    let names = |s: &Map<String, Value>| {
+        s.get("propertyNames")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if let Some(name) = pattern_difference(&names(a), &names(b)) {
+        let base = base.and_then(Value::as_object).cloned().unwrap_or_default();
+        for v in [Value::Null, json!("x")] {
+            let mut o = base.clone();
+            o.insert(name.clone(), v);
+            out.push(Local::Value(Value::Object(o)));
+        }
+    }
+}
+
+/// A string the `pattern` of `a` accepts and that of `b` rejects (a missing pattern
+/// accepts everything), when either declares one.
+fn pattern_difference(a: &Map<String, Value>, b: &Map<String, Value>) -> Option<String> {
+    let pa = a.get("pattern").and_then(Value::as_str);
+    let pb = b.get("pattern").and_then(Value::as_str);
+    if pa == pb {
+        return None;
+    }
+    language::accepted_not_rejected(pa, pb)
 }
