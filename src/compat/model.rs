@@ -304,6 +304,7 @@ impl<'d> Model<'d> {
         while let Some((id, loc, value)) = b.work.pop() {
             b.current = Some(value);
             b.fill(id, &loc, value);
+            b.nodes[id].location = Some(loc);
         }
         Model {
             nodes: b.nodes,
@@ -442,7 +443,6 @@ impl<'d> Builder<'d> {
 
     fn fill(&mut self, id: NodeId, loc: &Location, value: &'d Value) {
         let draft = self.docs.draft(loc);
-        self.nodes[id].location = Some(loc.clone());
         let obj = match value {
             Value::Bool(true) => {
                 self.nodes[id].kind = Kind::Any;

@@ -11,6 +11,7 @@
 //! other documents. `$dynamicRef`/`$recursiveRef` resolve statically, like `$ref`.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde_json::Value;
 use url::Url;
@@ -229,52 +230,62 @@ impl Documents {
                 pointer: String::new(),
             },
         );
+        // The index reads the document's values in place (never by pointer from the
+        // root, never copied): the fields are borrowed apart so the maps can grow
+        // while the document is read.
+        let Documents {
+            docs,
+            resources,
+            anchors,
+            bases,
+        } = self;
+        let document_base = Rc::new(uri);
         // Index ids and anchors with an explicit stack (documents may nest deeply).
-        let mut stack = vec![(String::new(), uri)];
-        while let Some((pointer, parent_base)) = stack.pop() {
-            let loc = Location {
+        let mut stack = vec![(&docs[doc].value, String::new(), Rc::clone(&document_base))];
+        while let Some((value, pointer, parent_base)) = stack.pop() {
+            let Value::Object(obj) = value else {
+                continue;
+            };
+            let loc = || Location {
                 doc,
                 pointer: pointer.clone(),
             };
-            let Some(Value::Object(obj)) = self.get(&loc) else {
-                continue;
-            };
-            let obj = obj.clone();
             let mut base = parent_base;
             if let Some(id) = obj.get(draft.id_keyword()).and_then(Value::as_str) {
                 if let Some(anchor) = id.strip_prefix('#') {
                     // draft-04..07 location-independent identifier
-                    let mut a = base.clone();
+                    let mut a = (*base).clone();
                     a.set_fragment(Some(anchor));
-                    self.anchors.insert(a.to_string(), loc.clone());
-                } else if let Ok(joined) = base.join(id) {
-                    base = joined;
-                    if let Some(anchor) =
-                        base.fragment().filter(|f| !f.is_empty()).map(str::to_owned)
+                    anchors.insert(a.to_string(), loc());
+                } else if let Ok(mut joined) = base.join(id) {
+                    if let Some(anchor) = joined
+                        .fragment()
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned)
                     {
-                        let mut a = base.clone();
-                        base.set_fragment(None);
+                        let mut a = joined.clone();
                         a.set_fragment(Some(&anchor));
-                        self.anchors.insert(a.to_string(), loc.clone());
+                        anchors.insert(a.to_string(), loc());
                     }
-                    base.set_fragment(None);
-                    self.resources
-                        .entry(base.to_string())
-                        .or_insert_with(|| loc.clone());
+                    joined.set_fragment(None);
+                    resources.entry(joined.to_string()).or_insert_with(loc);
+                    base = Rc::new(joined);
                 }
             }
             for key in ["$anchor", "$dynamicAnchor", "$recursiveAnchor"] {
                 if let Some(anchor) = obj.get(key).and_then(Value::as_str) {
-                    let mut a = base.clone();
+                    let mut a = (*base).clone();
                     a.set_fragment(Some(anchor));
-                    self.anchors
-                        .entry(a.to_string())
-                        .or_insert_with(|| loc.clone());
+                    anchors.entry(a.to_string()).or_insert_with(loc);
                 }
             }
-            self.bases.insert(loc, base.clone());
-            for_each_subschema(&obj, draft, |path, _| {
-                stack.push((join_pointer(&pointer, path), base.clone()));
+            // Only the positions an `$id` moved are kept: everywhere else the base is
+            // the document's URI, which `base_at` falls back to.
+            if base != document_base {
+                bases.insert(loc(), (*base).clone());
+            }
+            for_each_subschema(obj, draft, |path, sub| {
+                stack.push((sub, join_pointer(&pointer, path), Rc::clone(&base)));
             });
         }
     }
@@ -284,19 +295,22 @@ impl Documents {
     fn references_in(&self, doc: usize) -> Vec<(Location, String)> {
         let draft = self.docs[doc].draft;
         let mut out = Vec::new();
-        let mut stack = vec![String::new()];
-        while let Some(pointer) = stack.pop() {
-            let loc = Location { doc, pointer };
-            let Some(Value::Object(obj)) = self.get(&loc) else {
+        let mut stack = vec![(&self.docs[doc].value, String::new())];
+        while let Some((value, pointer)) = stack.pop() {
+            let Value::Object(obj) = value else {
                 continue;
             };
             for key in ["$ref", "$dynamicRef", "$recursiveRef"] {
                 if let Some(r) = obj.get(key).and_then(Value::as_str) {
-                    out.push((loc.clone(), r.to_owned()));
+                    let loc = Location {
+                        doc,
+                        pointer: pointer.clone(),
+                    };
+                    out.push((loc, r.to_owned()));
                 }
             }
-            for_each_subschema(obj, draft, |path, _| {
-                stack.push(join_pointer(&loc.pointer, path))
+            for_each_subschema(obj, draft, |path, sub| {
+                stack.push((sub, join_pointer(&pointer, path)));
             });
         }
         out

@@ -55,14 +55,14 @@ pub(super) fn local_values(
         patterns(ao, bo, base.as_ref(), &mut out);
     }
     out.extend(examples(a, accepts.root).into_iter().map(Local::Value));
-    if let (Some(ao), Some(bo)) = (
-        a.as_object(),
-        Some(b.as_object().cloned().unwrap_or_default()),
-    ) {
-        numbers(ao, &bo, &mut out);
-        strings(ao, &bo, &mut out);
-        arrays(ao, &bo, accepts.root, &mut out);
-        objects(ao, &bo, base.as_ref(), accepts.root, &mut out);
+    if let Some(ao) = a.as_object() {
+        // A rejecting schema that is not an object (`true`, `false`) has no keywords.
+        let none = Map::new();
+        let bo = b.as_object().unwrap_or(&none);
+        numbers(ao, bo, &mut out);
+        strings(ao, bo, &mut out);
+        arrays(ao, bo, accepts.root, &mut out);
+        objects(ao, bo, base.as_ref(), accepts.root, &mut out);
     }
     out.extend(palette().into_iter().map(Local::Value));
     out.push(Local::Absent);
@@ -277,8 +277,14 @@ fn objects(
         _ if types.is_empty() || types.contains(&"object") => &empty,
         _ => return,
     };
-    let props = |s: &Map<String, Value>| s.get("properties").and_then(Value::as_object).cloned();
-    let (ap, bp) = (props(a).unwrap_or_default(), props(b).unwrap_or_default());
+    let ap = match a.get("properties") {
+        Some(Value::Object(props)) => props,
+        _ => &empty,
+    };
+    let bp = match b.get("properties") {
+        Some(Value::Object(props)) => props,
+        _ => &empty,
+    };
     let with = |name: &str, v: Value| {
         let mut o = base.clone();
         o.insert(name.to_owned(), v);

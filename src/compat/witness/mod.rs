@@ -140,7 +140,18 @@ impl Search {
         // one more item or an object with one more property shows what index 0 or
         // `x_extra` does not.
         let parent = &path[..path.len().saturating_sub(1)];
-        let parent_locals = if path.is_empty() {
+        // When what a candidate leaves of the base is alone over the size cap, every
+        // candidate placed there is too large: it is only checked to be placeable,
+        // never built. And when the path's candidates already are, the parent's
+        // (the costly ones: one per property of the enclosing object) can change
+        // nothing and are not made at all.
+        let oversized = |p: &[String]| size_floor(&base, p) > MAX_WITNESS_BYTES;
+        let (locals_oversized, parent_oversized) = (oversized(&path), oversized(parent));
+        let path_too_large = locals_oversized
+            && locals
+                .iter()
+                .any(|l| placeable(&base, &path, l, accepts.value()));
+        let parent_locals = if path.is_empty() || parent_oversized && path_too_large {
             Vec::new()
         } else {
             candidates::local_values(None, &[], side(accepts, parent), side(rejects, parent))
@@ -149,16 +160,23 @@ impl Search {
         let mut tried = 0;
         let mut too_large = false;
         let at_root = path.is_empty();
+        let at = |p: &[String], skip: bool, l: Local| -> Option<Candidate> {
+            if skip {
+                placeable(&base, p, &l, accepts.value()).then_some(Candidate::TooLarge)
+            } else {
+                place(&base, p, l, accepts.value()).map(Candidate::Value)
+            }
+        };
         // Every local value placed at the path, then the parent's at the parent, then
         // (for a nested path) the whole accepting example and the palette at the root,
         // where a change of a parent (a type that changed above the path) shows.
         let placed = locals
             .into_iter()
-            .filter_map(|l| place(&base, &path, l, accepts.value()))
+            .filter_map(|l| at(&path, locals_oversized, l))
             .chain(
                 parent_locals
                     .into_iter()
-                    .filter_map(|l| place(&base, parent, l, accepts.value())),
+                    .filter_map(|l| at(parent, parent_oversized, l)),
             )
             .chain(
                 (!at_root)
@@ -168,7 +186,8 @@ impl Search {
                             .chain(candidates::palette())
                     })
                     .into_iter()
-                    .flatten(),
+                    .flatten()
+                    .map(Candidate::Value),
             );
         for candidate in placed {
             if tried >= MAX_TRIES_PER_DIRECTION {
@@ -177,11 +196,14 @@ impl Search {
             if self.tries >= MAX_TRIES || self.started.elapsed() > TIME_LIMIT {
                 return Err(OUT_OF_BUDGET);
             }
-            let text = candidate.to_string();
-            if text.len() > MAX_WITNESS_BYTES {
+            let Candidate::Value(candidate) = candidate else {
                 too_large = true;
                 continue;
-            }
+            };
+            let Some(text) = text_within(&candidate, MAX_WITNESS_BYTES) else {
+                too_large = true;
+                continue;
+            };
             if !seen.insert(text) {
                 continue;
             }
@@ -275,6 +297,111 @@ fn place(base: &Value, path: &[String], local: Local, root: &Value) -> Option<Va
         _ => return None,
     }
     Some(doc)
+}
+
+/// A candidate of the search: built, or known to be over the size cap.
+enum Candidate {
+    Value(Value),
+    TooLarge,
+}
+
+/// The JSON text of `v` (as `Value`'s `Display` writes it), or `None` when it is longer
+/// than `limit` bytes: the writing stops there.
+fn text_within(v: &Value, limit: usize) -> Option<String> {
+    struct Capped(Vec<u8>, usize);
+    impl std::io::Write for Capped {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() + bytes.len() > self.1 {
+                return Err(std::io::ErrorKind::FileTooLarge.into());
+            }
+            self.0.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new(), limit);
+    serde_json::to_writer(&mut out, v).ok()?;
+    String::from_utf8(out.0).ok()
+}
+
+/// The length of `v`'s JSON text.
+fn text_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, v);
+    count.0
+}
+
+/// A lower bound on the text length of every candidate [`place`] builds from `base`
+/// with a value at `path`: [`place`] changes only the value its parent segments lead
+/// to, so the text of the base outside that value stays. Descends through objects
+/// only, as far as the base goes (a missing member is inserted, which only adds text).
+/// Zero for an empty path (the candidate is the local value itself).
+fn size_floor(base: &Value, path: &[String]) -> usize {
+    let Some((_, parents)) = path.split_last() else {
+        return 0;
+    };
+    let mut changed = base;
+    for seg in parents {
+        match changed {
+            Value::Object(o) => match o.get(&property_name(seg)) {
+                Some(v) => changed = v,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    text_len(base) - text_len(changed)
+}
+
+/// Whether [`place`] would build a candidate (it gives up on a path through a scalar,
+/// an index over 64, or a local value that does not fit where it goes), without
+/// building it.
+fn placeable(base: &Value, path: &[String], local: &Local, root: &Value) -> bool {
+    fn walk(cur: &Value, depth: usize, path: &[String], local: &Local, root: &Value) -> bool {
+        let seg = &path[depth];
+        if depth + 1 == path.len() {
+            return match (cur, local) {
+                (Value::Object(o), Local::Absent) => o.contains_key(seg),
+                (Value::Object(_), Local::Value(_) | Local::Merge(_)) => true,
+                (Value::Array(_), Local::Value(_)) => index(seg).is_some(),
+                _ => false,
+            };
+        }
+        let filler = || {
+            schema_at(root, &path[..=depth])
+                .and_then(|s| example::example(s, root))
+                .filter(|v| v.is_object() || v.is_array())
+                .unwrap_or(json!({}))
+        };
+        let next = match cur {
+            Value::Object(o) => o.get(&property_name(seg)),
+            Value::Array(a) => match index(seg) {
+                Some(i) => a.get(i),
+                None => return false,
+            },
+            _ => return false,
+        };
+        match next {
+            Some(v) => walk(v, depth + 1, path, local, root),
+            None => walk(&filler(), depth + 1, path, local, root),
+        }
+    }
+    if path.is_empty() {
+        return !matches!(local, Local::Absent);
+    }
+    walk(base, 0, path, local, root)
 }
 
 /// Replaces each `*` of `path` that stands for a property matching a
