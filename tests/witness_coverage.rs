@@ -31,16 +31,21 @@ fn tolerant_json(text: &str) -> Value {
     serde_json::from_str(&re.replace_all(text, "$1")).expect("case file is JSON")
 }
 
-fn pairs() -> Vec<(String, Value, Value)> {
-    let mut out = Vec::new();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixture folder")
+/// The `.json` files of `dir`, sorted by name.
+fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{} is not a readable folder: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    for p in files {
+    files
+}
+
+fn pairs() -> Vec<(String, Value, Value)> {
+    let mut out = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat");
+    for p in json_files(&dir) {
         let case = tolerant_json(&std::fs::read_to_string(&p).expect("readable"));
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         out.push((
@@ -50,13 +55,7 @@ fn pairs() -> Vec<(String, Value, Value)> {
         ));
     }
     if let Ok(folder) = std::env::var("ACCORD_WITNESS_CASES") {
-        let mut files: Vec<_> = std::fs::read_dir(&folder)
-            .expect("ACCORD_WITNESS_CASES is a readable folder")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        for p in files {
+        for p in json_files(Path::new(&folder)) {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             let Value::Array(cases) =
                 tolerant_json(&std::fs::read_to_string(&p).expect("readable"))
