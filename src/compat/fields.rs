@@ -22,7 +22,7 @@
 //! through `allOf`/`anyOf`/`oneOf`, `if`/`then`/`else` branches and `$ref`s. A
 //! property declared `false` is not had.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::domain::{Direction, FieldPath, Policy};
 use crate::schema::Schema;
@@ -108,18 +108,9 @@ impl<'s> ReaderCheck<'s> {
     /// list is empty), in order. The witnesses of the changes shown to at least one
     /// reader are found once, for all of them.
     pub fn verdicts(&self, readers: &[&[FieldPath]]) -> Vec<ReaderVerdict> {
-        let touched = |c: &Change, fields: &[FieldPath]| {
-            fields.is_empty() || fields.iter().any(|f| f.touches(&c.instance_path))
-        };
+        let (forward, reverse) = (ByField::new(&self.forward), ByField::new(&self.reverse));
         // Which forward changes each reader is shown, by index.
-        let shown: Vec<Vec<usize>> = readers
-            .iter()
-            .map(|fields| {
-                (0..self.forward.len())
-                    .filter(|&i| touched(&self.forward[i], fields))
-                    .collect()
-            })
-            .collect();
+        let shown: Vec<Vec<usize>> = readers.iter().map(|f| forward.touched(f)).collect();
         let mut needed: Vec<usize> = shown.iter().flatten().copied().collect();
         needed.sort_unstable();
         needed.dedup();
@@ -129,18 +120,18 @@ impl<'s> ReaderCheck<'s> {
             .iter()
             .zip(shown)
             .map(|(fields, indices)| {
-                let mut changes: Vec<Change> = indices
-                    .iter()
-                    .map(|i| witnessed[needed.binary_search(i).expect("needed")].clone())
-                    .collect();
-                if changes.is_empty() {
-                    changes = self
-                        .reverse
+                let changes: Vec<Change> = if indices.is_empty() {
+                    reverse
+                        .touched(fields)
+                        .into_iter()
+                        .map(|i| self.reverse[i].clone())
+                        .collect()
+                } else {
+                    indices
                         .iter()
-                        .filter(|c| touched(c, fields))
-                        .cloned()
-                        .collect();
-                }
+                        .map(|i| witnessed[needed.binary_search(i).expect("needed")].clone())
+                        .collect()
+                };
                 let missing_fields = fields
                     .iter()
                     .filter(|f| self.old.has(f) && !self.new.has(f))
@@ -152,6 +143,66 @@ impl<'s> ReaderCheck<'s> {
                 }
             })
             .collect()
+    }
+}
+
+/// Changes indexed by the first segment of their instance path, so that the changes
+/// a reader's fields touch are found per field rather than by trying every change:
+/// with a hundred readers of a version many changes behind, the pairs add up.
+struct ByField<'c> {
+    changes: &'c [Change],
+    /// Changes under a named first segment (`/amount/...`), by that segment.
+    named: HashMap<&'c str, Vec<usize>>,
+    /// Changes at the whole instance or under `*`: any field may touch them.
+    everywhere: Vec<usize>,
+}
+
+impl<'c> ByField<'c> {
+    fn new(changes: &'c [Change]) -> Self {
+        let mut named: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut everywhere = Vec::new();
+        for (i, c) in changes.iter().enumerate() {
+            match c
+                .instance_path
+                .strip_prefix('/')
+                .and_then(|p| p.split('/').next())
+            {
+                Some(first) if first != "*" => named.entry(first).or_default().push(i),
+                _ => everywhere.push(i),
+            }
+        }
+        Self {
+            changes,
+            named,
+            everywhere,
+        }
+    }
+
+    /// The indexes, in order, of the changes that touch one of `fields` (every change
+    /// when `fields` is empty: the reader reads everything).
+    fn touched(&self, fields: &[FieldPath]) -> Vec<usize> {
+        if fields.is_empty() {
+            return (0..self.changes.len()).collect();
+        }
+        let mut out = Vec::new();
+        for field in fields {
+            let touches = |i: &usize| field.touches(&self.changes[*i].instance_path);
+            match field.segments().next() {
+                Some("*") | None => out.extend((0..self.changes.len()).filter(touches)),
+                Some(first) => out.extend(
+                    self.named
+                        .get(first)
+                        .into_iter()
+                        .flatten()
+                        .chain(&self.everywhere)
+                        .copied()
+                        .filter(touches),
+                ),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 

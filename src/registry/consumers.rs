@@ -555,37 +555,46 @@ impl Registry {
     }
 
     /// What `new` (to be version `new_version`, when known) does to every consumer
-    /// deployed against `contract`. Empty under `consumer_protection: off`.
+    /// deployed against `contract`, whose stored versions are `versions` (the
+    /// contract's history, already read by every caller). Empty under
+    /// `consumer_protection: off`.
     pub async fn consumers_section(
         &self,
         contract: &ContractName,
+        versions: &[VersionRecord],
         new: &Schema,
         new_version: Option<&Version>,
         policy: Policy,
     ) -> Result<ConsumersSection, RegistryError> {
         Ok(self
-            .consumers_verdicts(contract, new, policy)
+            .consumers_verdicts(contract, versions, new, policy)
             .await?
             .section(new_version))
     }
 
-    /// What `new` does to every consumer deployed against `contract`, whatever
-    /// version it gets. None under `consumer_protection: off`.
+    /// What `new` does to every consumer deployed against `contract` (stored versions
+    /// `versions`), whatever version it gets. None under `consumer_protection: off`.
+    ///
+    /// On a registration's path: the deployed readers and the protection come in one
+    /// small query while the readers are remembered ([`crate::store::ConsumerStore::deployed`]),
+    /// and the deployed versions' schemas from `versions` and the parsed schema cache,
+    /// so the section costs one round trip to the database and one walk per deployed
+    /// version.
     pub async fn consumers_verdicts(
         &self,
         contract: &ContractName,
+        versions: &[VersionRecord],
         new: &Schema,
         policy: Policy,
     ) -> Result<Verdicts, RegistryError> {
-        let readers = self.store.readers(contract).await?;
-        let protection = self.store.protection(contract).await?.unwrap_or_default();
+        let (protection, readers) = self.store.deployed(contract).await?;
+        let protection = protection.unwrap_or_default();
         if readers.is_empty() || protection == Protection::Off {
             return Ok(Verdicts {
                 protection,
                 ..Verdicts::default()
             });
         }
-        let versions = self.store.versions(contract).await?;
         let mut source = Source::Store(self.store.as_ref());
         // The deployed versions, each parsed once.
         let mut olds: HashMap<Version, Option<Schema>> = HashMap::new();

@@ -583,7 +583,13 @@ impl Registry {
             _ => None,
         };
         let consumers = self
-            .consumers_section(name, &candidate.schema, version, config.policy)
+            .consumers_section(
+                name,
+                &history.versions,
+                &candidate.schema,
+                version,
+                config.policy,
+            )
             .await?;
         Ok(DryRun {
             outcome,
@@ -776,7 +782,13 @@ impl Registry {
         let old = self.parsed_schema(&mut source, from.schema_id).await?;
         let new = self.parsed_schema(&mut source, to.schema_id).await?;
         let consumers = self
-            .consumers_section(name, &new, Some(&to.version), config.policy)
+            .consumers_section(
+                name,
+                &history.versions,
+                &new,
+                Some(&to.version),
+                config.policy,
+            )
             .await?;
         let report = self
             .checks

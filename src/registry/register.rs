@@ -135,7 +135,7 @@ impl Registry {
                     .policy;
                 let (decided, found) = tokio::join!(
                     decided,
-                    self.consumers_verdicts(name, &candidate.schema, policy)
+                    self.consumers_verdicts(name, &history.versions, &candidate.schema, policy)
                 );
                 let decided = decided?;
                 verdicts = Some(found?);

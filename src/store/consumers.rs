@@ -229,6 +229,15 @@ pub trait ConsumerStore: Send + Sync {
     /// environment, read), by consumer and environment.
     async fn readers(&self, contract: &ContractName) -> Result<Vec<DeployedReader>, StoreError>;
 
+    /// What a registration needs to judge what it does to consumers: `contract`'s
+    /// protection, when set, and its deployed readers (as [`ConsumerStore::readers`]).
+    /// One small query while the readers are remembered at the current consumer
+    /// revision (src/store/memo.rs), else two.
+    async fn deployed(
+        &self,
+        contract: &ContractName,
+    ) -> Result<(Option<Protection>, Vec<DeployedReader>), StoreError>;
+
     /// Notes a fetch, when `consumer` is a declared consumer (else nothing is written).
     async fn record_fetch(
         &self,

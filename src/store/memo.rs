@@ -1,5 +1,6 @@
-//! Version lists remembered between registrations, each tagged with the contract's
-//! revision.
+//! Lists remembered between registrations, each tagged with the revision it was read
+//! at: a contract's versions ([`VersionMemo`]) and the consumers deployed against it
+//! ([`ReadersMemo`]).
 //!
 //! A registration reads the contract's whole version list under its write lock (the
 //! plan needs every fingerprint and the target line). Re-reading a long list costs
@@ -9,12 +10,21 @@
 //! revision is R: the store reads the revision under the lock and reuses the list when
 //! it has not moved. Another process's write, or a delete, moves it and the list is
 //! read again.
+//!
+//! The deployed readers of a contract (a join over four consumer tables, parsed row by
+//! row) are what every registration to a read contract needs for its consumers
+//! section. Triggers on those tables bump one registry-wide `consumer_revision` in the
+//! writing transaction, so a list read after reading revision R is at least as new as
+//! R, and is reused only while the revision is still R. The revision is read before
+//! the list: a write committed in between leaves the list tagged with the older
+//! revision, and it is read again next time.
 
 use std::sync::Arc;
 
 use crate::cache::{Bounded, CacheStats, key_weight};
 use crate::domain::ContractName;
 
+use super::consumers::DeployedReader;
 use super::{StoreError, VersionRecord};
 
 /// The bound on remembered version lists: 64 MiB, a record weighing
@@ -26,22 +36,45 @@ const CAPACITY: u64 = 64 << 20;
 /// The weight of one version record (about its bytes in memory).
 const RECORD_WEIGHT: u64 = 256;
 
-/// Remembered version lists by contract name, with the revision they were read at.
-pub(super) struct VersionMemo {
-    lists: Bounded<ContractName, Arc<(i64, Vec<VersionRecord>)>>,
+/// The bound on remembered reader lists (a reader weighing [`READER_WEIGHT`]).
+const READERS_CAPACITY: u64 = 16 << 20;
+
+/// The weight of one deployed reader (its names, range and fields).
+const READER_WEIGHT: u64 = 512;
+
+/// Lists by contract name, with the revision they were read at.
+pub(super) struct Memo<T> {
+    lists: Bounded<ContractName, Arc<(i64, Vec<T>)>>,
+    weight: u64,
 }
+
+/// Remembered version lists, tagged with their contract's revision.
+pub(super) type VersionMemo = Memo<VersionRecord>;
+
+/// Remembered deployed readers, tagged with the registry's consumer revision.
+pub(super) type ReadersMemo = Memo<DeployedReader>;
 
 impl Default for VersionMemo {
     fn default() -> Self {
         Self {
             lists: Bounded::new("memo", CAPACITY, 64 * RECORD_WEIGHT, 1),
+            weight: RECORD_WEIGHT,
         }
     }
 }
 
-impl VersionMemo {
+impl Default for ReadersMemo {
+    fn default() -> Self {
+        Self {
+            lists: Bounded::new("readers", READERS_CAPACITY, 16 * READER_WEIGHT, 1),
+            weight: READER_WEIGHT,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Memo<T> {
     /// The list of `name` at `revision`, if it is remembered at that revision.
-    pub(super) fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<VersionRecord>> {
+    pub(super) fn get(&self, name: &ContractName, revision: i64) -> Option<Vec<T>> {
         let found = self
             .lists
             .peek(name)
@@ -57,8 +90,8 @@ impl VersionMemo {
         &self,
         name: &ContractName,
         revision: i64,
-        read: impl AsyncFnOnce() -> Result<Vec<VersionRecord>, StoreError>,
-    ) -> Result<Vec<VersionRecord>, StoreError> {
+        read: impl AsyncFnOnce() -> Result<Vec<T>, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         if let Some(versions) = self.get(name, revision) {
             return Ok(versions);
         }
@@ -67,6 +100,22 @@ impl VersionMemo {
         Ok(versions)
     }
 
+    /// Remembers `versions` as the list of `name` at `revision`.
+    fn put(&self, name: &ContractName, revision: i64, versions: Vec<T>) {
+        let weight = versions.len() as u64 * self.weight + key_weight(name.as_str());
+        // An older list is replaced, or removed when the new one is too heavy to keep.
+        self.lists.remove(name);
+        self.lists
+            .insert(name.clone(), Arc::new((revision, versions)), weight);
+    }
+
+    /// Its hit and miss counts.
+    pub(super) fn stats(&self) -> CacheStats {
+        self.lists.stats()
+    }
+}
+
+impl VersionMemo {
     /// Remembers the list after a committed registration: the list read at `revision`
     /// plus the new version (the commit bumped the revision by one).
     pub(super) fn registered(
@@ -79,20 +128,6 @@ impl VersionMemo {
         // IMPORT may give a seq below the others; the list stays in seq order.
         versions.sort_by_key(|v| v.seq);
         self.put(&new.contract, revision + 1, versions);
-    }
-
-    /// Remembers `versions` as the list of `name` at `revision`.
-    fn put(&self, name: &ContractName, revision: i64, versions: Vec<VersionRecord>) {
-        let weight = versions.len() as u64 * RECORD_WEIGHT + key_weight(name.as_str());
-        // An older list is replaced, or removed when the new one is too heavy to keep.
-        self.lists.remove(name);
-        self.lists
-            .insert(name.clone(), Arc::new((revision, versions)), weight);
-    }
-
-    /// Its hit and miss counts.
-    pub(super) fn stats(&self) -> CacheStats {
-        self.lists.stats()
     }
 }
 

@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::dump;
-use super::memo::VersionMemo;
+use super::memo::{ReadersMemo, VersionMemo};
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ChangeSink, ContractDeleteOutcome, ContractRecord,
     ContractRow, ContractSummary, Counts, DeleteOutcome, GlobalConfig, History, Listing,
@@ -75,6 +75,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "consumers",
         include_str!("../../migrations/postgres/0007_consumers.sql"),
     ),
+    (
+        8,
+        "consumer_revision",
+        include_str!("../../migrations/postgres/0008_consumer_revision.sql"),
+    ),
 ];
 
 const CONTRACT_COLUMNS: &str =
@@ -86,6 +91,8 @@ const VERSION_SELECT: &str = "SELECT v.contract, v.seq, v.version, v.schema_id, 
 pub struct PostgresStore {
     pool: PgPool,
     memo: Arc<VersionMemo>,
+    /// Deployed readers by contract, tagged with the consumer revision.
+    readers: ReadersMemo,
     /// How the pool connects, for the listening connection.
     options: PgConnectOptions,
     /// Who is told of other processes' changes, and the task that listens for them.
@@ -116,6 +123,7 @@ impl PostgresStore {
         Ok(Self {
             pool,
             memo: Arc::default(),
+            readers: ReadersMemo::default(),
             options,
             watch: notify::Watch::default(),
         })
@@ -990,7 +998,7 @@ impl Store for PostgresStore {
     }
 
     fn cache_stats(&self) -> Vec<CacheStats> {
-        vec![self.memo.stats()]
+        vec![self.memo.stats(), self.readers.stats()]
     }
 }
 

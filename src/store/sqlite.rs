@@ -37,7 +37,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::dump;
-use super::memo::VersionMemo;
+use super::memo::{ReadersMemo, VersionMemo};
 use super::{
     AuditEntry, AuditQuery, AuditRecord, ContractDeleteOutcome, ContractRecord, ContractRow,
     ContractSummary, Counts, DeleteOutcome, GlobalConfig, History, Listing, MetadataPatch,
@@ -80,6 +80,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "consumers",
         include_str!("../../migrations/sqlite/0007_consumers.sql"),
     ),
+    (
+        8,
+        "consumer_revision",
+        include_str!("../../migrations/sqlite/0008_consumer_revision.sql"),
+    ),
 ];
 
 const CONTRACT_COLUMNS: &str =
@@ -92,6 +97,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     write: Arc<Mutex<()>>,
     memo: Arc<VersionMemo>,
+    /// Deployed readers by contract, tagged with the consumer revision.
+    readers: ReadersMemo,
 }
 
 impl SqliteStore {
@@ -113,6 +120,7 @@ impl SqliteStore {
             pool,
             write: Arc::new(Mutex::new(())),
             memo: Arc::default(),
+            readers: ReadersMemo::default(),
         })
     }
 
@@ -944,7 +952,7 @@ impl Store for SqliteStore {
     }
 
     fn cache_stats(&self) -> Vec<crate::cache::CacheStats> {
-        vec![self.memo.stats()]
+        vec![self.memo.stats(), self.readers.stats()]
     }
 }
 

@@ -397,6 +397,27 @@ impl ConsumerStore for SqliteStore {
             .collect()
     }
 
+    async fn deployed(
+        &self,
+        contract: &ContractName,
+    ) -> Result<(Option<Protection>, Vec<DeployedReader>), StoreError> {
+        let row = sqlx::query(
+            "SELECT r.revision, p.protection FROM consumer_revision r \
+             LEFT JOIN consumer_protection p ON p.contract = ?",
+        )
+        .bind(contract.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        let revision: i64 = row.try_get("revision")?;
+        let protection: Option<String> = row.try_get("protection")?;
+        let protection = protection.as_deref().map(parse_protection).transpose()?;
+        let readers = self
+            .readers
+            .get_or_read(contract, revision, async || self.readers(contract).await)
+            .await?;
+        Ok((protection, readers))
+    }
+
     async fn record_fetch(
         &self,
         consumer: &ConsumerName,
