@@ -4,12 +4,16 @@
 //! - the order schema of `../shared/bench/gen_events.py` checked FULL_TRANSITIVE against
 //!   100 previous versions (set `ACCORD_ORDER_SCHEMA` to a schema file, or have python3
 //!   and the shared folder beside the repository);
-//! - `oneOf` with 64 members on each side.
+//! - `oneOf` with 64 members on each side;
+//! - a registration's consumers section as `benches/consumers.sh` makes it: 100
+//!   readers of two fields each, deployed against the first version of a closed object
+//!   of 20 strings, and a new version with 100 more properties; beside it, the
+//!   registration's own BACKWARD check of that version against the one before.
 
 use std::hint::black_box;
 
 use accord::compat::{self, Previous};
-use accord::domain::{Mode, Policy};
+use accord::domain::{FieldPath, Mode, Policy};
 use accord::schema::{NoResolver, ParseOptions, Schema};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
@@ -119,6 +123,43 @@ fn benches(c: &mut Criterion) {
     let b64 = parse(&json!({ "oneOf": rev }));
     c.bench_function("oneOf 64 x 64", |b| {
         b.iter(|| black_box(compat::compare(&a, &b64, Mode::Backward, Policy::Strict).unwrap()))
+    });
+
+    let closed = |extra: usize| {
+        let mut props = serde_json::Map::new();
+        for i in 0..20 {
+            props.insert(format!("f{i}"), json!({"type": "string"}));
+        }
+        for i in 0..extra {
+            props.insert(format!("x{i}"), json!({"type": "integer"}));
+        }
+        parse(
+            &json!({"type": "object", "properties": props, "required": ["f0"], "additionalProperties": false}),
+        )
+    };
+    let (deployed, before, after) = (closed(0), closed(99), closed(100));
+    let readers: Vec<Vec<FieldPath>> = (0..100)
+        .map(|n| {
+            [n % 20, (n * 7 + 3) % 20]
+                .iter()
+                .map(|f| FieldPath::parse(&format!("/f{f}")).unwrap())
+                .collect()
+        })
+        .collect();
+    let fields: Vec<&[FieldPath]> = readers.iter().map(Vec::as_slice).collect();
+    c.bench_function(
+        "consumers section: 100 readers, 100 properties added",
+        |b| {
+            b.iter(|| {
+                let walk = compat::ReaderCheck::new(&deployed, &after, Policy::Strict).unwrap();
+                black_box(walk.verdicts(&fields))
+            })
+        },
+    );
+    c.bench_function("the registration's own check of that version", |b| {
+        b.iter(|| {
+            black_box(compat::compare(&before, &after, Mode::Backward, Policy::Strict).unwrap())
+        })
     });
 }
 

@@ -64,7 +64,7 @@ pub(crate) fn raw(
     walk::run(om, nm, policy, budget)
 }
 
-fn to_change(f: Finding, policy: Policy) -> Change {
+pub(super) fn to_change(f: Finding, policy: Policy) -> Change {
     let (instance_path, f) = f.into_parts();
     Change {
         rule: f.rule.id(),

@@ -28,9 +28,9 @@ use crate::domain::{Direction, FieldPath, Policy};
 use crate::schema::Schema;
 
 use super::check::turned_around;
-use super::diff::{changes_of, raw};
+use super::diff::{raw, to_change};
 use super::model::{Extra, Kind, Model, NodeId};
-use super::walk::Budget;
+use super::walk::{Budget, Finding};
 use super::witness;
 use super::{Change, CompatError};
 
@@ -62,12 +62,15 @@ pub struct ReaderCheck<'s> {
     new_schema: &'s Schema,
     old: Fields<'s>,
     new: Fields<'s>,
-    /// Old → new changes that break FORWARD, without witnesses yet: only those some
-    /// reader is shown get one ([`ReaderCheck::verdicts`]), since finding a witness
-    /// costs more than the walk when a reader is many versions behind.
-    forward: Vec<Change>,
-    /// The reverse walk's breaking findings, turned around to read old → new.
-    reverse: Vec<Change>,
+    policy: Policy,
+    /// The old → new walk's findings that break FORWARD. Only those some reader is
+    /// shown become changes, with witnesses ([`ReaderCheck::verdicts`]): finding a
+    /// witness costs more than the walk when a reader is many versions behind, and
+    /// most findings touch no reader that declared its fields.
+    forward: Vec<Finding>,
+    /// The reverse walk's (new → old) findings that break it, turned around only when
+    /// shown.
+    reverse: Vec<Finding>,
 }
 
 impl<'s> ReaderCheck<'s> {
@@ -77,21 +80,17 @@ impl<'s> ReaderCheck<'s> {
         let new_fields = Fields::of(new);
         let (om, nm) = (&old_fields.model, &new_fields.model);
         let mut budget = Budget::default();
-        let forward = changes_of(old, om, new, nm, policy, &mut budget)?
-            .into_iter()
-            .filter(|c| c.breaks.contains(&Direction::Forward))
-            .collect();
-        let reverse = raw(new, nm, old, om, policy, &mut budget)
-            .map_err(CompatError::turned_around)?
-            .into_iter()
-            .filter(|f| f.rule.breaks(Direction::Backward, policy))
-            .map(turned_around)
-            .collect();
+        let mut forward = raw(old, om, new, nm, policy, &mut budget)?;
+        forward.retain(|f| f.rule.breaks(Direction::Forward, policy));
+        let mut reverse =
+            raw(new, nm, old, om, policy, &mut budget).map_err(CompatError::turned_around)?;
+        reverse.retain(|f| f.rule.breaks(Direction::Backward, policy));
         Ok(Self {
             old_schema: old,
             new_schema: new,
             old: old_fields,
             new: new_fields,
+            policy,
             forward,
             reverse,
         })
@@ -114,8 +113,13 @@ impl<'s> ReaderCheck<'s> {
         let mut needed: Vec<usize> = shown.iter().flatten().copied().collect();
         needed.sort_unstable();
         needed.dedup();
-        let mut witnessed: Vec<Change> = needed.iter().map(|&i| self.forward[i].clone()).collect();
+        let mut witnessed: Vec<Change> = needed
+            .iter()
+            .map(|&i| to_change(self.forward[i].clone(), self.policy))
+            .collect();
         witness::attach(self.old_schema, self.new_schema, &mut witnessed);
+        // Readers share fields: each is looked up in both schemas once.
+        let mut missing: HashMap<&FieldPath, bool> = HashMap::new();
         readers
             .iter()
             .zip(shown)
@@ -124,7 +128,7 @@ impl<'s> ReaderCheck<'s> {
                     reverse
                         .touched(fields)
                         .into_iter()
-                        .map(|i| self.reverse[i].clone())
+                        .map(|i| turned_around(self.reverse[i].clone()))
                         .collect()
                 } else {
                     indices
@@ -134,7 +138,11 @@ impl<'s> ReaderCheck<'s> {
                 };
                 let missing_fields = fields
                     .iter()
-                    .filter(|f| self.old.has(f) && !self.new.has(f))
+                    .filter(|f| {
+                        *missing
+                            .entry(f)
+                            .or_insert_with(|| self.old.has(f) && !self.new.has(f))
+                    })
                     .cloned()
                     .collect();
                 ReaderVerdict {
@@ -150,7 +158,7 @@ impl<'s> ReaderCheck<'s> {
 /// a reader's fields touch are found per field rather than by trying every change:
 /// with a hundred readers of a version many changes behind, the pairs add up.
 struct ByField<'c> {
-    changes: &'c [Change],
+    changes: &'c [Finding],
     /// Changes under a named first segment (`/amount/...`), by that segment.
     named: HashMap<&'c str, Vec<usize>>,
     /// Changes at the whole instance or under `*`: any field may touch them.
@@ -158,7 +166,7 @@ struct ByField<'c> {
 }
 
 impl<'c> ByField<'c> {
-    fn new(changes: &'c [Change]) -> Self {
+    fn new(changes: &'c [Finding]) -> Self {
         let mut named: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut everywhere = Vec::new();
         for (i, c) in changes.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! a JSON pointer whose `*` segments stand for any array item or object member
 //! (`/amount`, `/items/*/sku`), the same notation as the engine's instance paths.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -81,9 +82,14 @@ impl FieldPath {
 
     /// The segments unescaped: the property names and item indexes they stand for
     /// (`*` stays `*`).
-    pub fn tokens(&self) -> impl Iterator<Item = String> + '_ {
-        self.segments()
-            .map(|seg| seg.replace("~1", "/").replace("~0", "~"))
+    pub fn tokens(&self) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+        self.segments().map(|seg| {
+            if seg.contains('~') {
+                Cow::Owned(seg.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(seg)
+            }
+        })
     }
 
     /// Whether this path and an instance path (`""` for the whole instance, else
