@@ -587,7 +587,20 @@ impl Registry {
         new: &Schema,
         policy: Policy,
     ) -> Result<Verdicts, RegistryError> {
-        let (protection, readers) = self.store.deployed(contract).await?;
+        let deployed = self.store.deployed(contract).await?;
+        self.verdicts_of(deployed, versions, new, policy).await
+    }
+
+    /// [`Self::consumers_verdicts`] of readers already read
+    /// ([`crate::store::ConsumerStore::deployed`]): a registration reads them while
+    /// it parses the schema, so the round trip is off its path.
+    pub(super) async fn verdicts_of(
+        &self,
+        (protection, readers): (Option<Protection>, Vec<DeployedReader>),
+        versions: &[VersionRecord],
+        new: &Schema,
+        policy: Policy,
+    ) -> Result<Verdicts, RegistryError> {
         let protection = protection.unwrap_or_default();
         if readers.is_empty() || protection == Protection::Off {
             return Ok(Verdicts {

@@ -107,7 +107,12 @@ impl Registry {
         submission: Submission,
         caller: &Caller,
     ) -> Result<Registered, RegistryError> {
-        let candidate = self.parse_candidate(&submission).await?;
+        // The deployed readers are read while the schema is parsed: they only matter
+        // once there is a check to run, and then they are already here.
+        let (candidate, deployed) =
+            tokio::join!(self.parse_candidate(&submission), self.store.deployed(name));
+        let candidate = candidate?;
+        let mut deployed = Some(deployed?);
         let _turn = self.turns.take(name).await;
         let mut history = self.store.history(name).await?;
         let mut overtaken = 0;
@@ -129,13 +134,13 @@ impl Registry {
                 ),
                 Step::Check(_)
             );
-            let decided = if verdicts.is_none() && checks {
+            let decided = if let Some(deployed) = deployed.take_if(|_| checks) {
                 let policy = ContractConfig::of(history.contract.as_ref(), history.global)
                     .overridden(submission.mode, submission.policy)
                     .policy;
                 let (decided, found) = tokio::join!(
                     decided,
-                    self.consumers_verdicts(name, &history.versions, &candidate.schema, policy)
+                    self.verdicts_of(deployed, &history.versions, &candidate.schema, policy)
                 );
                 let decided = decided?;
                 verdicts = Some(found?);
