@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use crate::domain::{AppVersion, ConsumerName, ContractName, FieldPath};
 
 use super::contract_file::tree::{self, Node, Position};
-use super::contract_file::{deserialize_at, normalize};
+use super::contract_file::{deserialize_at, files_under, normalize};
 
 /// The most `reads` entries one consumer file may hold.
 pub const MAX_READS: usize = 200;
@@ -276,7 +276,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out)?;
+            files_under(p, is_consumer_file, &mut out)?;
         } else if is_consumer_file(p) {
             if !p.exists() {
                 bail!("{} does not exist", p.display());
@@ -287,21 +287,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     out.sort();
     out.dedup();
     Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("listing {}", dir.display()))?
-            .path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if is_consumer_file(&path) {
-            out.push(normalize(&path));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -265,7 +265,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out)?;
+            files_under(p, is_contract_file, &mut out)?;
         } else if p.exists() {
             // A consumer file named on the command line is read by its own loader.
             if !crate::cli::consumer_file::is_consumer_file(p) {
@@ -280,15 +280,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Appends the files under `dir` (searched recursively) that `keep` selects, normalized:
+/// how contract files and consumer files are discovered in the directories given.
+pub fn files_under(dir: &Path, keep: fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
     for entry in entries {
         let path = entry
             .with_context(|| format!("listing {}", dir.display()))?
             .path();
         if path.is_dir() {
-            walk(&path, out)?;
-        } else if is_contract_file(&path) {
+            files_under(&path, keep, out)?;
+        } else if keep(&path) {
             out.push(normalize(&path));
         }
     }
