@@ -94,7 +94,10 @@ impl Differ<'_> {
                         let mut all = Vec::new();
                         for &m in &subs {
                             let r = self.compare(o, m)?;
-                            if self.ok(&r) {
+                            // A conditional member explains itself (`conditional-added`).
+                            let conditional =
+                                matches!(self.n.node(m).kind, Kind::Conditional { .. });
+                            if self.ok(&r) || conditional {
                                 all.extend(r.iter().cloned());
                             } else {
                                 if same_kind(&self.o.node(o).kind, &self.n.node(m).kind) {

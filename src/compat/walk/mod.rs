@@ -187,6 +187,13 @@ pub(crate) struct Differ<'m> {
     held: usize,
     /// The first breaking differences found, for the error when a budget runs out.
     found: Vec<Finding>,
+    /// The old schema object's object keywords beside a conditional, while its
+    /// branches are compared in their light (see `logic.rs`): they hold for every old
+    /// instance, so a new branch constraint they imply rejects none.
+    context: Option<NodeId>,
+    /// Whether this walk is the reverse of another (a `not`, or the other direction
+    /// of a conditional): it does not label conditionals with the reverse verdict.
+    reversing: bool,
 }
 
 /// Runs the walk from the roots of `old` and `new`, spending from `budget`.
@@ -218,6 +225,8 @@ impl<'m> Differ<'m> {
             stack: Vec::new(),
             held,
             found: Vec::new(),
+            context: None,
+            reversing: false,
         }
     }
 
@@ -473,6 +482,12 @@ impl<'m> Differ<'m> {
                     els: ne,
                 },
             ) => self.compare_conditional(o, n, (*oc, *ot, *oe), (*nc, *nt, *ne), &mut out)?,
+            (_, Kind::Conditional { then, els, .. }) => {
+                self.compare_conditional_added(o, n, *then, *els, &mut out)?
+            }
+            (Kind::Conditional { then, els, .. }, _) => {
+                self.compare_conditional_removed(o, n, *then, *els, &mut out)?
+            }
             (
                 Kind::Enum {
                     values: ov,
@@ -527,6 +542,7 @@ impl<'m> Differ<'m> {
     ) -> Result<Vec<Finding>, CompatError> {
         let mut swapped = Differ::new(self.n, self.o, self.policy, self.steps, self.held);
         swapped.depth = self.depth;
+        swapped.reversing = true;
         let r = swapped.compare(new_side, old_side);
         self.steps = swapped.steps;
         // The swapped walk names the new schema "old": turn its error around.
