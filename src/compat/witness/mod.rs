@@ -17,6 +17,7 @@
 //! [`super::MAX_WITNESS_BYTES`] is validated.
 
 mod candidates;
+mod conditions;
 mod example;
 mod pattern;
 
@@ -170,9 +171,29 @@ impl Search {
         // Every local value placed at the path, then the parent's at the parent, then
         // (for a nested path) the whole accepting example and the palette at the root,
         // where a change of a parent (a type that changed above the path) shows.
-        let placed = locals
-            .into_iter()
-            .filter_map(|l| at(&path, locals_oversized, l))
+        // With conditionals on the way, each local value is placed on the variants of
+        // the base that satisfy or fail each `if` first (a witness that shows which
+        // branch it takes), after the variants alone (where a changed `if` shows).
+        let variants = conditions::variants(&base, accepts.value(), rejects.value(), &path);
+        let on_variants = |l: &Local| -> Vec<Candidate> {
+            if locals_oversized {
+                return Vec::new();
+            }
+            variants
+                .iter()
+                .filter_map(|v| place(v, &path, l.clone(), accepts.value()))
+                .map(Candidate::Value)
+                .collect()
+        };
+        let placed = variants
+            .iter()
+            .cloned()
+            .map(Candidate::Value)
+            .chain(locals.into_iter().flat_map(|l| {
+                on_variants(&l)
+                    .into_iter()
+                    .chain(at(&path, locals_oversized, l))
+            }))
             .chain(
                 parent_locals
                     .into_iter()
