@@ -319,7 +319,13 @@ impl Differ<'_> {
             }
         }
         let types = osyn == Synthetic::Types && nsyn == Synthetic::Types;
-        if ns.len() > os.len() {
+        // A conditional added to an `allOf` is judged by its branches once the members
+        // are matched (`conditional-added`, or nothing rejected).
+        let judge_added = ns.len() > os.len()
+            && oc == Crit::AllOf
+            && nc == Crit::AllOf
+            && ns.iter().any(|m| is_conditional(self.n, *m));
+        if ns.len() > os.len() && !judge_added {
             let (rule, message) = match (nc, types) {
                 (Crit::AllOf, _) => (
                     Rule::AllOfMemberAdded,
@@ -366,6 +372,29 @@ impl Differ<'_> {
             .collect();
         for &(i, j) in &matched {
             out.extend(results[&(i, j)].iter().cloned());
+        }
+        if judge_added {
+            let matched_new: HashSet<usize> = matched.iter().map(|p| p.1).collect();
+            let extra: Vec<NodeId> = (0..ns.len())
+                .filter(|j| !matched_new.contains(j))
+                .map(|j| ns[j])
+                .collect();
+            if extra.iter().all(|m| is_conditional(self.n, *m)) {
+                for m in extra {
+                    if let Kind::Conditional { then, els, .. } = self.n.node(m).kind {
+                        self.compare_conditional_added(o, m, then, els, out)?;
+                    }
+                }
+            } else {
+                out.push(self.finding(
+                    Rule::AllOfMemberAdded,
+                    o,
+                    n,
+                    None,
+                    None,
+                    "a restriction was added to `allOf`".to_owned(),
+                ));
+            }
         }
         if matched.len() < os.len().min(ns.len()) {
             // Explain with the unmatched old members' best counterparts of the same kind.
@@ -436,6 +465,10 @@ impl Differ<'_> {
     pub(super) fn dedupe_new(&self, subs: &[NodeId]) -> Vec<NodeId> {
         dedupe(self.n, subs)
     }
+}
+
+fn is_conditional(model: &Model, id: NodeId) -> bool {
+    matches!(model.node(id).kind, Kind::Conditional { .. })
 }
 
 pub(super) fn dedupe(model: &Model, subs: &[NodeId]) -> Vec<NodeId> {
