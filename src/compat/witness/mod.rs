@@ -195,6 +195,11 @@ impl Search {
                     .chain(at(&path, locals_oversized, l))
             }))
             .chain(
+                branch_locals(accepts.value(), rejects.value(), &path)
+                    .into_iter()
+                    .filter_map(|l| at(&path, locals_oversized, l)),
+            )
+            .chain(
                 parent_locals
                     .into_iter()
                     .filter_map(|l| at(parent, parent_oversized, l)),
@@ -243,6 +248,35 @@ impl Search {
             "none of the instances built from the change holds: the change may be stricter than needed (see docs/compatibility.md)"
         })
     }
+}
+
+/// Local values drawn from the `then` and `else` subschemas of the conditional at
+/// `path`: a change inside a branch has the conditional's instance path, so the local
+/// subschemas there are the whole schemas, not the branches that changed.
+fn branch_locals(accepts: &Value, rejects: &Value, path: &[String]) -> Vec<Local> {
+    let Some(a) = schema_at(accepts, path) else {
+        return Vec::new();
+    };
+    let b = schema_at(rejects, path);
+    let mut out = Vec::new();
+    for key in ["then", "else"] {
+        if let Some(local) = a.get(key) {
+            let other = b.and_then(|b| b.get(key)).unwrap_or(&ANYTHING);
+            out.extend(candidates::local_values(
+                None,
+                &[],
+                Side {
+                    local,
+                    root: accepts,
+                },
+                Side {
+                    local: other,
+                    root: rejects,
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// Whether `rejects` refuses `candidate` at the change's instance path, below it or
