@@ -596,8 +596,21 @@ fn conditional_pair() -> impl Strategy<Value = (Value, Value)> {
 
 /// Every object over `k`, `a` and `b` with a few values each, and some non-objects.
 fn conditional_instances() -> Vec<Value> {
-    let ks = [None, Some(json!(1)), Some(json!(2)), Some(json!(3)), Some(json!("x"))];
-    let as_ = [None, Some(json!("a")), Some(json!("ab")), Some(json!("b")), Some(json!("abc")), Some(json!(1))];
+    let ks = [
+        None,
+        Some(json!(1)),
+        Some(json!(2)),
+        Some(json!(3)),
+        Some(json!("x")),
+    ];
+    let as_ = [
+        None,
+        Some(json!("a")),
+        Some(json!("ab")),
+        Some(json!("b")),
+        Some(json!("abc")),
+        Some(json!(1)),
+    ];
     let bs = [None, Some(json!(true)), Some(json!(false))];
     let mut out = vec![json!(null), json!("a"), json!(1), json!([])];
     for k in &ks {

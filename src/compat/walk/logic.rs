@@ -96,7 +96,10 @@ impl Differ<'_> {
             _ => "the new `if` accepts other instances",
         };
         let (rule, verdict) = match (ok, forward) {
-            (true, true) => (Rule::ConditionalEquivalent, "the conditional accepts the same instances"),
+            (true, true) => (
+                Rule::ConditionalEquivalent,
+                "the conditional accepts the same instances",
+            ),
             (true, false) => (
                 Rule::ConditionalWidened,
                 "every instance valid before still is, in whichever branch it now takes",
@@ -299,9 +302,9 @@ impl Differ<'_> {
     /// `type: object` (so a branch declaring it rejects no old instance).
     pub(super) fn typed_by_context(&self) -> bool {
         self.stack.len() == 1
-            && self.context.is_some_and(
-                |ctx| matches!(&self.o.node(ctx).kind, Kind::Object(c) if c.typed),
-            )
+            && self
+                .context
+                .is_some_and(|ctx| matches!(&self.o.node(ctx).kind, Kind::Object(c) if c.typed))
     }
 }
 

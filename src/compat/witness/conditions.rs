@@ -21,7 +21,12 @@ pub(super) const MAX_VARIANTS: usize = 48;
 
 /// Variants of `base` (an instance `accepts` probably accepts) for the conditionals of
 /// `accepts` and `rejects` at `path` and above it; empty when there are none.
-pub(super) fn variants(base: &Value, accepts: &Value, rejects: &Value, path: &[String]) -> Vec<Value> {
+pub(super) fn variants(
+    base: &Value,
+    accepts: &Value,
+    rejects: &Value,
+    path: &[String],
+) -> Vec<Value> {
     let mut out = Vec::new();
     for depth in (0..=path.len()).rev() {
         let prefix = &path[..depth];
@@ -70,7 +75,11 @@ pub(super) fn variants(base: &Value, accepts: &Value, rejects: &Value, path: &[S
 /// Object fragments that satisfy or fail the `if`s: each one's example, and each
 /// property an `if` names set to a value some `if` names there (`const`, `enum`), to
 /// an example of the accepting schema's own property, or to a value of another kind.
-fn fragments(ifs: &[&Value], accepting: &Map<String, Value>, root: &Value) -> Vec<Map<String, Value>> {
+fn fragments(
+    ifs: &[&Value],
+    accepting: &Map<String, Value>,
+    root: &Value,
+) -> Vec<Map<String, Value>> {
     let mut out: Vec<Map<String, Value>> = Vec::new();
     let push = |m: Map<String, Value>, out: &mut Vec<Map<String, Value>>| {
         if !m.is_empty() && !out.contains(&m) && out.len() < MAX_FRAGMENTS {
@@ -92,7 +101,13 @@ fn fragments(ifs: &[&Value], accepting: &Map<String, Value>, root: &Value) -> Ve
         for c in ifs {
             if let Some(s) = c.get("properties").and_then(|p| p.get(name)) {
                 values.extend(s.get("const").cloned());
-                values.extend(s.get("enum").and_then(Value::as_array).into_iter().flatten().cloned());
+                values.extend(
+                    s.get("enum")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
             }
         }
         if let Some(s) = accepting.get("properties").and_then(|p| p.get(name)) {
