@@ -352,11 +352,17 @@ impl Differ<'_> {
             };
             out.push(self.finding(rule, o, n, None, None, message));
         }
-        // Every old member against every new member; compatible pairs are edges.
+        // Every old member against every new member; compatible pairs are edges. A
+        // conditional is matched with a conditional only: one paired with another kind
+        // would take the place of its same-kind counterpart and leave the real
+        // difference unexplained (added conditionals are judged below).
         let mut results: HashMap<(usize, usize), Findings> = HashMap::default();
         let mut edges = vec![Vec::new(); os.len()];
         for (i, &a) in os.iter().enumerate() {
             for (j, &b) in ns.iter().enumerate() {
+                if is_conditional(self.o, a) != is_conditional(self.n, b) {
+                    continue;
+                }
                 let r = self.compare(a, b)?;
                 if self.ok(&r) {
                     edges[i].push(j);

@@ -255,7 +255,13 @@ impl Differ<'_> {
 
     /// The object part beside the conditional `o` in its schema object (the synthetic
     /// `allOf` the pair's parent is), if there is one: every old instance satisfies it.
+    /// Only for a conditional that is a part of its own schema object (parts have no
+    /// location and one parent): a conditional reached through a `$ref` may be shared
+    /// by several places, and its memoised result must not depend on one of them.
     fn sibling_object(&self, o: NodeId) -> Option<NodeId> {
+        if self.o.node(o).location.is_some() {
+            return None;
+        }
         let &(parent, _) = self.stack.iter().rev().nth(1)?;
         let Kind::Combined {
             crit: Crit::AllOf,
