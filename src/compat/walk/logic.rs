@@ -247,7 +247,7 @@ impl Differ<'_> {
         d.depth = self.depth;
         d.reversing = self.reversing;
         d.context = Some(ctx);
-        let r = d.compare(a, b);
+        let r = d.fixpoint_at(a, b);
         self.steps = d.steps;
         let r = r?;
         Ok(d.ok(&r))

@@ -231,13 +231,21 @@ impl<'m> Differ<'m> {
     }
 
     fn fixpoint(&mut self) -> Result<Vec<Finding>, CompatError> {
+        let (old, new) = (self.o, self.n);
+        self.fixpoint_at(old.root, new.root)
+    }
+
+    /// [`Self::fixpoint`] from the pair `(o, n)`: a walk nested in another (the reverse
+    /// of a `not` or of a conditional, a branch read in context) must correct its own
+    /// cycle assumptions too, since the outer walk's rounds do not see them.
+    fn fixpoint_at(&mut self, o: NodeId, n: NodeId) -> Result<Vec<Finding>, CompatError> {
         let d = self;
-        let (old, new) = (d.o, d.n);
+        let held = d.held;
         for _ in 0..MAX_FIXPOINT_ROUNDS {
             d.memo.clear();
             d.assumed.clear();
-            d.held = 0;
-            let result = d.compare(old.root, new.root)?;
+            d.held = held;
+            let result = d.compare(o, n)?;
             let newly_bad: Vec<_> = d
                 .assumed
                 .iter()
@@ -543,10 +551,10 @@ impl<'m> Differ<'m> {
         let mut swapped = Differ::new(self.n, self.o, self.policy, self.steps, self.held);
         swapped.depth = self.depth;
         swapped.reversing = true;
-        let r = swapped.compare(new_side, old_side);
+        let r = swapped.fixpoint_at(new_side, old_side);
         self.steps = swapped.steps;
         // The swapped walk names the new schema "old": turn its error around.
-        Ok(r.map_err(CompatError::turned_around)?.as_ref().clone())
+        r.map_err(CompatError::turned_around)
     }
 
     fn sub(
