@@ -379,29 +379,7 @@ impl Differ<'_> {
         for &(i, j) in &matched {
             out.extend(results[&(i, j)].iter().cloned());
         }
-        if judge_added {
-            let matched_new: HashSet<usize> = matched.iter().map(|p| p.1).collect();
-            let extra: Vec<NodeId> = (0..ns.len())
-                .filter(|j| !matched_new.contains(j))
-                .map(|j| ns[j])
-                .collect();
-            if extra.iter().all(|m| is_conditional(self.n, *m)) {
-                for m in extra {
-                    if let Kind::Conditional { then, els, .. } = self.n.node(m).kind {
-                        self.compare_conditional_added(o, m, then, els, out)?;
-                    }
-                }
-            } else {
-                out.push(self.finding(
-                    Rule::AllOfMemberAdded,
-                    o,
-                    n,
-                    None,
-                    None,
-                    "a restriction was added to `allOf`".to_owned(),
-                ));
-            }
-        }
+        let mut explained_new: HashSet<usize> = HashSet::default();
         if matched.len() < os.len().min(ns.len()) {
             // Explain with the unmatched old members' best counterparts of the same kind.
             let matched_old: HashSet<usize> = matched.iter().map(|p| p.0).collect();
@@ -412,12 +390,20 @@ impl Differ<'_> {
                 .enumerate()
                 .filter(|(i, _)| !matched_old.contains(i))
             {
-                if let Some((j, _)) = ns.iter().enumerate().find(|(j, b)| {
-                    !matched_new.contains(j)
-                        && same_kind(&self.o.node(a).kind, &self.n.node(**b).kind)
-                }) {
+                // A conditional's counterpart is the unused one with the same `if`, if
+                // any: it changed, and the others may be new.
+                let candidates = || {
+                    ns.iter().enumerate().filter(|(j, b)| {
+                        !matched_new.contains(j)
+                            && same_kind(&self.o.node(a).kind, &self.n.node(**b).kind)
+                            && !(is_conditional(self.n, **b) && explained_new.contains(j))
+                    })
+                };
+                let same_if = candidates().find(|(_, b)| self.same_if(a, **b));
+                if let Some((j, _)) = same_if.or_else(|| candidates().next()) {
                     out.extend(results[&(i, j)].iter().cloned());
                     explained = true;
+                    explained_new.insert(j);
                 }
             }
             // A synthetic combinator (keywords of several kinds in one schema object) is
@@ -439,6 +425,29 @@ impl Differ<'_> {
                     f.local_witness = example_of(self.o, o);
                 }
                 out.push(f);
+            }
+        }
+        if judge_added {
+            let matched_new: HashSet<usize> = matched.iter().map(|p| p.1).collect();
+            let extra: Vec<NodeId> = (0..ns.len())
+                .filter(|j| !matched_new.contains(j) && !explained_new.contains(j))
+                .map(|j| ns[j])
+                .collect();
+            if extra.iter().all(|m| is_conditional(self.n, *m)) {
+                for m in extra {
+                    if let Kind::Conditional { then, els, .. } = self.n.node(m).kind {
+                        self.compare_conditional_added(o, m, then, els, out)?;
+                    }
+                }
+            } else {
+                out.push(self.finding(
+                    Rule::AllOfMemberAdded,
+                    o,
+                    n,
+                    None,
+                    None,
+                    "a restriction was added to `allOf`".to_owned(),
+                ));
             }
         }
         if nc == Crit::OneOf {
@@ -470,6 +479,18 @@ impl Differ<'_> {
 
     pub(super) fn dedupe_new(&self, subs: &[NodeId]) -> Vec<NodeId> {
         dedupe(self.n, subs)
+    }
+}
+
+impl Differ<'_> {
+    /// Whether two conditionals (old, new) have the same `if`.
+    fn same_if(&self, a: NodeId, b: NodeId) -> bool {
+        match (&self.o.node(a).kind, &self.n.node(b).kind) {
+            (Kind::Conditional { cond: x, .. }, Kind::Conditional { cond: y, .. }) => {
+                self.o.identity(*x) == self.n.identity(*y)
+            }
+            _ => false,
+        }
     }
 }
 

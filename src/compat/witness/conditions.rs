@@ -5,19 +5,27 @@
 //! for every conditional on the way to the change (in either schema) this builds
 //! variants of it: the value there merged with a fragment that satisfies or fails each
 //! `if` (an example of the `if`, or one of its properties set to a value it names or
-//! to another value), alone and with an example of the accepting side's `then` or
-//! `else` (their required properties filled). The search validates every variant.
+//! to another value), alone, with an example of the accepting side's `then` or `else`
+//! (their required properties filled), or with one of its declared properties. The
+//! conditionals of a schema object's `allOf` members count as its own. The search
+//! validates every variant.
 
 use serde_json::{Map, Value, json};
 
-use super::candidates::Local;
+use super::candidates::{self, Local, Side};
 use super::example::{deref, example, examples};
-use super::{place, schema_at};
+use super::{ANYTHING, place, schema_at, schema_below};
 
 /// The most fragments derived from the conditionals at one place.
 const MAX_FRAGMENTS: usize = 16;
 /// The most variants of one base.
-pub(super) const MAX_VARIANTS: usize = 48;
+pub(super) const MAX_VARIANTS: usize = 64;
+/// The most declared properties added beside a fragment, one at a time.
+const MAX_PROPERTIES: usize = 8;
+/// The most local values drawn from branches.
+const MAX_BRANCH_LOCALS: usize = 64;
+/// How deep `allOf` members are searched for conditionals.
+const MAX_DEPTH: usize = 2;
 
 /// Variants of `base` (an instance `accepts` probably accepts) for the conditionals of
 /// `accepts` and `rejects` at `path` and above it; empty when there are none.
@@ -39,20 +47,33 @@ pub(super) fn variants(
         let (Some(a), b) = (here(accepts), here(rejects)) else {
             continue;
         };
-        let ifs: Vec<&Value> = [Some(&a), b.as_ref()]
-            .into_iter()
-            .flatten()
+        let accepting = conditionals(&a, accepts, 0);
+        let rejecting = b.map(|b| conditionals(&b, rejects, 0)).unwrap_or_default();
+        let ifs: Vec<&Value> = accepting
+            .iter()
+            .chain(&rejecting)
             .filter_map(|s| s.get("if"))
             .collect();
         if ifs.is_empty() {
             continue;
         }
-        let branches: Vec<Map<String, Value>> = ["then", "else"]
+        // What to add beside a fragment: an example of each branch of the accepting
+        // side (its required properties), or of one of its declared properties.
+        let branches = accepting
             .iter()
-            .filter_map(|k| a.get(*k))
+            .flat_map(|c| ["then", "else"].into_iter().filter_map(|k| c.get(k)))
             .filter_map(|s| example(s, accepts))
-            .filter_map(|v| v.as_object().cloned())
-            .collect();
+            .filter_map(|v| v.as_object().cloned());
+        let properties = a
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .take(MAX_PROPERTIES)
+            .filter_map(|(name, s)| {
+                example(s, accepts).map(|v| Map::from_iter([(name.clone(), v)]))
+            });
+        let extras: Vec<Map<String, Value>> = branches.chain(properties).collect();
         for fragment in fragments(&ifs, &a, accepts) {
             let with = |extra: Option<&Map<String, Value>>| {
                 let mut m = extra.cloned().unwrap_or_default();
@@ -60,12 +81,86 @@ pub(super) fn variants(
                 place(base, prefix, Local::Merge(m), accepts)
             };
             out.extend(with(None));
-            for b in &branches {
-                out.extend(with(Some(b)));
+            for e in &extras {
+                out.extend(with(Some(e)));
             }
             if out.len() >= MAX_VARIANTS {
                 out.truncate(MAX_VARIANTS);
                 return out;
+            }
+        }
+    }
+    out
+}
+
+/// Local values for a change inside a branch of a conditional at `path` or above it
+/// (a branch change has the instance path of its place in the instance, while the
+/// branch that changed is not where [`schema_at`] looks): each branch's subschema
+/// for the rest of the path, on either side, against what the other side declares at
+/// the path outside its conditionals.
+pub(super) fn branch_locals(accepts: &Value, rejects: &Value, path: &[String]) -> Vec<Local> {
+    let plain_accepts = schema_at(accepts, path).unwrap_or(&ANYTHING);
+    let plain_rejects = schema_at(rejects, path).unwrap_or(&ANYTHING);
+    let mut out = Vec::new();
+    for depth in (0..=path.len()).rev() {
+        let (prefix, rest) = path.split_at(depth);
+        for accepting in [true, false] {
+            let root = if accepting { accepts } else { rejects };
+            let Some(s) = schema_at(root, prefix)
+                .and_then(|s| deref(s, root, 0))
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for c in conditionals(s, root, 0) {
+                for key in ["then", "else"] {
+                    let Some(sub) = c.get(key).and_then(|b| schema_below(b, root, rest)) else {
+                        continue;
+                    };
+                    let (a, b) = if accepting {
+                        (sub, plain_rejects)
+                    } else {
+                        (plain_accepts, sub)
+                    };
+                    out.extend(candidates::local_values(
+                        None,
+                        &[],
+                        Side {
+                            local: a,
+                            root: accepts,
+                        },
+                        Side {
+                            local: b,
+                            root: rejects,
+                        },
+                    ));
+                    if out.len() >= MAX_BRANCH_LOCALS {
+                        out.truncate(MAX_BRANCH_LOCALS);
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The schema object `s` and its `allOf` members (nested up to [`MAX_DEPTH`]) that hold
+/// an `if`: every one applies to the same instance.
+fn conditionals(s: &Map<String, Value>, root: &Value, depth: usize) -> Vec<Map<String, Value>> {
+    let mut out = Vec::new();
+    if s.contains_key("if") {
+        out.push(s.clone());
+    }
+    if depth < MAX_DEPTH {
+        for m in s
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(m) = deref(m, root, 0).and_then(Value::as_object) {
+                out.extend(conditionals(m, root, depth + 1));
             }
         }
     }
@@ -91,11 +186,13 @@ fn fragments(
             push(m, &mut out);
         }
     }
-    let names: Vec<&String> = ifs
+    let mut names: Vec<&String> = ifs
         .iter()
         .filter_map(|c| c.get("properties").and_then(Value::as_object))
         .flat_map(|p| p.keys())
         .collect();
+    names.sort();
+    names.dedup();
     for name in names {
         let mut values: Vec<Value> = Vec::new();
         for c in ifs {

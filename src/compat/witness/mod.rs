@@ -13,7 +13,7 @@
 //! the same pair. A change that breaks a direction and has no witness for it says why.
 //!
 //! The search is bounded: at most [`MAX_TRIES_PER_DIRECTION`] candidates per change and
-//! direction, [`MAX_TRIES`] and [`TIME_LIMIT`] per report, and no candidate larger than
+//! direction ([`CONDITIONAL_TRIES_PER_DIRECTION`] with conditionals on the way), [`MAX_TRIES`] and [`TIME_LIMIT`] per report, and no candidate larger than
 //! [`super::MAX_WITNESS_BYTES`] is validated.
 
 mod candidates;
@@ -35,6 +35,9 @@ use candidates::{Local, Side};
 
 /// The most candidates validated for one change and direction.
 pub const MAX_TRIES_PER_DIRECTION: usize = 256;
+/// The most candidates validated for one change and direction when conditionals lie on
+/// the way to it (each local value is placed on several variants of the example).
+pub const CONDITIONAL_TRIES_PER_DIRECTION: usize = 1024;
 /// The most candidates validated for one report.
 pub const MAX_TRIES: usize = 8192;
 /// The longest the search runs for one report (a safety net: the counts above bound it
@@ -189,15 +192,15 @@ impl Search {
             .iter()
             .cloned()
             .map(Candidate::Value)
-            .chain(locals.into_iter().flat_map(|l| {
-                on_variants(&l)
-                    .into_iter()
-                    .chain(at(&path, locals_oversized, l))
-            }))
             .chain(
-                branch_locals(accepts.value(), rejects.value(), &path)
+                conditions::branch_locals(accepts.value(), rejects.value(), &path)
                     .into_iter()
-                    .filter_map(|l| at(&path, locals_oversized, l)),
+                    .chain(locals)
+                    .flat_map(|l| {
+                        on_variants(&l)
+                            .into_iter()
+                            .chain(at(&path, locals_oversized, l))
+                    }),
             )
             .chain(
                 parent_locals
@@ -215,8 +218,15 @@ impl Search {
                     .flatten()
                     .map(Candidate::Value),
             );
+        // Each local value is tried on every variant: allow as many more tries as
+        // there are kinds of variants (satisfying, failing, with a branch's example).
+        let limit = if variants.is_empty() {
+            MAX_TRIES_PER_DIRECTION
+        } else {
+            CONDITIONAL_TRIES_PER_DIRECTION
+        };
         for candidate in placed {
-            if tried >= MAX_TRIES_PER_DIRECTION {
+            if tried >= limit {
                 break;
             }
             if self.tries >= MAX_TRIES || self.started.elapsed() > TIME_LIMIT {
@@ -248,35 +258,6 @@ impl Search {
             "none of the instances built from the change holds: the change may be stricter than needed (see docs/compatibility.md)"
         })
     }
-}
-
-/// Local values drawn from the `then` and `else` subschemas of the conditional at
-/// `path`: a change inside a branch has the conditional's instance path, so the local
-/// subschemas there are the whole schemas, not the branches that changed.
-fn branch_locals(accepts: &Value, rejects: &Value, path: &[String]) -> Vec<Local> {
-    let Some(a) = schema_at(accepts, path) else {
-        return Vec::new();
-    };
-    let b = schema_at(rejects, path);
-    let mut out = Vec::new();
-    for key in ["then", "else"] {
-        if let Some(local) = a.get(key) {
-            let other = b.and_then(|b| b.get(key)).unwrap_or(&ANYTHING);
-            out.extend(candidates::local_values(
-                None,
-                &[],
-                Side {
-                    local,
-                    root: accepts,
-                },
-                Side {
-                    local: other,
-                    root: rejects,
-                },
-            ));
-        }
-    }
-    out
 }
 
 /// Whether `rejects` refuses `candidate` at the change's instance path, below it or
@@ -501,7 +482,12 @@ fn unescape(seg: &str) -> String {
 /// The subschema of `root` that applies at an instance path, following `properties`,
 /// `items`/`prefixItems`, `additionalProperties` and local `$ref`s (best effort).
 fn schema_at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
-    let mut cur = example::deref(root, root, 0)?;
+    schema_below(root, root, path)
+}
+
+/// [`schema_at`] from the subschema `start` of `root` (whose `$ref`s `root` resolves).
+fn schema_below<'v>(start: &'v Value, root: &'v Value, path: &[String]) -> Option<&'v Value> {
+    let mut cur = example::deref(start, root, 0)?;
     for seg in path {
         let index = seg.parse::<usize>().ok();
         let next = cur
