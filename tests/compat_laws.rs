@@ -548,53 +548,94 @@ fn conditional_schema() -> impl Strategy<Value = Value> {
 }
 
 /// Two conditional schemas: unrelated, sharing the `if`, sharing the branches, or
-/// one of them without its conditional (added or removed).
+/// one of them without its conditional (added or removed); both laid out the same way
+/// (see [`layout`]).
 fn conditional_pair() -> impl Strategy<Value = (Value, Value)> {
-    (conditional_schema(), conditional_schema(), 0u8..6).prop_map(|(a, mut b, how)| {
-        let drop = |v: &Value| {
-            let mut v = v.clone();
-            if let Value::Object(o) = &mut v {
-                for k in ["if", "then", "else"] {
-                    o.remove(k);
-                }
-            }
-            v
-        };
-        match how {
-            0 => (a, b),
-            1 => {
-                b["if"] = a["if"].clone();
-                (a, b)
-            }
-            2 => {
-                for k in ["then", "else"] {
-                    match a.get(k) {
-                        Some(v) => b[k] = v.clone(),
-                        None => {
-                            b.as_object_mut().map(|o| o.remove(k));
-                        }
-                    }
-                }
-                (a, b)
-            }
-            3 => {
-                let without = drop(&a);
-                (without, a)
-            }
-            4 => {
-                let without = drop(&a);
-                (a, without)
-            }
-            _ => {
-                let mut c = a.clone();
-                c["if"] = b["if"].clone();
-                (a, c)
-            }
-        }
+    (conditional_schema(), conditional_schema(), 0u8..6, 0u8..3).prop_map(|(a, b, how, form)| {
+        let (a, b) = edit_conditional(a, b, how);
+        (layout(&a, form), layout(&b, form))
     })
 }
 
-/// Every object over `k`, `a` and `b` with a few values each, and some non-objects.
+/// The conditional of a flat schema as written (0), as the one member of an `allOf`
+/// beside the other keywords (1), or in `$defs`, used both beside them through `$ref`
+/// and under the property `p` (2; draft 2020-12, where `$ref` has siblings).
+fn layout(flat: &Value, form: u8) -> Value {
+    let mut rest = flat.as_object().cloned().unwrap_or_default();
+    let mut cond = Map::new();
+    for k in ["if", "then", "else"] {
+        if let Some(v) = rest.remove(k) {
+            cond.insert(k.to_owned(), v);
+        }
+    }
+    match form {
+        0 => return flat.clone(),
+        1 => {
+            if !cond.is_empty() {
+                rest.insert("allOf".into(), json!([cond]));
+            }
+        }
+        _ => {
+            rest.insert(
+                "$schema".into(),
+                json!("https://json-schema.org/draft/2020-12/schema"),
+            );
+            rest.insert("$defs".into(), json!({ "c": cond }));
+            rest.insert("$ref".into(), json!("#/$defs/c"));
+            let props = rest.entry("properties").or_insert_with(|| json!({}));
+            if let Value::Object(p) = props {
+                p.insert("p".into(), json!({"$ref": "#/$defs/c"}));
+            }
+        }
+    }
+    Value::Object(rest)
+}
+
+/// `b`, or `b` made to share a part of `a` (see [`conditional_pair`]).
+fn edit_conditional(a: Value, mut b: Value, how: u8) -> (Value, Value) {
+    let drop = |v: &Value| {
+        let mut v = v.clone();
+        if let Value::Object(o) = &mut v {
+            for k in ["if", "then", "else"] {
+                o.remove(k);
+            }
+        }
+        v
+    };
+    match how {
+        0 => (a, b),
+        1 => {
+            b["if"] = a["if"].clone();
+            (a, b)
+        }
+        2 => {
+            for k in ["then", "else"] {
+                match a.get(k) {
+                    Some(v) => b[k] = v.clone(),
+                    None => {
+                        b.as_object_mut().map(|o| o.remove(k));
+                    }
+                }
+            }
+            (a, b)
+        }
+        3 => {
+            let without = drop(&a);
+            (without, a)
+        }
+        4 => {
+            let without = drop(&a);
+            (a, without)
+        }
+        _ => {
+            let mut c = a.clone();
+            c["if"] = b["if"].clone();
+            (a, c)
+        }
+    }
+}
+
+/// Every object over `k`, `a`, `b` and `p` with a few values each, and some non-objects.
 fn conditional_instances() -> Vec<Value> {
     let ks = [
         None,
@@ -612,19 +653,26 @@ fn conditional_instances() -> Vec<Value> {
         Some(json!(1)),
     ];
     let bs = [None, Some(json!(true)), Some(json!(false))];
+    let ps = [
+        None,
+        Some(json!({"k": 1, "a": 1})),
+        Some(json!({"k": 2})),
+        Some(json!({"a": "ab"})),
+    ];
     let mut out = vec![json!(null), json!("a"), json!(1), json!([])];
-    for k in &ks {
-        for a in &as_ {
-            for b in &bs {
-                let mut o = Map::new();
-                for (name, v) in [("k", k), ("a", a), ("b", b)] {
-                    if let Some(v) = v {
-                        o.insert(name.to_owned(), v.clone());
-                    }
-                }
-                out.push(Value::Object(o));
+    for (k, a, b, p) in ks
+        .iter()
+        .flat_map(|k| as_.iter().map(move |a| (k, a)))
+        .flat_map(|(k, a)| bs.iter().map(move |b| (k, a, b)))
+        .flat_map(|(k, a, b)| ps.iter().map(move |p| (k, a, b, p)))
+    {
+        let mut o = Map::new();
+        for (name, v) in [("k", k), ("a", a), ("b", b), ("p", p)] {
+            if let Some(v) = v {
+                o.insert(name.to_owned(), v.clone());
             }
         }
+        out.push(Value::Object(o));
     }
     out
 }

@@ -253,30 +253,36 @@ impl Differ<'_> {
         Ok(d.ok(&r))
     }
 
-    /// The object part beside the conditional `o` in its schema object (the synthetic
-    /// `allOf` the pair's parent is), if there is one: every old instance satisfies it.
-    /// Only for a conditional that is a part of its own schema object (parts have no
-    /// location and one parent): a conditional reached through a `$ref` may be shared
-    /// by several places, and its memoised result must not depend on one of them.
+    /// The object part of the schema object the conditional `o` belongs to, if there is
+    /// one: the synthetic `allOf` of that schema object's keywords holds `o`, directly
+    /// or through a written `allOf` (`allOf: [{if…, then…}, …]` beside `properties`).
+    /// Every old instance `o` applies to satisfies it, provided each step up is the
+    /// node's only parent: a conditional (or `allOf`) reached through a `$ref` as well
+    /// may apply elsewhere, and its memoised result must not depend on one place.
     fn sibling_object(&self, o: NodeId) -> Option<NodeId> {
-        if self.o.node(o).location.is_some() {
-            return None;
+        let mut child = o;
+        for _ in 0..MAX_CONTEXT_STEPS {
+            let parent = self.o.unique_parent(child)?;
+            match &self.o.node(parent).kind {
+                Kind::Combined {
+                    crit: Crit::AllOf,
+                    subs,
+                    synthetic: Synthetic::Keywords,
+                } => {
+                    return subs
+                        .iter()
+                        .copied()
+                        .find(|s| matches!(self.o.node(*s).kind, Kind::Object(_)));
+                }
+                Kind::Combined {
+                    crit: Crit::AllOf,
+                    synthetic: Synthetic::No,
+                    ..
+                } => child = parent,
+                _ => return None,
+            }
         }
-        let &(parent, _) = self.stack.iter().rev().nth(1)?;
-        let Kind::Combined {
-            crit: Crit::AllOf,
-            subs,
-            synthetic: Synthetic::Keywords,
-        } = &self.o.node(parent).kind
-        else {
-            return None;
-        };
-        if !subs.contains(&o) {
-            return None;
-        }
-        subs.iter()
-            .copied()
-            .find(|s| matches!(self.o.node(*s).kind, Kind::Object(_)))
+        None
     }
 
     /// Under a sibling context (see [`Self::implied_in_context`]), whether the new
@@ -313,6 +319,10 @@ impl Differ<'_> {
                 .is_some_and(|ctx| matches!(&self.o.node(ctx).kind, Kind::Object(c) if c.typed))
     }
 }
+
+/// How many written `allOf` levels a conditional may sit under and still be read
+/// beside its schema object's object keywords.
+const MAX_CONTEXT_STEPS: usize = 4;
 
 /// A conditional's parts: `if`, `then`, `else` (absent branches are `None`).
 pub(super) type Parts = (NodeId, Option<NodeId>, Option<NodeId>);
