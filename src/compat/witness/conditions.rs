@@ -38,17 +38,11 @@ pub(super) fn variants(
     let mut out = Vec::new();
     for depth in (0..=path.len()).rev() {
         let prefix = &path[..depth];
-        let here = |root: &Value| {
-            schema_at(root, prefix)
-                .and_then(|s| deref(s, root, 0))
-                .and_then(Value::as_object)
-                .cloned()
-        };
-        let (Some(a), b) = (here(accepts), here(rejects)) else {
+        let (Some(a), b) = (object_at(accepts, prefix), object_at(rejects, prefix)) else {
             continue;
         };
-        let accepting = conditionals(&a, accepts, 0);
-        let rejecting = b.map(|b| conditionals(&b, rejects, 0)).unwrap_or_default();
+        let accepting = conditionals(a, accepts, 0);
+        let rejecting = b.map(|b| conditionals(b, rejects, 0)).unwrap_or_default();
         let ifs: Vec<&Value> = accepting
             .iter()
             .chain(&rejecting)
@@ -74,7 +68,7 @@ pub(super) fn variants(
                 example(s, accepts).map(|v| Map::from_iter([(name.clone(), v)]))
             });
         let extras: Vec<Map<String, Value>> = branches.chain(properties).collect();
-        for fragment in fragments(&ifs, &a, accepts) {
+        for fragment in fragments(&ifs, a, accepts) {
             let with = |extra: Option<&Map<String, Value>>| {
                 let mut m = extra.cloned().unwrap_or_default();
                 m.extend(fragment.clone());
@@ -93,6 +87,13 @@ pub(super) fn variants(
     out
 }
 
+/// The schema object that applies at `path` in `root` (after `$ref`s), if any.
+fn object_at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Map<String, Value>> {
+    schema_at(root, path)
+        .and_then(|s| deref(s, root, 0))
+        .and_then(Value::as_object)
+}
+
 /// Local values for a change inside a branch of a conditional at `path` or above it
 /// (a branch change has the instance path of its place in the instance, while the
 /// branch that changed is not where [`schema_at`] looks): each branch's subschema
@@ -106,10 +107,7 @@ pub(super) fn branch_locals(accepts: &Value, rejects: &Value, path: &[String]) -
         let (prefix, rest) = path.split_at(depth);
         for accepting in [true, false] {
             let root = if accepting { accepts } else { rejects };
-            let Some(s) = schema_at(root, prefix)
-                .and_then(|s| deref(s, root, 0))
-                .and_then(Value::as_object)
-            else {
+            let Some(s) = object_at(root, prefix) else {
                 continue;
             };
             for c in conditionals(s, root, 0) {
@@ -147,10 +145,14 @@ pub(super) fn branch_locals(accepts: &Value, rejects: &Value, path: &[String]) -
 
 /// The schema object `s` and its `allOf` members (nested up to [`MAX_DEPTH`]) that hold
 /// an `if`: every one applies to the same instance.
-fn conditionals(s: &Map<String, Value>, root: &Value, depth: usize) -> Vec<Map<String, Value>> {
+fn conditionals<'v>(
+    s: &'v Map<String, Value>,
+    root: &'v Value,
+    depth: usize,
+) -> Vec<&'v Map<String, Value>> {
     let mut out = Vec::new();
     if s.contains_key("if") {
-        out.push(s.clone());
+        out.push(s);
     }
     if depth < MAX_DEPTH {
         for m in s

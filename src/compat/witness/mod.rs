@@ -126,6 +126,11 @@ impl Search {
         hint: Option<&Value>,
         quoted: &[&Value],
     ) -> Result<Value, &'static str> {
+        // Building the candidates costs too (on a large schema, more than trying
+        // them): none are built once the report's budget is spent.
+        if self.tries >= MAX_TRIES || self.started.elapsed() > TIME_LIMIT {
+            return Err(OUT_OF_BUDGET);
+        }
         let slot = usize::from(dir == Direction::Forward);
         let base = self.bases[slot]
             .get_or_insert_with(|| {
