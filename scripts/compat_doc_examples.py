@@ -148,5 +148,11 @@ EXAMPLES = {
  "not-narrowed": ('{"not":{"type":"number"}}', '{"not":{"type":"integer"}}'),
  "not-widened": ('{"not":{"type":"integer"}}', '{"not":{"type":"number"}}'),
  "conditional-changed": ('{"if":{"required":["a"]},"then":{"required":["b"]}}', '{"if":{"required":["c"]},"then":{"required":["b"]}}'),
+ "conditional-widened": ('{"if":{"properties":{"k":{"enum":[1,2]}},"required":["k"]},"then":{"required":["a"]}}', '{"if":{"properties":{"k":{"const":1}},"required":["k"]},"then":{"required":["a"]}}'),
+ "conditional-narrowed": ('{"if":{"properties":{"k":{"const":1}},"required":["k"]},"then":{"required":["a"]}}', '{"if":{"properties":{"k":{"enum":[1,2]}},"required":["k"]},"then":{"required":["a"]}}'),
+ "conditional-equivalent": ('{"if":{"required":["k"]},"then":{"required":["a"]},"else":{"required":["a"]}}', '{"if":{"required":["j"]},"then":{"required":["a"]},"else":{"required":["a"]}}'),
+ "conditional-added": ('{"type":"object","properties":{"data":{"type":"string"}}}', '{"type":"object","properties":{"data":{"type":"string"}},"if":{"required":["k"]},"then":{"properties":{"data":{"maxLength":3}}}}'),
+ "conditional-added-implied": ('{"type":"object","properties":{"data":{"type":"string"}}}', '{"type":"object","properties":{"data":{"type":"string"}},"if":{"required":["k"]},"then":{"properties":{"data":{"type":"string"}}}}'),
+ "conditional-removed": ('{"if":{"required":["k"]},"then":{"type":"string"},"else":{"type":"string","maxLength":3}}', '{"type":"string"}'),
  "recursive-schema-changed": None,
 }

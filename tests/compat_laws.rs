@@ -1,6 +1,8 @@
 //! Laws of the engine, checked on generated schemas:
 //! - soundness: when a change is BACKWARD compatible under strict, no generated instance
-//!   valid under the old schema is invalid under the new one;
+//!   valid under the old schema is invalid under the new one; and for conditionals
+//!   (changed `if`, branches, added or removed), the same in both directions over
+//!   every small instance the conditions tell apart;
 //! - `diff(a, a)` is empty;
 //! - the BACKWARD verdict of (a, b) equals the FORWARD verdict of (b, a);
 //! - canonicalisation is idempotent and ignores key order;
@@ -448,6 +450,28 @@ proptest! {
     }
 
     #[test]
+    fn a_conditional_change_judged_safe_keeps_every_instance_valid(
+        (a, b) in conditional_pair(),
+    ) {
+        let (Some(old), Some(new)) = (parse(&a), parse(&b)) else { return Ok(()) };
+        let (ov, nv) = (validator(&old), validator(&new));
+        for (mode, from, to) in [(Mode::Backward, &ov, &nv), (Mode::Forward, &nv, &ov)] {
+            // Strict only: lenient deliberately accepts properties added to open
+            // models, which these branches do.
+            let report = compat::compare(&old, &new, mode, Policy::Strict).expect("completes");
+            if report.compatible {
+                for i in conditional_instances() {
+                    prop_assert!(
+                        !from.is_valid(&i) || to.is_valid(&i),
+                        "unsound {mode:?}: {i} separates {a} and {b}; changes {:?}",
+                        report.changes.iter().map(|c| c.rule).collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn canonicalisation_is_idempotent_and_ignores_key_order(a in schema()) {
         let once = canonical_text(&a, Draft::Draft7);
         let reparsed: Value = serde_json::from_str(&once).expect("canonical text is JSON");
@@ -465,6 +489,192 @@ proptest! {
             }
         }
     }
+}
+
+/// An `if` on the property `k`: a value or a type, with `k` required or not.
+fn condition() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(vec![
+            json!({"const": 1}),
+            json!({"const": 2}),
+            json!({"enum": [1, 2]}),
+            json!({"type": "integer"}),
+            json!({"type": "string"}),
+            json!({"minimum": 2}),
+        ]),
+        any::<bool>(),
+    )
+        .prop_map(|(k, required)| {
+            let mut c = json!({"properties": {"k": k}});
+            if required {
+                c["required"] = json!(["k"]);
+            }
+            c
+        })
+}
+
+/// A `then` or `else` (absent when `None`) constraining `a` and `b`.
+fn branch() -> impl Strategy<Value = Option<Value>> {
+    prop::option::of(prop::sample::select(vec![
+        json!(true),
+        json!(false),
+        json!({"required": ["a"]}),
+        json!({"required": ["b"]}),
+        json!({"properties": {"a": {"type": "string"}}}),
+        json!({"properties": {"a": {"type": "string", "maxLength": 1}}}),
+        json!({"properties": {"a": {"pattern": "^a"}}}),
+        json!({"properties": {"a": {"type": "integer"}}, "required": ["a"]}),
+        json!({"type": "object", "properties": {"b": {"const": true}}}),
+    ]))
+}
+
+/// A schema with a conditional, and sometimes object keywords beside it.
+fn conditional_schema() -> impl Strategy<Value = Value> {
+    (condition(), branch(), branch(), 0u8..3).prop_map(|(c, t, e, outer)| {
+        let mut s = match outer {
+            0 => json!({}),
+            1 => json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            _ => json!({"properties": {"a": {"maxLength": 2}}, "required": ["k"]}),
+        };
+        s["if"] = c;
+        if let Some(t) = t {
+            s["then"] = t;
+        }
+        if let Some(e) = e {
+            s["else"] = e;
+        }
+        s
+    })
+}
+
+/// Two conditional schemas: unrelated, sharing the `if`, sharing the branches, or
+/// one of them without its conditional (added or removed); both laid out the same way
+/// (see [`layout`]).
+fn conditional_pair() -> impl Strategy<Value = (Value, Value)> {
+    (conditional_schema(), conditional_schema(), 0u8..6, 0u8..3).prop_map(|(a, b, how, form)| {
+        let (a, b) = edit_conditional(a, b, how);
+        (layout(&a, form), layout(&b, form))
+    })
+}
+
+/// The conditional of a flat schema as written (0), as the one member of an `allOf`
+/// beside the other keywords (1), or in `$defs`, used both beside them through `$ref`
+/// and under the property `p` (2; draft 2020-12, where `$ref` has siblings).
+fn layout(flat: &Value, form: u8) -> Value {
+    let mut rest = flat.as_object().cloned().unwrap_or_default();
+    let mut cond = Map::new();
+    for k in ["if", "then", "else"] {
+        if let Some(v) = rest.remove(k) {
+            cond.insert(k.to_owned(), v);
+        }
+    }
+    match form {
+        0 => return flat.clone(),
+        1 => {
+            if !cond.is_empty() {
+                rest.insert("allOf".into(), json!([cond]));
+            }
+        }
+        _ => {
+            rest.insert(
+                "$schema".into(),
+                json!("https://json-schema.org/draft/2020-12/schema"),
+            );
+            rest.insert("$defs".into(), json!({ "c": cond }));
+            rest.insert("$ref".into(), json!("#/$defs/c"));
+            let props = rest.entry("properties").or_insert_with(|| json!({}));
+            if let Value::Object(p) = props {
+                p.insert("p".into(), json!({"$ref": "#/$defs/c"}));
+            }
+        }
+    }
+    Value::Object(rest)
+}
+
+/// `b`, or `b` made to share a part of `a` (see [`conditional_pair`]).
+fn edit_conditional(a: Value, mut b: Value, how: u8) -> (Value, Value) {
+    let drop = |v: &Value| {
+        let mut v = v.clone();
+        if let Value::Object(o) = &mut v {
+            for k in ["if", "then", "else"] {
+                o.remove(k);
+            }
+        }
+        v
+    };
+    match how {
+        0 => (a, b),
+        1 => {
+            b["if"] = a["if"].clone();
+            (a, b)
+        }
+        2 => {
+            for k in ["then", "else"] {
+                match a.get(k) {
+                    Some(v) => b[k] = v.clone(),
+                    None => {
+                        b.as_object_mut().map(|o| o.remove(k));
+                    }
+                }
+            }
+            (a, b)
+        }
+        3 => {
+            let without = drop(&a);
+            (without, a)
+        }
+        4 => {
+            let without = drop(&a);
+            (a, without)
+        }
+        _ => {
+            let mut c = a.clone();
+            c["if"] = b["if"].clone();
+            (a, c)
+        }
+    }
+}
+
+/// Every object over `k`, `a`, `b` and `p` with a few values each, and some non-objects.
+fn conditional_instances() -> Vec<Value> {
+    let ks = [
+        None,
+        Some(json!(1)),
+        Some(json!(2)),
+        Some(json!(3)),
+        Some(json!("x")),
+    ];
+    let as_ = [
+        None,
+        Some(json!("a")),
+        Some(json!("ab")),
+        Some(json!("b")),
+        Some(json!("abc")),
+        Some(json!(1)),
+    ];
+    let bs = [None, Some(json!(true)), Some(json!(false))];
+    let ps = [
+        None,
+        Some(json!({"k": 1, "a": 1})),
+        Some(json!({"k": 2})),
+        Some(json!({"a": "ab"})),
+    ];
+    let mut out = vec![json!(null), json!("a"), json!(1), json!([])];
+    for (k, a, b, p) in ks
+        .iter()
+        .flat_map(|k| as_.iter().map(move |a| (k, a)))
+        .flat_map(|(k, a)| bs.iter().map(move |b| (k, a, b)))
+        .flat_map(|(k, a, b)| ps.iter().map(move |p| (k, a, b, p)))
+    {
+        let mut o = Map::new();
+        for (name, v) in [("k", k), ("a", a), ("b", b), ("p", p)] {
+            if let Some(v) = v {
+                o.insert(name.to_owned(), v.clone());
+            }
+        }
+        out.push(Value::Object(o));
+    }
+    out
 }
 
 /// JSON text with every object's keys written in reverse order.

@@ -256,6 +256,9 @@ pub(crate) struct Model<'d> {
     pub nodes: Vec<Node>,
     pub root: NodeId,
     docs: &'d Documents,
+    /// For each node, the node that refers to it when exactly one reference does
+    /// (a `$ref` to it from elsewhere, or a cycle through it, makes it shared).
+    parents: Vec<Option<NodeId>>,
 }
 
 pub(crate) fn decimal(v: &Value) -> Option<BigDecimal> {
@@ -306,11 +309,19 @@ impl<'d> Model<'d> {
             b.fill(id, &loc, value);
             b.nodes[id].location = Some(loc);
         }
+        let parents = unique_parents(&b.nodes, root);
         Model {
             nodes: b.nodes,
             root,
             docs,
+            parents,
         }
+    }
+
+    /// The only node that refers to `id`, if exactly one does: then every instance
+    /// `id` is applied to is one its parent is applied to as well.
+    pub fn unique_parent(&self, id: NodeId) -> Option<NodeId> {
+        self.parents.get(id).copied().flatten()
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
@@ -757,6 +768,68 @@ impl<'d> Builder<'d> {
     }
 }
 
+/// For each node, its parent when exactly one reference leads to it (the root has
+/// none: it is where validation starts).
+fn unique_parents(nodes: &[Node], root: NodeId) -> Vec<Option<NodeId>> {
+    let mut count = vec![0u32; nodes.len()];
+    let mut parent = vec![None; nodes.len()];
+    count[root] += 1;
+    for (p, node) in nodes.iter().enumerate() {
+        for c in children(&node.kind) {
+            if let Some(n) = count.get_mut(c) {
+                *n += 1;
+                parent[c] = Some(p);
+            }
+        }
+    }
+    parent
+        .into_iter()
+        .zip(count)
+        .map(|(p, n)| if n == 1 { p } else { None })
+        .collect()
+}
+
+/// Every node a kind refers to (a node referred to twice is listed twice).
+fn children(kind: &Kind) -> Vec<NodeId> {
+    let extra = |e: &Extra| match e {
+        Extra::Schema(id) => Some(*id),
+        Extra::Open | Extra::Closed => None,
+    };
+    match kind {
+        Kind::Any
+        | Kind::Never
+        | Kind::String(_)
+        | Kind::Number(_)
+        | Kind::Boolean
+        | Kind::Null
+        | Kind::Enum { .. }
+        | Kind::Pending => Vec::new(),
+        Kind::Object(o) => o
+            .properties
+            .iter()
+            .map(|(_, id)| *id)
+            .chain(o.patterns.iter().map(|(_, id)| *id))
+            .chain(extra(&o.additional))
+            .chain(extra(&o.unevaluated))
+            .chain(o.property_names)
+            .chain(o.dependent_schemas.values().copied())
+            .collect(),
+        Kind::Array(a) => a
+            .all_items
+            .into_iter()
+            .chain(a.prefix.iter().copied())
+            .chain(extra(&a.rest))
+            .chain(extra(&a.unevaluated))
+            .chain(a.contains)
+            .collect(),
+        Kind::Not(id) => vec![*id],
+        Kind::Combined { subs, .. } => subs.clone(),
+        Kind::Conditional { cond, then, els } => {
+            std::iter::once(*cond).chain(*then).chain(*els).collect()
+        }
+    }
+}
+
 /// Whether validators ignore `key` where it stands: `additionalItems` applies only after
 /// an array of positional `items`, and 2020-12 has no `additionalItems` at all. Such a
 /// keyword is compared like an annotation: its changes are reported, as changing nothing.
@@ -822,5 +895,74 @@ fn number_kind(obj: &Map<String, Value>, draft: Draft, typed: bool, integer: boo
         multiple_of: obj
             .get("multipleOf")
             .and_then(|v| decimal(v).map(|d| (d, v.clone()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::{NoResolver, ParseOptions};
+
+    fn schema(v: Value) -> Schema {
+        Schema::from_value(v, &ParseOptions::default(), &NoResolver).expect("valid schema")
+    }
+
+    /// The conditional nodes of a model.
+    fn conditionals(m: &Model) -> Vec<NodeId> {
+        (0..m.nodes.len())
+            .filter(|id| matches!(m.node(*id).kind, Kind::Conditional { .. }))
+            .collect()
+    }
+
+    fn is_keywords_all_of(m: &Model, id: NodeId) -> bool {
+        matches!(
+            m.node(id).kind,
+            Kind::Combined {
+                crit: Crit::AllOf,
+                synthetic: Synthetic::Keywords,
+                ..
+            }
+        )
+    }
+
+    #[test]
+    fn a_conditional_beside_other_keywords_has_its_schema_object_as_only_parent() {
+        let s = schema(json!({"properties": {"a": {}}, "if": {}, "then": {}}));
+        let m = Model::build(&s);
+        let [c] = conditionals(&m)[..] else {
+            panic!("one conditional")
+        };
+        let parent = m.unique_parent(c).expect("one parent");
+        assert!(is_keywords_all_of(&m, parent));
+    }
+
+    #[test]
+    fn a_conditional_in_a_written_all_of_reaches_the_schema_object_through_it() {
+        let s = schema(json!({"properties": {"a": {}}, "allOf": [{"if": {}, "then": {}}]}));
+        let m = Model::build(&s);
+        let [c] = conditionals(&m)[..] else {
+            panic!("one conditional")
+        };
+        let all_of = m.unique_parent(c).expect("one parent");
+        let parent = m.unique_parent(all_of).expect("one parent");
+        assert!(is_keywords_all_of(&m, parent));
+    }
+
+    #[test]
+    fn a_conditional_referenced_from_two_places_has_no_unique_parent() {
+        let s = schema(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {"c": {"if": {}, "then": {}}},
+            "$ref": "#/$defs/c",
+            "properties": {"a": {}, "p": {"$ref": "#/$defs/c"}}
+        }));
+        let m = Model::build(&s);
+        let [c] = conditionals(&m)[..] else {
+            panic!("one conditional")
+        };
+        assert_eq!(m.unique_parent(c), None);
+        assert_eq!(m.unique_parent(m.root), None);
     }
 }

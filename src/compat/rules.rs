@@ -236,7 +236,13 @@ rules! {
     OneOfMembersOverlap = "one-of-members-overlap", [true, true], [false, false], false, "", "Changed `oneOf` members may now overlap, so a value that matched exactly one member may match two and be rejected (Confluent ignores this).";
     NotNarrowed = "not-narrowed", [false, false], [true, true], false, "NOT_TYPE_NARROWED", "The `not` schema excludes fewer values.";
     NotWidened = "not-widened", [true, true], [false, false], false, "NOT_TYPE_EXTENDED", "The `not` schema excludes more values.";
-    ConditionalChanged = "conditional-changed", [true, true], [true, true], false, "", "The `if` of an `if`/`then`/`else` changed; Accord cannot prove either direction safe (Confluent ignores conditionals).";
+    ConditionalChanged = "conditional-changed", [true, true], [true, true], false, "", "The `if` of an `if`/`then`/`else` changed and, compared quadrant by quadrant, neither direction can be proved safe (Confluent ignores conditionals).";
+    ConditionalWidened = "conditional-widened", [false, false], [true, true], false, "", "The `if` of an `if`/`then`/`else` changed and every instance valid before still is: each old instance's branch, wherever the new `if` sends it, accepts it (proved quadrant by quadrant).";
+    ConditionalNarrowed = "conditional-narrowed", [true, true], [false, false], false, "", "The `if` of an `if`/`then`/`else` changed and every instance valid now was valid before, but not the reverse (proved quadrant by quadrant).";
+    ConditionalEquivalent = "conditional-equivalent", [false, false], [false, false], false, "", "The `if` of an `if`/`then`/`else` changed, yet the conditional accepts exactly the same instances (proved both ways, e.g. both branches accept the same values).";
+    ConditionalAdded = "conditional-added", [true, true], [false, false], false, "", "An `if`/`then`/`else` was added beside other keywords, and its branches may reject instances the rest of the schema accepts.";
+    ConditionalAddedImplied = "conditional-added-implied", [false, false], [false, false], false, "", "An `if`/`then`/`else` was added whose branches accept every instance the rest of the schema accepts: nothing is rejected.";
+    ConditionalRemoved = "conditional-removed", [false, false], [true, true], false, "", "An `if`/`then`/`else` was replaced by a schema that accepts everything each of its branches accepted.";
     RecursiveSchemaChanged = "recursive-schema-changed", [true, true], [true, true], false, "", "A recursive schema changed in a way that breaks on some nesting level.";
 }
 

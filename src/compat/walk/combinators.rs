@@ -94,7 +94,10 @@ impl Differ<'_> {
                         let mut all = Vec::new();
                         for &m in &subs {
                             let r = self.compare(o, m)?;
-                            if self.ok(&r) {
+                            // A conditional member explains itself (`conditional-added`).
+                            let conditional =
+                                matches!(self.n.node(m).kind, Kind::Conditional { .. });
+                            if self.ok(&r) || conditional {
                                 all.extend(r.iter().cloned());
                             } else {
                                 if same_kind(&self.o.node(o).kind, &self.n.node(m).kind) {
@@ -316,7 +319,13 @@ impl Differ<'_> {
             }
         }
         let types = osyn == Synthetic::Types && nsyn == Synthetic::Types;
-        if ns.len() > os.len() {
+        // A conditional added to an `allOf` is judged by its branches once the members
+        // are matched (`conditional-added`, or nothing rejected).
+        let judge_added = ns.len() > os.len()
+            && oc == Crit::AllOf
+            && nc == Crit::AllOf
+            && ns.iter().any(|m| is_conditional(self.n, *m));
+        if ns.len() > os.len() && !judge_added {
             let (rule, message) = match (nc, types) {
                 (Crit::AllOf, _) => (
                     Rule::AllOfMemberAdded,
@@ -343,11 +352,17 @@ impl Differ<'_> {
             };
             out.push(self.finding(rule, o, n, None, None, message));
         }
-        // Every old member against every new member; compatible pairs are edges.
+        // Every old member against every new member; compatible pairs are edges. A
+        // conditional is matched with a conditional only: one paired with another kind
+        // would take the place of its same-kind counterpart and leave the real
+        // difference unexplained (added conditionals are judged below).
         let mut results: HashMap<(usize, usize), Findings> = HashMap::default();
         let mut edges = vec![Vec::new(); os.len()];
         for (i, &a) in os.iter().enumerate() {
             for (j, &b) in ns.iter().enumerate() {
+                if is_conditional(self.o, a) != is_conditional(self.n, b) {
+                    continue;
+                }
                 let r = self.compare(a, b)?;
                 if self.ok(&r) {
                     edges[i].push(j);
@@ -364,6 +379,7 @@ impl Differ<'_> {
         for &(i, j) in &matched {
             out.extend(results[&(i, j)].iter().cloned());
         }
+        let mut explained_new: HashSet<usize> = HashSet::default();
         if matched.len() < os.len().min(ns.len()) {
             // Explain with the unmatched old members' best counterparts of the same kind.
             let matched_old: HashSet<usize> = matched.iter().map(|p| p.0).collect();
@@ -374,12 +390,20 @@ impl Differ<'_> {
                 .enumerate()
                 .filter(|(i, _)| !matched_old.contains(i))
             {
-                if let Some((j, _)) = ns.iter().enumerate().find(|(j, b)| {
-                    !matched_new.contains(j)
-                        && same_kind(&self.o.node(a).kind, &self.n.node(**b).kind)
-                }) {
+                // A conditional's counterpart is the unused one with the same `if`, if
+                // any: it changed, and the others may be new.
+                let candidates = || {
+                    ns.iter().enumerate().filter(|(j, b)| {
+                        !matched_new.contains(j)
+                            && same_kind(&self.o.node(a).kind, &self.n.node(**b).kind)
+                            && !(is_conditional(self.n, **b) && explained_new.contains(j))
+                    })
+                };
+                let same_if = candidates().find(|(_, b)| self.same_if(a, **b));
+                if let Some((j, _)) = same_if.or_else(|| candidates().next()) {
                     out.extend(results[&(i, j)].iter().cloned());
                     explained = true;
+                    explained_new.insert(j);
                 }
             }
             // A synthetic combinator (keywords of several kinds in one schema object) is
@@ -401,6 +425,29 @@ impl Differ<'_> {
                     f.local_witness = example_of(self.o, o);
                 }
                 out.push(f);
+            }
+        }
+        if judge_added {
+            let matched_new: HashSet<usize> = matched.iter().map(|p| p.1).collect();
+            let extra: Vec<NodeId> = (0..ns.len())
+                .filter(|j| !matched_new.contains(j) && !explained_new.contains(j))
+                .map(|j| ns[j])
+                .collect();
+            if extra.iter().all(|m| is_conditional(self.n, *m)) {
+                for m in extra {
+                    if let Kind::Conditional { then, els, .. } = self.n.node(m).kind {
+                        self.compare_conditional_added(o, m, then, els, out)?;
+                    }
+                }
+            } else {
+                out.push(self.finding(
+                    Rule::AllOfMemberAdded,
+                    o,
+                    n,
+                    None,
+                    None,
+                    "a restriction was added to `allOf`".to_owned(),
+                ));
             }
         }
         if nc == Crit::OneOf {
@@ -433,6 +480,22 @@ impl Differ<'_> {
     pub(super) fn dedupe_new(&self, subs: &[NodeId]) -> Vec<NodeId> {
         dedupe(self.n, subs)
     }
+}
+
+impl Differ<'_> {
+    /// Whether two conditionals (old, new) have the same `if`.
+    fn same_if(&self, a: NodeId, b: NodeId) -> bool {
+        match (&self.o.node(a).kind, &self.n.node(b).kind) {
+            (Kind::Conditional { cond: x, .. }, Kind::Conditional { cond: y, .. }) => {
+                self.o.identity(*x) == self.n.identity(*y)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn is_conditional(model: &Model, id: NodeId) -> bool {
+    matches!(model.node(id).kind, Kind::Conditional { .. })
 }
 
 pub(super) fn dedupe(model: &Model, subs: &[NodeId]) -> Vec<NodeId> {

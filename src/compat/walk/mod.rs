@@ -187,6 +187,13 @@ pub(crate) struct Differ<'m> {
     held: usize,
     /// The first breaking differences found, for the error when a budget runs out.
     found: Vec<Finding>,
+    /// The old schema object's object keywords beside a conditional, while its
+    /// branches are compared in their light (see `logic.rs`): they hold for every old
+    /// instance, so a new branch constraint they imply rejects none.
+    context: Option<NodeId>,
+    /// Whether this walk is the reverse of another (a `not`, or the other direction
+    /// of a conditional): it does not label conditionals with the reverse verdict.
+    reversing: bool,
 }
 
 /// Runs the walk from the roots of `old` and `new`, spending from `budget`.
@@ -218,17 +225,27 @@ impl<'m> Differ<'m> {
             stack: Vec::new(),
             held,
             found: Vec::new(),
+            context: None,
+            reversing: false,
         }
     }
 
     fn fixpoint(&mut self) -> Result<Vec<Finding>, CompatError> {
+        let (old, new) = (self.o, self.n);
+        self.fixpoint_at(old.root, new.root)
+    }
+
+    /// [`Self::fixpoint`] from the pair `(o, n)`: a walk nested in another (the reverse
+    /// of a `not` or of a conditional, a branch read in context) must correct its own
+    /// cycle assumptions too, since the outer walk's rounds do not see them.
+    fn fixpoint_at(&mut self, o: NodeId, n: NodeId) -> Result<Vec<Finding>, CompatError> {
         let d = self;
-        let (old, new) = (d.o, d.n);
+        let held = d.held;
         for _ in 0..MAX_FIXPOINT_ROUNDS {
             d.memo.clear();
             d.assumed.clear();
-            d.held = 0;
-            let result = d.compare(old.root, new.root)?;
+            d.held = held;
+            let result = d.compare(o, n)?;
             let newly_bad: Vec<_> = d
                 .assumed
                 .iter()
@@ -473,6 +490,12 @@ impl<'m> Differ<'m> {
                     els: ne,
                 },
             ) => self.compare_conditional(o, n, (*oc, *ot, *oe), (*nc, *nt, *ne), &mut out)?,
+            (_, Kind::Conditional { then, els, .. }) => {
+                self.compare_conditional_added(o, n, *then, *els, &mut out)?
+            }
+            (Kind::Conditional { then, els, .. }, _) => {
+                self.compare_conditional_removed(o, n, *then, *els, &mut out)?
+            }
             (
                 Kind::Enum {
                     values: ov,
@@ -527,10 +550,11 @@ impl<'m> Differ<'m> {
     ) -> Result<Vec<Finding>, CompatError> {
         let mut swapped = Differ::new(self.n, self.o, self.policy, self.steps, self.held);
         swapped.depth = self.depth;
-        let r = swapped.compare(new_side, old_side);
+        swapped.reversing = true;
+        let r = swapped.fixpoint_at(new_side, old_side);
         self.steps = swapped.steps;
         // The swapped walk names the new schema "old": turn its error around.
-        Ok(r.map_err(CompatError::turned_around)?.as_ref().clone())
+        r.map_err(CompatError::turned_around)
     }
 
     fn sub(

@@ -20,10 +20,11 @@ impl Differ<'_> {
         b: &ObjectKind,
         out: &mut Vec<Finding>,
     ) -> Result<(), CompatError> {
+        // Under a sibling context that declares `type: object`, so did the old branch.
         self.compare_typed(
             o,
             n,
-            a.typed,
+            a.typed || (b.typed && self.typed_by_context()),
             b.typed,
             "object",
             json!("not an object"),
@@ -80,7 +81,10 @@ impl Differ<'_> {
         // properties on both sides, then added and removed ones by content model.
         for (name, ap) in &a.properties {
             if let Some(bp) = b.property(name) {
-                self.sub(*ap, bp, &seg(name), out)?;
+                let before = out.len();
+                if !self.sub(*ap, bp, &seg(name), out)? && self.implied_by_context(name, bp)? {
+                    out.truncate(before);
+                }
             }
         }
         let old_model = content_model(a);
@@ -91,6 +95,9 @@ impl Differ<'_> {
             let bp = *bp;
             let path = seg(name);
             let required = b.required.contains(name);
+            if (!required || a.required.contains(name)) && self.implied_by_context(name, bp)? {
+                continue;
+            }
             let has_default = self.n.node(bp).annotations.contains_key("default");
             let empty = matches!(self.n.node(bp).kind, Kind::Any);
             let push = |this: &Self, rule: Rule, message: String, out: &mut Vec<Finding>| {

@@ -13,10 +13,11 @@
 //! the same pair. A change that breaks a direction and has no witness for it says why.
 //!
 //! The search is bounded: at most [`MAX_TRIES_PER_DIRECTION`] candidates per change and
-//! direction, [`MAX_TRIES`] and [`TIME_LIMIT`] per report, and no candidate larger than
+//! direction ([`CONDITIONAL_TRIES_PER_DIRECTION`] with conditionals on the way), [`MAX_TRIES`] and [`TIME_LIMIT`] per report, and no candidate larger than
 //! [`super::MAX_WITNESS_BYTES`] is validated.
 
 mod candidates;
+mod conditions;
 mod example;
 mod pattern;
 
@@ -34,6 +35,9 @@ use candidates::{Local, Side};
 
 /// The most candidates validated for one change and direction.
 pub const MAX_TRIES_PER_DIRECTION: usize = 256;
+/// The most candidates validated for one change and direction when conditionals lie on
+/// the way to it (each local value is placed on several variants of the example).
+pub const CONDITIONAL_TRIES_PER_DIRECTION: usize = 1024;
 /// The most candidates validated for one report.
 pub const MAX_TRIES: usize = 8192;
 /// The longest the search runs for one report (a safety net: the counts above bound it
@@ -122,6 +126,11 @@ impl Search {
         hint: Option<&Value>,
         quoted: &[&Value],
     ) -> Result<Value, &'static str> {
+        // Building the candidates costs too (on a large schema, more than trying
+        // them): none are built once the report's budget is spent.
+        if self.tries >= MAX_TRIES || self.started.elapsed() > TIME_LIMIT {
+            return Err(OUT_OF_BUDGET);
+        }
         let slot = usize::from(dir == Direction::Forward);
         let base = self.bases[slot]
             .get_or_insert_with(|| {
@@ -170,9 +179,34 @@ impl Search {
         // Every local value placed at the path, then the parent's at the parent, then
         // (for a nested path) the whole accepting example and the palette at the root,
         // where a change of a parent (a type that changed above the path) shows.
-        let placed = locals
-            .into_iter()
-            .filter_map(|l| at(&path, locals_oversized, l))
+        // With conditionals on the way, each local value is placed on the variants of
+        // the base that satisfy or fail each `if` first (a witness that shows which
+        // branch it takes), after the variants alone (where a changed `if` shows).
+        let variants = conditions::variants(&base, accepts.value(), rejects.value(), &path);
+        let on_variants = |l: &Local| -> Vec<Candidate> {
+            if locals_oversized {
+                return Vec::new();
+            }
+            variants
+                .iter()
+                .filter_map(|v| place(v, &path, l.clone(), accepts.value()))
+                .map(Candidate::Value)
+                .collect()
+        };
+        let placed = variants
+            .iter()
+            .cloned()
+            .map(Candidate::Value)
+            .chain(
+                conditions::branch_locals(accepts.value(), rejects.value(), &path)
+                    .into_iter()
+                    .chain(locals)
+                    .flat_map(|l| {
+                        on_variants(&l)
+                            .into_iter()
+                            .chain(at(&path, locals_oversized, l))
+                    }),
+            )
             .chain(
                 parent_locals
                     .into_iter()
@@ -189,8 +223,15 @@ impl Search {
                     .flatten()
                     .map(Candidate::Value),
             );
+        // Each local value is tried on every variant: allow as many more tries as
+        // there are kinds of variants (satisfying, failing, with a branch's example).
+        let limit = if variants.is_empty() {
+            MAX_TRIES_PER_DIRECTION
+        } else {
+            CONDITIONAL_TRIES_PER_DIRECTION
+        };
         for candidate in placed {
-            if tried >= MAX_TRIES_PER_DIRECTION {
+            if tried >= limit {
                 break;
             }
             if self.tries >= MAX_TRIES || self.started.elapsed() > TIME_LIMIT {
@@ -446,7 +487,12 @@ fn unescape(seg: &str) -> String {
 /// The subschema of `root` that applies at an instance path, following `properties`,
 /// `items`/`prefixItems`, `additionalProperties` and local `$ref`s (best effort).
 fn schema_at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
-    let mut cur = example::deref(root, root, 0)?;
+    schema_below(root, root, path)
+}
+
+/// [`schema_at`] from the subschema `start` of `root` (whose `$ref`s `root` resolves).
+fn schema_below<'v>(start: &'v Value, root: &'v Value, path: &[String]) -> Option<&'v Value> {
+    let mut cur = example::deref(start, root, 0)?;
     for seg in path {
         let index = seg.parse::<usize>().ok();
         let next = cur
