@@ -1,6 +1,6 @@
 //! Walks every case in `tests/fixtures/compat/`: one JSON file per case with the old
 //! and new schema, the mode and policy (BACKWARD and strict when absent), the expected
-//! verdict, rule ids that must be reported, and optionally the required bump and
+//! verdict, rule ids that must be reported (and, under `absent`, ids that must not be), and optionally the required bump and
 //! whether a witness must be given (`"witness": true`, BACKWARD; `"witnesses":
 //! {"backward": true, "forward": true}`, per direction).
 
@@ -55,6 +55,19 @@ fn every_compatibility_fixture_gives_its_expected_verdict_and_rules() {
             let rule = rule.as_str().expect("rule ids are strings");
             if !rules.contains(&rule) {
                 failures.push(format!("{name}: expected rule {rule}, got {rules:?}"));
+            }
+        }
+        for rule in case
+            .get("absent")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let rule = rule.as_str().expect("rule ids are strings");
+            if rules.contains(&rule) {
+                failures.push(format!(
+                    "{name}: rule {rule} must not be reported, got {rules:?}"
+                ));
             }
         }
         if case["rules"].as_array().is_some_and(|r| r.is_empty())

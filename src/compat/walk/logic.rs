@@ -7,6 +7,8 @@ use super::{CompatError, Crit, Differ, Finding, Kind, NodeId, Rule, Synthetic};
 
 impl Differ<'_> {
     /// `not` reverses the direction: the new excluded set must lie inside the old one.
+    /// An excluded set that did not change (the walk finds no difference either way)
+    /// is no finding, whatever changed elsewhere.
     pub(super) fn compare_not(
         &mut self,
         o: NodeId,
@@ -16,6 +18,9 @@ impl Differ<'_> {
         out: &mut Vec<Finding>,
     ) -> Result<(), CompatError> {
         let inner = self.compare_swapped(b, a)?;
+        if inner.is_empty() && self.compare(a, b)?.is_empty() {
+            return Ok(());
+        }
         if self.ok(&inner) {
             out.push(self.finding(
                 Rule::NotNarrowed,
