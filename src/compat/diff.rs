@@ -4,7 +4,6 @@
 use crate::domain::Policy;
 use crate::schema::Schema;
 
-use super::language;
 use super::model::Model;
 use super::walk::{self, Budget, Finding};
 use super::witness;
@@ -60,7 +59,6 @@ pub(crate) fn raw(
     {
         return Ok(Vec::new());
     }
-    language::start_walk();
     walk::run(om, nm, policy, budget)
 }
 

@@ -46,7 +46,7 @@ pub(crate) const MAX_PAIRS: usize = 50_000;
 /// How many comparisons each thread remembers (the walk compares the same pair in
 /// both directions and on every round of its fixed point).
 const CACHE_ENTRIES: usize = 256;
-/// The work one walk may spend on patterns, in bytes: of DFAs built (a build that
+/// The work one check (all its walks) may spend on patterns, in bytes: of DFAs built (a build that
 /// fails counts its whole bound) and of pairs of states visited ([`PAIR_BYTES`] each,
 /// about what the walk holds per pair). Past it, patterns are compared
 /// as text (fail-safe), so a schema with thousands of changed patterns cannot make a
@@ -55,25 +55,30 @@ pub(crate) const WORK_LIMIT: usize = 64 << 20;
 /// What visiting one pair of states costs from [`WORK_LIMIT`].
 const PAIR_BYTES: usize = 64;
 
-thread_local! {
-    /// The work left to the walk running on this thread (see [`WORK_LIMIT`]).
-    static WORK_LEFT: std::cell::Cell<usize> = const { std::cell::Cell::new(WORK_LIMIT) };
+/// The pattern work spent so far out of [`WORK_LIMIT`]: one per check (carried in
+/// [`super::walk::Budget`] across every walk of the check, like its steps), one per
+/// witness search.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PatternWork {
+    spent: usize,
 }
 
-/// Gives the comparisons of the walk about to run on this thread a fresh budget.
-pub(crate) fn start_walk() {
-    WORK_LEFT.with(|w| w.set(WORK_LIMIT));
-}
-
-/// Spends `units` of the walk's budget; false (and nothing spent) when it cannot.
-fn spend(units: usize) -> bool {
-    WORK_LEFT.with(|w| match w.get().checked_sub(units) {
-        Some(left) => {
-            w.set(left);
-            true
+impl PatternWork {
+    /// Spends `units`; false (and nothing spent) when they are not left.
+    fn spend(&mut self, units: usize) -> bool {
+        match self.spent.checked_add(units) {
+            Some(total) if total <= WORK_LIMIT => {
+                self.spent = total;
+                true
+            }
+            _ => false,
         }
-        None => false,
-    })
+    }
+
+    /// Gives back `units` spent in advance and not used.
+    fn give_back(&mut self, units: usize) {
+        self.spent = self.spent.saturating_sub(units);
+    }
 }
 
 /// What two patterns' languages have in the other's complement.
@@ -97,7 +102,11 @@ impl Difference {
 
 /// Compares the languages of two patterns (`None`: no pattern, every string), or `None`
 /// when one of them cannot be compiled within its bounds.
-pub(crate) fn compare(old: Option<&str>, new: Option<&str>) -> Option<Difference> {
+pub(crate) fn compare(
+    old: Option<&str>,
+    new: Option<&str>,
+    work: &mut PatternWork,
+) -> Option<Difference> {
     type Cache = FxHashMap<(Option<String>, Option<String>), Option<Difference>>;
     thread_local! {
         static CACHE: RefCell<Cache> = RefCell::new(FxHashMap::default());
@@ -115,7 +124,7 @@ pub(crate) fn compare(old: Option<&str>, new: Option<&str>) -> Option<Difference
         return hit;
     }
     // Out of budget: unknown this time, and not remembered as unknown.
-    let answer = compare_uncached(old, new).ok()?;
+    let answer = compare_uncached(old, new, work).ok()?;
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CACHE_ENTRIES {
@@ -128,13 +137,13 @@ pub(crate) fn compare(old: Option<&str>, new: Option<&str>) -> Option<Difference
 
 /// Whether every string matches `pattern` (`.*`, `a*`, `^`, ``): a pattern that is no
 /// constraint at all. False when unsure.
-pub(crate) fn matches_everything(pattern: &str) -> bool {
-    compare(None, Some(pattern)).is_some_and(|d| d.same())
+pub(crate) fn matches_everything(pattern: &str, work: &mut PatternWork) -> bool {
+    compare(None, Some(pattern), work).is_some_and(|d| d.same())
 }
 
 /// Whether two patterns accept the same strings. False when unsure.
-pub(crate) fn same(a: &str, b: &str) -> bool {
-    a == b || compare(Some(a), Some(b)).is_some_and(|d| d.same())
+pub(crate) fn same(a: &str, b: &str, work: &mut PatternWork) -> bool {
+    a == b || compare(Some(a), Some(b), work).is_some_and(|d| d.same())
 }
 
 /// A string `accepts` matches and `rejects` does not (`None`: no pattern), if the walk
@@ -142,8 +151,9 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 pub(crate) fn accepted_not_rejected(
     accepts: Option<&str>,
     rejects: Option<&str>,
+    work: &mut PatternWork,
 ) -> Option<String> {
-    compare(rejects, accepts)?.forward
+    compare(rejects, accepts, work)?.forward
 }
 
 /// The walk ran out of its budget.
@@ -151,12 +161,16 @@ struct OutOfWork;
 
 /// The comparison, or `Err` when the budget ran out (`Ok(None)`: a pattern that cannot
 /// be compiled, an answer worth remembering).
-fn compare_uncached(old: Option<&str>, new: Option<&str>) -> Result<Option<Difference>, OutOfWork> {
-    let build = |p: Option<&str>| -> Result<Option<Option<Dfa>>, OutOfWork> {
+fn compare_uncached(
+    old: Option<&str>,
+    new: Option<&str>,
+    work: &mut PatternWork,
+) -> Result<Option<Difference>, OutOfWork> {
+    let mut build = |p: Option<&str>| -> Result<Option<Option<Dfa>>, OutOfWork> {
         let Some(p) = p else {
             return Ok(Some(None));
         };
-        if !spend(DETERMINIZE_SIZE_LIMIT) {
+        if !work.spend(DETERMINIZE_SIZE_LIMIT) {
             return Err(OutOfWork);
         }
         let built = dfa(p);
@@ -164,13 +178,13 @@ fn compare_uncached(old: Option<&str>, new: Option<&str>) -> Result<Option<Diffe
         let used = built.as_ref().map_or(DETERMINIZE_SIZE_LIMIT, |d| {
             d.memory_usage().clamp(1024, DETERMINIZE_SIZE_LIMIT)
         });
-        WORK_LEFT.with(|w| w.set(w.get() + (DETERMINIZE_SIZE_LIMIT - used)));
+        work.give_back(DETERMINIZE_SIZE_LIMIT - used);
         Ok(built.map(Some))
     };
     let (Some(a), Some(b)) = (build(old)?, build(new)?) else {
         return Ok(None);
     };
-    walk(a.as_ref(), b.as_ref())
+    walk(a.as_ref(), b.as_ref(), work)
 }
 
 type Dfa = dense::DFA<Vec<u32>>;
@@ -331,10 +345,14 @@ fn alphabet(a: &Side<'_>, b: &Side<'_>) -> Vec<u8> {
 
 /// The product walk, breadth first from the two start states; every pair visited is
 /// spent from the walk's budget.
-fn walk(old: Option<&Dfa>, new: Option<&Dfa>) -> Result<Option<Difference>, OutOfWork> {
+fn walk(
+    old: Option<&Dfa>,
+    new: Option<&Dfa>,
+    work: &mut PatternWork,
+) -> Result<Option<Difference>, OutOfWork> {
     let mut visited = 0;
     let found = product(old, new, &mut visited);
-    if spend(visited * PAIR_BYTES) {
+    if work.spend(visited * PAIR_BYTES) {
         Ok(found)
     } else {
         Err(OutOfWork)
@@ -414,7 +432,7 @@ mod tests {
     use super::*;
 
     fn cmp(old: &str, new: &str) -> Difference {
-        compare(Some(old), Some(new)).expect("both compile")
+        compare(Some(old), Some(new), &mut PatternWork::default()).expect("both compile")
     }
 
     #[test]
@@ -435,10 +453,10 @@ mod tests {
     #[test]
     fn a_pattern_every_string_matches_is_no_pattern() {
         for p in ["", ".*", "a*", "^", "$", "(?:)", "x?"] {
-            assert!(matches_everything(p), "{p}");
+            assert!(matches_everything(p, &mut PatternWork::default()), "{p}");
         }
         for p in ["^$", "a", "^.*$", "."] {
-            assert!(!matches_everything(p), "{p}");
+            assert!(!matches_everything(p, &mut PatternWork::default()), "{p}");
         }
     }
 
@@ -489,16 +507,28 @@ mod tests {
 
     #[test]
     fn a_walk_out_of_budget_compares_nothing_and_remembers_nothing() {
-        WORK_LEFT.with(|w| w.set(10));
-        assert_eq!(compare(Some("^ab+$"), Some("^a+b$")), None);
-        start_walk();
-        assert!(compare(Some("^ab+$"), Some("^a+b$")).is_some());
+        let mut spent = PatternWork {
+            spent: WORK_LIMIT - 10,
+        };
+        assert_eq!(compare(Some("^ab+$"), Some("^a+b$"), &mut spent), None);
+        assert_eq!(
+            spent.spent,
+            WORK_LIMIT - 10,
+            "nothing spent when it cannot be"
+        );
+        let mut fresh = PatternWork::default();
+        assert!(compare(Some("^ab+$"), Some("^a+b$"), &mut fresh).is_some());
+        assert!(fresh.spent > 0, "a comparison made is paid for");
     }
 
     #[test]
     fn patterns_the_engine_cannot_read_are_not_compared() {
         for p in ["(?=a)b", "(a)\\1", "\\bword\\b", "["] {
-            assert_eq!(compare(Some(p), Some("a")), None, "{p}");
+            assert_eq!(
+                compare(Some(p), Some("a"), &mut PatternWork::default()),
+                None,
+                "{p}"
+            );
         }
     }
 }

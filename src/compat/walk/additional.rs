@@ -62,7 +62,7 @@ impl Differ<'_> {
                 .or_else(|| {
                     b.patterns
                         .iter()
-                        .position(|(p, _)| language::same(p, pattern))
+                        .position(|(p, _)| language::same(p, pattern, &mut self.budget.patterns))
                 });
             if let Some(i) = same {
                 compared[i] = true;

@@ -248,12 +248,12 @@ impl Differ<'_> {
         if !objects {
             return Ok(false);
         }
-        let mut d = Differ::new(self.o, self.n, self.policy, self.steps, self.held);
+        let mut d = Differ::new(self.o, self.n, self.policy, self.budget, self.held);
         d.depth = self.depth;
         d.reversing = self.reversing;
         d.context = Some(ctx);
         let r = d.fixpoint_at(a, b);
-        self.steps = d.steps;
+        self.budget = d.budget;
         let r = r?;
         Ok(d.ok(&r))
     }

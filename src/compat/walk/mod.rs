@@ -63,6 +63,7 @@ use serde_json::{Value, json};
 use crate::domain::{Direction, Policy};
 use crate::schema::walk::escape_token;
 
+use super::language::PatternWork;
 use super::model::{
     ArrayKind, Bound, Crit, Extra, Kind, Model, NodeId, NumberKind, ObjectKind, StringKind,
     Synthetic,
@@ -163,10 +164,12 @@ fn value_bytes(v: &Value) -> usize {
 
 type Findings = Rc<Vec<Finding>>;
 
-/// The work one check may still do: pair comparisons, counted across all its walks.
-#[derive(Debug, Default)]
+/// The work one check may still do, counted across all its walks: pair comparisons,
+/// and the work spent comparing patterns as languages.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Budget {
     steps: usize,
+    patterns: PatternWork,
 }
 
 pub(crate) struct Differ<'m> {
@@ -177,7 +180,7 @@ pub(crate) struct Differ<'m> {
     active: HashSet<(NodeId, NodeId)>,
     assumed: HashSet<(NodeId, NodeId)>,
     known_bad: HashSet<(NodeId, NodeId)>,
-    steps: usize,
+    budget: Budget,
     depth: usize,
     regexes: HashMap<String, Option<regex::Regex>>,
     /// The pairs being compared, outermost first.
@@ -203,14 +206,20 @@ pub(crate) fn run(
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<Vec<Finding>, CompatError> {
-    let mut d = Differ::new(old, new, policy, budget.steps, 0);
+    let mut d = Differ::new(old, new, policy, *budget, 0);
     let outcome = d.fixpoint();
-    budget.steps = d.steps;
+    *budget = d.budget;
     outcome
 }
 
 impl<'m> Differ<'m> {
-    fn new(o: &'m Model<'m>, n: &'m Model<'m>, policy: Policy, steps: usize, held: usize) -> Self {
+    fn new(
+        o: &'m Model<'m>,
+        n: &'m Model<'m>,
+        policy: Policy,
+        budget: Budget,
+        held: usize,
+    ) -> Self {
         Differ {
             o,
             n,
@@ -219,7 +228,7 @@ impl<'m> Differ<'m> {
             active: HashSet::default(),
             assumed: HashSet::default(),
             known_bad: HashSet::default(),
-            steps,
+            budget,
             depth: 0,
             regexes: HashMap::default(),
             stack: Vec::new(),
@@ -304,7 +313,7 @@ impl<'m> Differ<'m> {
             .collect();
         CompatError::Budget(Box::new(Exhausted {
             budget,
-            pairs_compared: self.steps,
+            pairs_compared: self.budget.steps,
             at,
             found,
         }))
@@ -370,8 +379,8 @@ impl<'m> Differ<'m> {
     }
 
     fn compare(&mut self, o: NodeId, n: NodeId) -> Result<Findings, CompatError> {
-        self.steps += 1;
-        if self.steps > STEP_LIMIT {
+        self.budget.steps += 1;
+        if self.budget.steps > STEP_LIMIT {
             return Err(self.exhausted(format!("{STEP_LIMIT} steps")));
         }
         if let Some(r) = self.memo.get(&(o, n)) {
@@ -548,11 +557,11 @@ impl<'m> Differ<'m> {
         new_side: NodeId,
         old_side: NodeId,
     ) -> Result<Vec<Finding>, CompatError> {
-        let mut swapped = Differ::new(self.n, self.o, self.policy, self.steps, self.held);
+        let mut swapped = Differ::new(self.n, self.o, self.policy, self.budget, self.held);
         swapped.depth = self.depth;
         swapped.reversing = true;
         let r = swapped.fixpoint_at(new_side, old_side);
-        self.steps = swapped.steps;
+        self.budget = swapped.budget;
         // The swapped walk names the new schema "old": turn its error around.
         r.map_err(CompatError::turned_around)
     }

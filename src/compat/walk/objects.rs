@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::super::language;
+use super::super::language::{self, PatternWork};
 
 use super::{
     CompatError, ContentModel, Differ, Extra, Finding, Kind, Model, NodeId, ObjectKind, Rule,
@@ -261,8 +261,12 @@ impl Differ<'_> {
         // A `propertyNames` that every name passes is no constraint: against an absent
         // one it is compared as absent (names are always strings).
         let (old_names, new_names) = match (a.property_names, b.property_names) {
-            (Some(x), None) if names_unconstrained(self.o, x) => (None, None),
-            (None, Some(y)) if names_unconstrained(self.n, y) => (None, None),
+            (Some(x), None) if names_unconstrained(self.o, x, &mut self.budget.patterns) => {
+                (None, None)
+            }
+            (None, Some(y)) if names_unconstrained(self.n, y, &mut self.budget.patterns) => {
+                (None, None)
+            }
             pair => pair,
         };
         self.compare_optional(o, n, old_names, new_names, "propertyNames", "", out)?;
@@ -302,7 +306,7 @@ impl Differ<'_> {
 
 /// Whether a `propertyNames` schema accepts every name: `true`, `{}`, or string
 /// keywords alone whose only constraint is a pattern every string matches (`.*`).
-fn names_unconstrained(model: &Model, id: NodeId) -> bool {
+fn names_unconstrained(model: &Model, id: NodeId, work: &mut PatternWork) -> bool {
     let node = model.node(id);
     if !node.unknown.is_empty() {
         return false;
@@ -315,7 +319,7 @@ fn names_unconstrained(model: &Model, id: NodeId) -> bool {
                 && s.format.is_none()
                 && s.pattern
                     .as_deref()
-                    .is_none_or(language::matches_everything)
+                    .is_none_or(|p| language::matches_everything(p, work))
         }
         _ => false,
     }

@@ -7,7 +7,7 @@ use super::{Differ, Finding, NodeId, Rule, StringKind};
 
 impl Differ<'_> {
     pub(super) fn compare_string(
-        &self,
+        &mut self,
         o: NodeId,
         n: NodeId,
         a: &StringKind,
@@ -64,7 +64,7 @@ impl Differ<'_> {
     /// change breaks both directions (adding one only BACKWARD, removing one only
     /// FORWARD, which is exact whatever the pattern).
     fn compare_pattern(
-        &self,
+        &mut self,
         o: NodeId,
         n: NodeId,
         x: &Option<String>,
@@ -79,7 +79,7 @@ impl Differ<'_> {
             (_, None) => Rule::PatternRemoved,
             _ => Rule::PatternChanged,
         };
-        let diff = language::compare(x.as_deref(), y.as_deref());
+        let diff = language::compare(x.as_deref(), y.as_deref(), &mut self.budget.patterns);
         let (rule, note) = match &diff {
             None => (by_text, String::new()),
             Some(d) if d.same() => (

@@ -377,12 +377,14 @@ fn patterns(
 }
 
 /// A string the `pattern` of `a` accepts and that of `b` rejects (a missing pattern
-/// accepts everything), when either declares one.
+/// accepts everything), when either declares one. Each comparison gets its own
+/// pattern budget: it is bounded anyway by the DFAs' sizes and the pairs it may visit,
+/// and the witness search bounds how many candidates it makes.
 fn pattern_difference(a: &Map<String, Value>, b: &Map<String, Value>) -> Option<String> {
     let pa = a.get("pattern").and_then(Value::as_str);
     let pb = b.get("pattern").and_then(Value::as_str);
     if pa == pb {
         return None;
     }
-    language::accepted_not_rejected(pa, pb)
+    language::accepted_not_rejected(pa, pb, &mut language::PatternWork::default())
 }
