@@ -152,7 +152,7 @@ fn benches(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let walk = compat::ReaderCheck::new(&deployed, &after, Policy::Strict).unwrap();
-                black_box(walk.verdicts(&fields))
+                black_box(walk.verdicts(&fields, 10))
             })
         },
     );

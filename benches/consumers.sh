@@ -13,6 +13,7 @@
 #   bash benches/consumers.sh [OUTDIR]
 #
 # env: CONSUMERS (100), ROUNDS (200), DURATION (10s), RUNS (3), PORT (18291),
+#      READ_ALL=1 (the readers declare no fields: every change breaking them is shown),
 #      ACCORD_BIN (a prebuilt accord instead of building this checkout's).
 # Needs python3 and wrk. The server is stopped by its own PID on exit.
 set -euo pipefail

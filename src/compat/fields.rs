@@ -41,8 +41,11 @@ const MAX_VISITED: usize = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReaderVerdict {
     /// The findings by which data valid under the new schema can be invalid under the
-    /// old one, restricted to the declared fields when there are any.
+    /// old one, restricted to the declared fields when there are any: the first ones,
+    /// when [`ReaderCheck::verdicts`] was asked for fewer.
     pub changes: Vec<Change>,
+    /// How many such findings there are.
+    pub changes_total: usize,
     /// Declared fields the old schema has and the new one does not.
     pub missing_fields: Vec<FieldPath>,
 }
@@ -50,7 +53,7 @@ pub struct ReaderVerdict {
 impl ReaderVerdict {
     /// Whether the new schema breaks the reader.
     pub fn breaks(&self) -> bool {
-        !self.changes.is_empty() || !self.missing_fields.is_empty()
+        self.changes_total > 0 || !self.missing_fields.is_empty()
     }
 }
 
@@ -98,19 +101,29 @@ impl<'s> ReaderCheck<'s> {
 
     /// The verdict for a reader of `fields` (every field when empty).
     pub fn verdict(&self, fields: &[FieldPath]) -> ReaderVerdict {
-        self.verdicts(&[fields])
+        self.verdicts(&[fields], usize::MAX)
             .pop()
             .expect("one verdict per field list")
     }
 
     /// The verdicts for readers of each of `readers`' field lists (every field when a
-    /// list is empty), in order. The witnesses of the changes shown to at least one
-    /// reader are found once, for all of them.
-    pub fn verdicts(&self, readers: &[&[FieldPath]]) -> Vec<ReaderVerdict> {
+    /// list is empty), in order, each listing at most `listed` changes (and counting
+    /// them all). The witnesses of the changes listed to at least one reader are found
+    /// once, for all of them; changes no reader is listed get none, since each witness
+    /// costs two validations and a reader of every field may be shown hundreds.
+    pub fn verdicts(&self, readers: &[&[FieldPath]], listed: usize) -> Vec<ReaderVerdict> {
         let (forward, reverse) = (ByField::new(&self.forward), ByField::new(&self.reverse));
-        // Which forward changes each reader is shown, by index.
-        let shown: Vec<Vec<usize>> = readers.iter().map(|f| forward.touched(f)).collect();
-        let mut needed: Vec<usize> = shown.iter().flatten().copied().collect();
+        // Which forward changes each reader is shown, by index, and how many touch it.
+        let shown: Vec<(Vec<usize>, usize)> = readers
+            .iter()
+            .map(|f| {
+                let mut touched = forward.touched(f);
+                let total = touched.len();
+                touched.truncate(listed);
+                (touched, total)
+            })
+            .collect();
+        let mut needed: Vec<usize> = shown.iter().flat_map(|(i, _)| i).copied().collect();
         needed.sort_unstable();
         needed.dedup();
         let mut witnessed: Vec<Change> = needed
@@ -123,18 +136,22 @@ impl<'s> ReaderCheck<'s> {
         readers
             .iter()
             .zip(shown)
-            .map(|(fields, indices)| {
-                let changes: Vec<Change> = if indices.is_empty() {
-                    reverse
-                        .touched(fields)
+            .map(|(fields, (indices, total))| {
+                let (changes, changes_total): (Vec<Change>, usize) = if total == 0 {
+                    let touched = reverse.touched(fields);
+                    let total = touched.len();
+                    let changes = touched
                         .into_iter()
+                        .take(listed)
                         .map(|i| turned_around(self.reverse[i].clone()))
-                        .collect()
+                        .collect();
+                    (changes, total)
                 } else {
-                    indices
+                    let changes = indices
                         .iter()
                         .map(|i| witnessed[needed.binary_search(i).expect("needed")].clone())
-                        .collect()
+                        .collect();
+                    (changes, total)
                 };
                 let missing_fields = fields
                     .iter()
@@ -147,6 +164,7 @@ impl<'s> ReaderCheck<'s> {
                     .collect();
                 ReaderVerdict {
                     changes,
+                    changes_total,
                     missing_fields,
                 }
             })
@@ -385,7 +403,10 @@ mod tests {
         let (old, new) = (order(), without_amount());
         let check = ReaderCheck::new(&old, &new, Policy::Strict).unwrap();
         let lists = [fields(&["/amount"]), fields(&["/order_id"]), Vec::new()];
-        let together = check.verdicts(&lists.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        let together = check.verdicts(
+            &lists.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            usize::MAX,
+        );
         for (fields, verdict) in lists.iter().zip(&together) {
             assert_eq!(
                 verdict,
@@ -401,6 +422,24 @@ mod tests {
             "{:?}",
             together[0]
         );
+    }
+
+    #[test]
+    fn a_reader_listed_fewer_changes_still_counts_them_all() {
+        let old = schema(json!({"type": "object", "additionalProperties": false}));
+        let new = schema(json!({
+            "type": "object",
+            "properties": {"a": {}, "b": {}, "c": {}},
+            "additionalProperties": false
+        }));
+        let check = ReaderCheck::new(&old, &new, Policy::Strict).unwrap();
+        let all = check.verdict(&[]);
+        assert_eq!(all.changes_total, 3, "{all:?}");
+        assert_eq!(all.changes.len(), 3);
+        let listed = check.verdicts(&[&[]], 1).pop().unwrap();
+        assert_eq!(listed.changes_total, 3);
+        assert_eq!(listed.changes, all.changes[..1]);
+        assert!(listed.breaks());
     }
 
     #[test]

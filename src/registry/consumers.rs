@@ -918,7 +918,7 @@ fn impacts(
                 .filter(|r| r.resolved.as_ref() == Some(*v))
                 .map(|r| r.fields.as_slice())
                 .collect();
-            verdicts.insert(*v, walk.verdicts(&fields).into_iter());
+            verdicts.insert(*v, walk.verdicts(&fields, MAX_ROW_CHANGES).into_iter());
         }
     }
     readers
@@ -955,9 +955,8 @@ fn impacts(
                         .and_then(Iterator::next)
                         .expect("a verdict for each reader of the walk, in order");
                     row.breaks = verdict.breaks();
-                    row.changes_total = verdict.changes.len();
+                    row.changes_total = verdict.changes_total;
                     row.changes = verdict.changes;
-                    row.changes.truncate(MAX_ROW_CHANGES);
                     row.missing_fields = verdict.missing_fields;
                 }
             }
