@@ -257,8 +257,9 @@ pub(crate) struct Model<'d> {
     pub root: NodeId,
     docs: &'d Documents,
     /// For each node, the node that refers to it when exactly one reference does
-    /// (a `$ref` to it from elsewhere, or a cycle through it, makes it shared).
-    parents: Vec<Option<NodeId>>,
+    /// (a `$ref` to it from elsewhere, or a cycle through it, makes it shared). Made
+    /// on first use: only conditionals ask, and most schemas have none.
+    parents: std::cell::OnceCell<Vec<Option<NodeId>>>,
 }
 
 pub(crate) fn decimal(v: &Value) -> Option<BigDecimal> {
@@ -309,19 +310,22 @@ impl<'d> Model<'d> {
             b.fill(id, &loc, value);
             b.nodes[id].location = Some(loc);
         }
-        let parents = unique_parents(&b.nodes, root);
         Model {
             nodes: b.nodes,
             root,
             docs,
-            parents,
+            parents: std::cell::OnceCell::new(),
         }
     }
 
     /// The only node that refers to `id`, if exactly one does: then every instance
     /// `id` is applied to is one its parent is applied to as well.
     pub fn unique_parent(&self, id: NodeId) -> Option<NodeId> {
-        self.parents.get(id).copied().flatten()
+        self.parents
+            .get_or_init(|| unique_parents(&self.nodes, self.root))
+            .get(id)
+            .copied()
+            .flatten()
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
