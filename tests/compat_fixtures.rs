@@ -107,7 +107,10 @@ fn every_compatibility_fixture_gives_its_expected_verdict_and_rules() {
                 .iter()
                 .filter(|c| c.breaks.contains(&dir))
                 .filter_map(|c| c.witnesses.as_ref()?.get(dir))
-                .find(|w| accepts.validator().is_valid(w) && !rejects.validator().is_valid(w));
+                .find(|w| {
+                    accepts.validator().unwrap().is_valid(w)
+                        && !rejects.validator().unwrap().is_valid(w)
+                });
             if found.is_none() {
                 failures.push(format!(
                     "{name}: expected a {key} witness, got none in {rules:?}"

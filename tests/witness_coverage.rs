@@ -112,7 +112,9 @@ fn incompatible_verdicts_carry_verified_witnesses_for_the_asked_direction() {
                             Direction::Backward => (&o, &n),
                             Direction::Forward => (&n, &o),
                         };
-                        if !accepts.validator().is_valid(&w) || rejects.validator().is_valid(&w) {
+                        if !accepts.validator().unwrap().is_valid(&w)
+                            || rejects.validator().unwrap().is_valid(&w)
+                        {
                             wrong.push(format!("{name} {}: {d:?} witness {w}", c.rule));
                         }
                     }

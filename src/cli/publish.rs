@@ -138,6 +138,7 @@ pub fn run(args: PublishArgs) -> Result<ExitCode, Failure> {
     let resolver = resolver_of(&contracts);
     for c in &contracts {
         Schema::from_text(&c.schema_text, &ParseOptions::default(), &resolver)
+            .and_then(Schema::compiled)
             .map_err(|e| Failure::load(format!("{}: {e}", c.schema_path.display())))?;
     }
     let credentials = args.connect.load()?;

@@ -53,7 +53,10 @@ pub(crate) fn raw(
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<Vec<Finding>, CompatError> {
-    if old.fingerprint() == new.fingerprint()
+    // Equal documents have no changes. Comparing the values costs no allocation, where
+    // the fingerprints would write both canonical texts; documents equal only in
+    // their canonical form (`1.0` and `1`) are walked, and the walk finds nothing.
+    if old.value() == new.value()
         && old.external_uris().is_empty()
         && new.external_uris().is_empty()
     {

@@ -982,7 +982,10 @@ impl Registry {
         let options = self.parse_options;
         let text = submission.schema.clone();
         let schema =
-            tokio::task::spawn_blocking(move || Schema::from_text(&text, &options, &resolver))
+            // Compiled before anything is stored: every stored schema has a validator.
+            tokio::task::spawn_blocking(move || {
+                Schema::from_text(&text, &options, &resolver).and_then(Schema::compiled)
+            })
                 .await
                 .map_err(|e| RegistryError::Internal(e.to_string()))?
                 .map_err(RegistryError::InvalidSchema)?;

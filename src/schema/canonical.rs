@@ -10,7 +10,7 @@
 //! fractional spelling (`1.0`) distinct from `1`. Canonicalisation is idempotent:
 //! the canonical text parses back to a value whose canonical text is itself.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -19,9 +19,18 @@ use super::Draft;
 
 /// The canonical text of `value` as a schema of `draft`.
 pub fn canonical_text(value: &Value, draft: Draft) -> String {
-    let mut out = String::with_capacity(256);
+    canonical_text_sized(value, draft, 256)
+}
+
+/// [`canonical_text`] with room for `size_hint` bytes from the start (the length of
+/// the document's compact text: the canonical text is about as long), so a big
+/// document's text is not copied as it grows.
+pub(crate) fn canonical_text_sized(value: &Value, draft: Draft, size_hint: usize) -> String {
+    let mut out = Vec::with_capacity(size_hint);
     write_value(&mut out, value, draft == Draft::Draft4);
-    out
+    // Only UTF-8 was written: JSON punctuation, numbers and serde_json's escaping of
+    // strings that were UTF-8 already.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The lowercase hex sha256 of `text`.
@@ -29,40 +38,52 @@ pub fn fingerprint(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn write_value(out: &mut String, value: &Value, keep_fraction: bool) {
+fn write_value(out: &mut Vec<u8>, value: &Value, keep_fraction: bool) {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => write_number(out, n, keep_fraction),
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_value(out, item, keep_fraction);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            out.push(b'{');
+            let mut first = true;
+            let mut entry = |out: &mut Vec<u8>, k: &String, v: &Value| {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
                 }
                 write_string(out, k);
-                out.push(':');
+                out.push(b':');
                 write_value(out, v, keep_fraction);
+            };
+            // serde_json's map is already in byte order unless a crate in the build
+            // turns on its `preserve_order` feature; sort only then.
+            if map.keys().is_sorted_by(|a, b| a.as_bytes() <= b.as_bytes()) {
+                for (k, v) in map {
+                    entry(out, k, v);
+                }
+            } else {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                for (k, v) in entries {
+                    entry(out, k, v);
+                }
             }
-            out.push('}');
+            out.push(b'}');
         }
     }
 }
 
-fn write_number(out: &mut String, n: &serde_json::Number, keep_fraction: bool) {
+fn write_number(out: &mut Vec<u8>, n: &serde_json::Number, keep_fraction: bool) {
     if n.is_i64() || n.is_u64() {
         let _ = write!(out, "{n}");
         return;
@@ -77,9 +98,9 @@ fn write_number(out: &mut String, n: &serde_json::Number, keep_fraction: bool) {
     }
 }
 
-fn write_string(out: &mut String, s: &str) {
-    // serde_json's escaping is the canonical one; writing a &str cannot fail.
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    // serde_json's escaping is the canonical one; writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// Removes insignificant whitespace from a JSON text, keeping key order and the exact

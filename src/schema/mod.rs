@@ -13,8 +13,8 @@ pub mod ndjson;
 mod resolve;
 pub(crate) mod walk;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -137,20 +137,23 @@ impl Default for ParseOptions {
 pub struct Schema(Arc<Inner>);
 
 struct Inner {
-    /// A validator with formats asserted, built once while checking the schema.
-    validator: jsonschema::Validator,
+    /// A validator with formats asserted, compiled on first use (see
+    /// [`Schema::validator`]).
+    validator: OnceLock<Result<jsonschema::Validator, SchemaError>>,
     original: String,
     docs: Documents,
     draft: Draft,
-    canonical: String,
-    fingerprint: String,
+    /// The canonical text, written on first use (see [`Schema::canonical`]).
+    canonical: OnceLock<String>,
+    /// The sha256 of the canonical text, on first use.
+    fingerprint: OnceLock<String>,
 }
 
 impl std::fmt::Debug for Schema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Schema")
             .field("draft", &self.0.draft)
-            .field("fingerprint", &self.0.fingerprint)
+            .field("fingerprint", &self.0.fingerprint.get())
             .finish_non_exhaustive()
     }
 }
@@ -217,21 +220,27 @@ impl Schema {
             }
         };
         meta_check(&value, draft)?;
-        let canonical = canonical_text(&value, draft);
-        let fingerprint = fingerprint(&canonical);
         let docs = Documents::load(value, draft, resolver)?;
         for doc in docs.docs.iter().skip(1) {
             meta_check(&doc.value, doc.draft)?;
         }
-        let validator = compile_check(&docs, draft)?;
+        check_patterns(&docs)?;
         Ok(Schema(Arc::new(Inner {
-            validator,
+            validator: OnceLock::new(),
             original,
             docs,
             draft,
-            canonical,
-            fingerprint,
+            canonical: OnceLock::new(),
+            fingerprint: OnceLock::new(),
         })))
+    }
+
+    /// Compiles the validator now (see [`Self::validator`]) and fails with the reason
+    /// when it cannot be: what the registry runs before it stores a schema, so every
+    /// stored schema has a validator.
+    pub fn compiled(self) -> Result<Self, SchemaError> {
+        self.validator().map_err(Clone::clone)?;
+        Ok(self)
     }
 
     /// The document as submitted (key order and number spelling kept, compact).
@@ -249,14 +258,18 @@ impl Schema {
         self.0.draft
     }
 
-    /// The canonical text (see [`canonical_text`]).
+    /// The canonical text (see [`canonical_text`]), written on first use.
     pub fn canonical(&self) -> &str {
-        &self.0.canonical
+        self.0.canonical.get_or_init(|| {
+            canonical::canonical_text_sized(self.value(), self.0.draft, self.0.original.len())
+        })
     }
 
-    /// The lowercase hex sha256 of the canonical text.
+    /// The lowercase hex sha256 of the canonical text, computed on first use.
     pub fn fingerprint(&self) -> &str {
-        &self.0.fingerprint
+        self.0
+            .fingerprint
+            .get_or_init(|| fingerprint(self.canonical()))
     }
 
     /// The root and every document it refers to.
@@ -269,10 +282,21 @@ impl Schema {
         self.0.docs.external_uris().map(str::to_owned).collect()
     }
 
-    /// The validator built while the schema was checked: formats asserted under every
-    /// draft, the referenced documents served from memory, the bounded regex engine.
-    pub fn validator(&self) -> &jsonschema::Validator {
-        &self.0.validator
+    /// The validator of this schema: formats asserted under every draft, the
+    /// referenced documents served from memory, the bounded regex engine.
+    ///
+    /// It is compiled on first use, not while the schema is parsed: a comparison that
+    /// verifies no witness never needs it, and compiling a big schema costs more time
+    /// and memory than parsing and comparing it (`accord diff` on a 283 KB pair). A
+    /// parsed schema has passed its meta-schema, resolved every reference and
+    /// compiled every regular expression with the validator's engine, so compiling
+    /// is not expected to fail; if it does, the error says why, and
+    /// [`Self::compiled`] lets a caller that stores schemas refuse such a one.
+    pub fn validator(&self) -> Result<&jsonschema::Validator, &SchemaError> {
+        self.0
+            .validator
+            .get_or_init(|| compile_check(&self.0.docs, self.0.draft))
+            .as_ref()
     }
 
     /// Options for building a `jsonschema` validator of this schema: its draft, the
@@ -392,6 +416,92 @@ fn compile_check(docs: &Documents, draft: Draft) -> Result<jsonschema::Validator
         })
 }
 
+/// Compiles every distinct `pattern` and `patternProperties` key of every document
+/// with the validator's own engine and options (a one-keyword schema each), so a
+/// parsed schema never holds a regular expression its validator would refuse,
+/// without compiling the whole validator. Generated schemas repeat the same few
+/// patterns hundreds of times; each is compiled once.
+fn check_patterns(docs: &Documents) -> Result<(), SchemaError> {
+    let mut seen: HashSet<(&str, bool)> = HashSet::new();
+    for doc in &docs.docs {
+        let mut stack = vec![&doc.value];
+        while let Some(value) = stack.pop() {
+            let Value::Object(obj) = value else { continue };
+            let pattern = obj
+                .get("pattern")
+                .and_then(Value::as_str)
+                .map(|p| (p, false));
+            let keys = obj
+                .get("patternProperties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.keys().map(|k| (k.as_str(), true)));
+            for (regex, is_key) in pattern.into_iter().chain(keys) {
+                if seen.insert((regex, is_key)) {
+                    compile_pattern(docs, doc.draft, regex, is_key)?;
+                }
+            }
+            walk::for_each_subschema(obj, doc.draft, |_, sub| stack.push(sub));
+        }
+    }
+    Ok(())
+}
+
+/// Compiles one pattern as `{"pattern": regex}` (or as a `patternProperties` key);
+/// on failure, the error names the first place the pattern is written.
+fn compile_pattern(
+    docs: &Documents,
+    draft: Draft,
+    regex: &str,
+    is_key: bool,
+) -> Result<(), SchemaError> {
+    let probe = if is_key {
+        serde_json::json!({ "patternProperties": { regex: true } })
+    } else {
+        serde_json::json!({ "pattern": regex })
+    };
+    let Err(e) = validator_options(docs, draft).build(&probe) else {
+        return Ok(());
+    };
+    let keyword = if is_key {
+        "patternProperties"
+    } else {
+        "pattern"
+    };
+    let pointer = pattern_pointer(docs, regex, is_key).unwrap_or_default();
+    Err(SchemaError::Invalid {
+        message: format!("`{keyword}` {regex:?} is not a valid regular expression: {e}"),
+        pointer,
+    })
+}
+
+/// The JSON pointer of the first `pattern` (or `patternProperties` key) spelled `regex`
+/// (only looked for when one fails to compile).
+fn pattern_pointer(docs: &Documents, regex: &str, is_key: bool) -> Option<String> {
+    for doc in &docs.docs {
+        let mut stack = vec![(&doc.value, String::new())];
+        while let Some((value, pointer)) = stack.pop() {
+            let Value::Object(obj) = value else { continue };
+            let here = if is_key {
+                obj.get("patternProperties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|m| m.contains_key(regex))
+                    .then(|| walk::join_pointer(&pointer, &["patternProperties", regex]))
+            } else {
+                (obj.get("pattern").and_then(Value::as_str) == Some(regex))
+                    .then(|| walk::join_pointer(&pointer, &["pattern"]))
+            };
+            if here.is_some() {
+                return here;
+            }
+            walk::for_each_subschema(obj, doc.draft, |path, sub| {
+                stack.push((sub, walk::join_pointer(&pointer, path)));
+            });
+        }
+    }
+    None
+}
+
 fn exceeds_depth(value: &Value, limit: usize) -> bool {
     let mut stack = vec![(value, 1usize)];
     while let Some((v, depth)) = stack.pop() {
@@ -447,6 +557,34 @@ mod tests {
                 || err.pointer().is_some_and(|p| p.contains("pattern")),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_invalid_regex_is_named_at_its_first_place_without_compiling_the_validator() {
+        // 2020-12's meta-schema leaves `format: regex` an annotation, so the pattern
+        // check is what refuses these (draft-07's meta-schema refuses them itself).
+        let draft = "https://json-schema.org/draft/2020-12/schema";
+        let err = parse(json!({"$schema": draft,
+            "properties": {"a": {"type": "string", "pattern": "^ok$"},
+            "b": {"items": {"pattern": "a(b"}}}}))
+        .unwrap_err();
+        assert_eq!(err.pointer(), Some("/properties/b/items/pattern"), "{err}");
+        assert!(err.to_string().contains("\"a(b\""), "{err}");
+        let err = parse(json!({"$schema": draft, "patternProperties": {"[z-a]": {}}})).unwrap_err();
+        assert_eq!(err.pointer(), Some("/patternProperties/[z-a]"), "{err}");
+    }
+
+    #[test]
+    fn the_validator_is_compiled_on_first_use_and_kept() {
+        let s = parse(json!({"properties": {"n": {"type": "integer"}}})).unwrap();
+        assert!(
+            s.0.validator.get().is_none(),
+            "parsing compiled the validator"
+        );
+        let v = s.validator().unwrap();
+        assert!(!v.is_valid(&json!({"n": "x"})));
+        assert!(s.validator().unwrap().is_valid(&json!({"n": 1})));
+        assert!(s.clone().compiled().is_ok());
     }
 
     #[test]

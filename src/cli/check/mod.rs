@@ -483,16 +483,18 @@ pub(crate) fn failed(path: &Path, c: Option<&ContractFile>, error: String) -> Co
 
 fn check_one(c: &ContractFile, resolver: &MapResolver, baseline: &mut Baseline) -> ContractResult {
     let options = ParseOptions::default();
-    let candidate = match Schema::from_text(&c.schema_text, &options, resolver) {
-        Ok(s) => s,
-        Err(e) => {
-            return failed(
-                &c.path,
-                Some(c),
-                format!("{}: {e}", c.schema_path.display()),
-            );
-        }
-    };
+    // Compiled as the registry compiles it: what passes here registers there.
+    let candidate =
+        match Schema::from_text(&c.schema_text, &options, resolver).and_then(Schema::compiled) {
+            Ok(s) => s,
+            Err(e) => {
+                return failed(
+                    &c.path,
+                    Some(c),
+                    format!("{}: {e}", c.schema_path.display()),
+                );
+            }
+        };
     let base = match baseline.for_contract(c, candidate.fingerprint()) {
         Ok(b) => b,
         Err(e) => return failed(&c.path, Some(c), crate::cli::chain(&e)),

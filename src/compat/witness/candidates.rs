@@ -42,7 +42,24 @@ pub(super) fn local_values(
     accepts: Side<'_>,
     rejects: Side<'_>,
 ) -> Vec<Local> {
+    local_values_within(hint, quoted, accepts, rejects, usize::MAX).0
+}
+
+/// [`local_values`] without the object candidates that cannot fit in `room` bytes of
+/// JSON text (each is the accepting example with a property more or changed, so none
+/// fits when the example alone does not), and whether any were left out for that.
+/// On a big nested schema the example of an enclosing object holds every level
+/// below it: building a copy per property only to find each one over the witness
+/// size cap was most of a report's time.
+pub(super) fn local_values_within(
+    hint: Option<&Value>,
+    quoted: &[&Value],
+    accepts: Side<'_>,
+    rejects: Side<'_>,
+    room: usize,
+) -> (Vec<Local>, bool) {
     let mut out = Vec::new();
+    let mut left_out = false;
     if let Some(h) = hint {
         out.extend(from_hint(h, accepts));
     }
@@ -62,12 +79,35 @@ pub(super) fn local_values(
         numbers(ao, bo, &mut out);
         strings(ao, bo, &mut out);
         arrays(ao, bo, accepts.root, &mut out);
-        objects(ao, bo, base.as_ref(), accepts.root, &mut out);
+        if base.as_ref().is_some_and(|b| !fits(b, room)) {
+            left_out = true;
+        } else {
+            objects(ao, bo, base.as_ref(), accepts.root, &mut out);
+        }
     }
     out.extend(palette().into_iter().map(Local::Value));
     out.push(Local::Absent);
     out.truncate(MAX_LOCAL);
-    out
+    (out, left_out)
+}
+
+/// Whether `v`'s compact JSON text is at most `room` bytes (counted up to `room + 1`
+/// only).
+pub(super) fn fits(v: &Value, room: usize) -> bool {
+    struct Budget(usize);
+    impl std::io::Write for Budget {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self
+                .0
+                .checked_sub(bytes.len())
+                .ok_or(std::io::ErrorKind::FileTooLarge)?;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(&mut Budget(room), v).is_ok()
 }
 
 /// One value of each kind, for changes the specific candidates miss (a type that

@@ -160,16 +160,43 @@ impl Search {
             && locals
                 .iter()
                 .any(|l| placeable(&base, &path, l, accepts.value()));
-        let parent_locals = if path.is_empty() || parent_oversized && path_too_large {
-            Vec::new()
-        } else {
-            candidates::local_values(None, &[], side(accepts, parent), side(rejects, parent))
-        };
+        let (parent_locals, parent_left_out) =
+            if path.is_empty() || parent_oversized && path_too_large {
+                (Vec::new(), false)
+            } else {
+                let room = MAX_WITNESS_BYTES.saturating_sub(size_floor(&base, parent));
+                candidates::local_values_within(
+                    None,
+                    &[],
+                    side(accepts, parent),
+                    side(rejects, parent),
+                    room,
+                )
+            };
         let mut seen = FxHashSet::default();
         let mut tried = 0;
-        let mut too_large = false;
+        let mut too_large = parent_left_out;
         let at_root = path.is_empty();
         let at = |p: &[String], skip: bool, l: Local| -> Option<Candidate> {
+            // A value the accepting schema refuses where it goes, by that place's own
+            // `type` or `required`, is no witness: not tried (trying it would compile
+            // both validators for nothing).
+            let refused = match &l {
+                Local::Value(v) => {
+                    schema_at(accepts.value(), p).is_some_and(|s| surely_refused(s, v))
+                }
+                // Leaving out a property its parent requires.
+                Local::Absent => p.split_last().is_some_and(|(name, up)| {
+                    schema_at(accepts.value(), up)
+                        .and_then(|s| s.get("required"))
+                        .and_then(Value::as_array)
+                        .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(name.as_str())))
+                }),
+                Local::Merge(_) => false,
+            };
+            if refused {
+                return None;
+            }
             if skip {
                 placeable(&base, p, &l, accepts.value()).then_some(Candidate::TooLarge)
             } else {
@@ -221,6 +248,7 @@ impl Search {
                     })
                     .into_iter()
                     .flatten()
+                    .filter(|v| !surely_refused(accepts.value(), v))
                     .map(Candidate::Value),
             );
         // Each local value is tried on every variant: allow as many more tries as
@@ -250,9 +278,14 @@ impl Search {
             }
             tried += 1;
             self.tries += 1;
-            if accepts.validator().is_valid(&candidate)
-                && !rejects.validator().is_valid(&candidate)
-                && rejected_along(rejects, &candidate, instance_path)
+            // The validators are compiled here, for the first candidate that needs
+            // them, not before: most comparisons never get this far.
+            let (Ok(accepting), Ok(rejecting)) = (accepts.validator(), rejects.validator()) else {
+                return Err("the validator of one of the two schemas cannot be built");
+            };
+            if accepting.is_valid(&candidate)
+                && !rejecting.is_valid(&candidate)
+                && rejected_along(rejecting, &candidate, instance_path)
             {
                 return Ok(candidate);
             }
@@ -265,12 +298,49 @@ impl Search {
     }
 }
 
+/// Whether `schema` refuses `value` by its own `type` and `required` alone, so trying
+/// it would only cost the validators' compilation: a small value tried where an
+/// object with required properties goes. Exact, never a guess: `type` and `required`
+/// are checked whatever else the schema says (its `$ref`, combinators and other
+/// keywords can only refuse more), and the schema is one that applies to the place
+/// (the root, or what [`schema_at`] finds for a path).
+fn surely_refused(schema: &Value, value: &Value) -> bool {
+    let Value::Object(root) = schema else {
+        return false;
+    };
+    let type_of = |t: &str| match (t, value) {
+        ("null", Value::Null)
+        | ("boolean", Value::Bool(_))
+        | ("string", Value::String(_))
+        | ("array", Value::Array(_))
+        | ("object", Value::Object(_))
+        | ("number", Value::Number(_)) => true,
+        // Integer-valued numbers count as integers (1.0 from draft-06 on): any number
+        // might, so only non-numbers are surely not integers.
+        ("integer", Value::Number(_)) => true,
+        _ => false,
+    };
+    let refused_by_type = match root.get("type") {
+        Some(Value::String(t)) => !type_of(t),
+        Some(Value::Array(ts)) => !ts.iter().filter_map(Value::as_str).any(type_of),
+        _ => false,
+    };
+    let refused_by_required = match (root.get("required"), value) {
+        (Some(Value::Array(names)), Value::Object(obj)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|n| !obj.contains_key(n)),
+        _ => false,
+    };
+    refused_by_type || refused_by_required
+}
+
 /// Whether `rejects` refuses `candidate` at the change's instance path, below it or
 /// above it (an ancestor's `required` or `additionalProperties`), not only elsewhere: a
 /// witness shows its own change, not another change of the same pair.
-fn rejected_along(rejects: &Schema, candidate: &Value, instance_path: &str) -> bool {
+fn rejected_along(rejects: &jsonschema::Validator, candidate: &Value, instance_path: &str) -> bool {
     let want: Vec<&str> = instance_path.split('/').skip(1).collect();
-    rejects.validator().iter_errors(candidate).any(|e| {
+    rejects.iter_errors(candidate).any(|e| {
         e.instance_path()
             .as_str()
             .split('/')
@@ -544,5 +614,28 @@ fn distinct(item: &Value, i: usize) -> Value {
         Value::String(s) => json!(format!("{s}{i}")),
         Value::Number(_) => json!(i),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_values_the_roots_type_or_required_refuse_are_surely_refused() {
+        let closed = json!({"type": "object", "required": ["a"], "properties": {"a": {}}});
+        assert!(surely_refused(&closed, &json!({})));
+        assert!(surely_refused(&closed, &json!(0)));
+        assert!(!surely_refused(&closed, &json!({"a": 1})));
+        let either = json!({"type": ["integer", "null"]});
+        assert!(surely_refused(&either, &json!("x")));
+        assert!(!surely_refused(&either, &json!(0.5)));
+        assert!(!surely_refused(&either, &Value::Null));
+        // Whatever a combinator or a reference says is left to the validators.
+        assert!(!surely_refused(
+            &json!({"anyOf": [{"type": "string"}]}),
+            &json!(0)
+        ));
+        assert!(!surely_refused(&json!(true), &json!(0)));
     }
 }
