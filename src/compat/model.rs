@@ -13,7 +13,7 @@
 //! The graph is built with a work list, never by recursion, so nesting depth and
 //! reference chains cannot overflow the stack.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::str::FromStr;
 
 use bigdecimal::BigDecimal;
@@ -95,16 +95,19 @@ const OTHER_KEYWORDS: &[&str] = &[
 /// A node of the graph.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    /// JSON pointer of the schema object in its document (prefixed with the document
-    /// URI for documents other than the root).
+    /// JSON pointer of the schema object in its document (see [`Model::pointer`] for
+    /// the form reports show). A synthetic part has its parent's.
     pub pointer: String,
+    /// The document holding the schema object (0 is the root).
+    pub doc: usize,
+    /// Whether the node is a part of a synthetic combinator (no schema object of its
+    /// own).
+    pub part: bool,
     /// Annotation keywords with their values.
     pub annotations: BTreeMap<String, Value>,
     pub kind: Kind,
     /// Keywords the engine does not understand, with their values.
     pub unknown: BTreeMap<String, Value>,
-    /// Where the schema object is (none for the parts of a synthetic combinator).
-    pub location: Option<Location>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,8 +118,8 @@ pub(crate) enum Kind {
     Never,
     Object(Box<ObjectKind>),
     Array(Box<ArrayKind>),
-    String(StringKind),
-    Number(NumberKind),
+    String(Box<StringKind>),
+    Number(Box<NumberKind>),
     Boolean,
     Null,
     /// `enum`, or `const` (a one-value enumeration).
@@ -283,9 +286,11 @@ fn count(v: Option<&Value>) -> Option<u64> {
 struct Builder<'d> {
     docs: &'d Documents,
     nodes: Vec<Node>,
-    memo: HashMap<Location, NodeId>,
+    /// The node of each schema object, by the object's address in the documents: a
+    /// value has one place, so its address is its location without the pointer text.
+    memo: rustc_hash::FxHashMap<*const Value, NodeId>,
     /// Nodes to fill, with their schema values (looked up once, never again by pointer).
-    work: Vec<(NodeId, Location, &'d Value)>,
+    work: Vec<(NodeId, &'d Value)>,
     /// The schema object being filled: children are found relative to it.
     current: Option<&'d Value>,
 }
@@ -297,7 +302,7 @@ impl<'d> Model<'d> {
         let mut b = Builder {
             docs,
             nodes: Vec::new(),
-            memo: HashMap::new(),
+            memo: rustc_hash::FxHashMap::default(),
             work: Vec::new(),
             current: None,
         };
@@ -305,10 +310,13 @@ impl<'d> Model<'d> {
             doc: 0,
             pointer: String::new(),
         });
-        while let Some((id, loc, value)) = b.work.pop() {
+        while let Some((id, value)) = b.work.pop() {
             b.current = Some(value);
+            let loc = Location {
+                doc: b.nodes[id].doc,
+                pointer: b.nodes[id].pointer.clone(),
+            };
             b.fill(id, &loc, value);
-            b.nodes[id].location = Some(loc);
         }
         Model {
             nodes: b.nodes,
@@ -332,15 +340,31 @@ impl<'d> Model<'d> {
         &self.nodes[id]
     }
 
+    /// The JSON pointer of a node as reports show it: prefixed with the document's URI
+    /// for documents other than the root.
+    pub fn pointer(&self, id: NodeId) -> String {
+        let node = &self.nodes[id];
+        if node.doc == 0 {
+            node.pointer.clone()
+        } else {
+            format!("{}#{}", self.docs.docs[node.doc].uri, node.pointer)
+        }
+    }
+
     /// A key that is equal for two nodes exactly when their schema objects are
     /// canonically equal (parts of synthetic combinators are unique).
     pub fn identity(&self, id: NodeId) -> String {
-        match &self.nodes[id].location {
-            Some(loc) => self.docs.get(loc).map_or_else(String::new, |v| {
-                crate::schema::canonical_text(v, self.docs.draft(loc))
-            }),
-            None => format!("#part{id}"),
+        let node = &self.nodes[id];
+        if node.part {
+            return format!("#part{id}");
         }
+        let loc = Location {
+            doc: node.doc,
+            pointer: node.pointer.clone(),
+        };
+        self.docs.get(&loc).map_or_else(String::new, |v| {
+            crate::schema::canonical_text(v, self.docs.draft(&loc))
+        })
     }
 }
 
@@ -364,33 +388,26 @@ impl<'d> Builder<'d> {
             Some(v) if !is_ref(v) => (loc, Some(v)),
             _ => (self.follow_refs(loc), None),
         };
-        if let Some(&id) = self.memo.get(&loc) {
-            return id;
-        }
         let docs: &'d Documents = self.docs;
         let value = value
             .or_else(|| docs.get(&loc))
             .unwrap_or(&Value::Bool(true));
-        let id = self.alloc(&loc);
-        self.memo.insert(loc.clone(), id);
-        self.work.push((id, loc, value));
-        id
-    }
-
-    fn alloc(&mut self, loc: &Location) -> NodeId {
-        let pointer = if loc.doc == 0 {
-            loc.pointer.clone()
-        } else {
-            format!("{}#{}", self.docs.docs[loc.doc].uri, loc.pointer)
-        };
+        let key: *const Value = value;
+        if let Some(&id) = self.memo.get(&key) {
+            return id;
+        }
         self.nodes.push(Node {
-            pointer,
+            pointer: loc.pointer,
+            doc: loc.doc,
+            part: false,
             annotations: BTreeMap::new(),
             kind: Kind::Pending,
             unknown: BTreeMap::new(),
-            location: None,
         });
-        self.nodes.len() - 1
+        let id = self.nodes.len() - 1;
+        self.memo.insert(key, id);
+        self.work.push((id, value));
+        id
     }
 
     /// Follows `$ref`s that stand alone (draft-07 and earlier ignore `$ref` siblings;
@@ -521,10 +538,10 @@ impl<'d> Builder<'d> {
                     let kind = match t.as_str() {
                         "object" => self.object(loc, obj, true),
                         "array" => self.array(loc, obj, draft, true),
-                        "string" => Kind::String(string_kind(obj, true)),
-                        "number" => Kind::Number(number_kind(obj, draft, true, false)),
+                        "string" => Kind::String(Box::new(string_kind(obj, true))),
+                        "number" => Kind::Number(Box::new(number_kind(obj, draft, true, false))),
                         "integer" if has_number => continue,
-                        "integer" => Kind::Number(number_kind(obj, draft, true, true)),
+                        "integer" => Kind::Number(Box::new(number_kind(obj, draft, true, true))),
                         "boolean" => Kind::Boolean,
                         "null" => Kind::Null,
                         _ => continue,
@@ -552,10 +569,12 @@ impl<'d> Builder<'d> {
                     parts.push(self.array(loc, obj, draft, false));
                 }
                 if has(STRING_KEYWORDS) {
-                    parts.push(Kind::String(string_kind(obj, false)));
+                    parts.push(Kind::String(Box::new(string_kind(obj, false))));
                 }
                 if has(NUMBER_KEYWORDS) {
-                    parts.push(Kind::Number(number_kind(obj, draft, false, false)));
+                    parts.push(Kind::Number(Box::new(number_kind(
+                        obj, draft, false, false,
+                    ))));
                 }
             }
         }
@@ -629,10 +648,11 @@ impl<'d> Builder<'d> {
         }
         self.nodes.push(Node {
             pointer: self.nodes[parent].pointer.clone(),
+            doc: self.nodes[parent].doc,
+            part: true,
             annotations: BTreeMap::new(),
             kind,
             unknown: BTreeMap::new(),
-            location: None,
         });
         self.nodes.len() - 1
     }

@@ -187,7 +187,7 @@ impl Differ<'_> {
                 "an `if`/`then`/`else` was replaced by a schema accepting what both branches accepted"
                     .to_owned(),
             );
-            f.new_pointer = Some(self.n.node(n).pointer.clone());
+            f.new_pointer = Some(self.n.pointer(n));
             out.push(f);
         } else {
             out.push(self.type_changed(o, n));

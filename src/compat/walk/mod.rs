@@ -283,8 +283,8 @@ impl<'m> Differ<'m> {
             .rev()
             .max_by_key(|(o, n)| members(self.o, *o) * members(self.n, *n))
             .map(|&(o, n)| Place {
-                old_pointer: self.o.node(o).pointer.clone(),
-                new_pointer: self.n.node(n).pointer.clone(),
+                old_pointer: self.o.pointer(o),
+                new_pointer: self.n.pointer(n),
                 old: describe(&self.o.node(o).kind),
                 new: describe(&self.n.node(n).kind),
             });
@@ -428,8 +428,8 @@ impl<'m> Differ<'m> {
         nkw: Option<&str>,
         message: String,
     ) -> Finding {
-        let op = &self.o.node(o).pointer;
-        let np = &self.n.node(n).pointer;
+        let op = &self.o.pointer(o);
+        let np = &self.n.pointer(n);
         Finding {
             instance_path: String::new(),
             body: Rc::new(Body {
@@ -660,8 +660,8 @@ impl<'m> Differ<'m> {
                     None,
                     "values were unconstrained here and now must match a schema".to_owned(),
                 );
-                f.old_pointer = Some(self.o.node(o).pointer.clone());
-                f.new_pointer = Some(self.n.node(b).pointer.clone());
+                f.old_pointer = Some(self.o.pointer(o));
+                f.new_pointer = Some(self.n.pointer(b));
                 f.instance_path = path.to_owned();
                 out.push(f);
                 Ok(false)
@@ -679,7 +679,7 @@ impl<'m> Differ<'m> {
                     "values accepted here before are now forbidden".to_owned(),
                 );
                 f.instance_path = path.to_owned();
-                f.new_pointer = Some(self.n.node(n).pointer.clone());
+                f.new_pointer = Some(self.n.pointer(n));
                 out.push(f);
                 Ok(false)
             }

@@ -56,7 +56,7 @@ impl Differ<'_> {
             );
             f.old_pointer = a
                 .property(name)
-                .map(|p| self.o.node(p).pointer.clone())
+                .map(|p| self.o.pointer(p))
                 .or(f.old_pointer.take());
             f.instance_path = seg(name);
             f.new = Some(Value::String(name.clone()));
@@ -72,7 +72,7 @@ impl Differ<'_> {
                 None,
                 format!("`{name}` is no longer required"),
             );
-            f.new_pointer = Some(self.n.node(n).pointer.clone());
+            f.new_pointer = Some(self.n.pointer(n));
             f.instance_path = seg(name);
             f.old = Some(Value::String(name.clone()));
             out.push(f);

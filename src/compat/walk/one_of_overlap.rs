@@ -16,7 +16,7 @@ impl Differ<'_> {
             None,
             format!("`oneOf` member {member} may also match values of another member, which `oneOf` then rejects"),
         );
-        f.new_pointer = Some(format!("{}/oneOf/{member}", self.n.node(n).pointer));
+        f.new_pointer = Some(format!("{}/oneOf/{member}", self.n.pointer(n)));
         f
     }
 }
