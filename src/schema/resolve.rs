@@ -16,7 +16,7 @@ use std::rc::Rc;
 use serde_json::Value;
 use url::Url;
 
-use super::walk::{for_each_subschema, join_pointer};
+use super::walk::visit_schemas;
 use super::{Draft, SchemaError};
 
 /// Supplies documents that a schema refers to by URI.
@@ -240,17 +240,17 @@ impl Documents {
             bases,
         } = self;
         let document_base = Rc::new(uri);
-        // Index ids and anchors with an explicit stack (documents may nest deeply).
-        let mut stack = vec![(&docs[doc].value, String::new(), Rc::clone(&document_base))];
-        while let Some((value, pointer, parent_base)) = stack.pop() {
-            let Value::Object(obj) = value else {
-                continue;
-            };
+        // The base in effect below each schema object of the current path.
+        let mut path_bases: Vec<Rc<Url>> = Vec::new();
+        visit_schemas(&docs[doc].value, draft, |obj, pointer, depth| {
+            path_bases.truncate(depth);
             let loc = || Location {
                 doc,
-                pointer: pointer.clone(),
+                pointer: pointer.to_owned(),
             };
-            let mut base = parent_base;
+            let mut base = path_bases
+                .last()
+                .map_or_else(|| Rc::clone(&document_base), Rc::clone);
             if let Some(id) = obj.get(draft.id_keyword()).and_then(Value::as_str) {
                 if let Some(anchor) = id.strip_prefix('#') {
                     // draft-04..07 location-independent identifier
@@ -284,10 +284,8 @@ impl Documents {
             if base != document_base {
                 bases.insert(loc(), (*base).clone());
             }
-            for_each_subschema(obj, draft, |path, sub| {
-                stack.push((sub, join_pointer(&pointer, path), Rc::clone(&base)));
-            });
-        }
+            path_bases.push(base);
+        });
     }
 
     /// Every `$ref` (and `$dynamicRef`/`$recursiveRef`) in document `doc`, with the
@@ -295,24 +293,17 @@ impl Documents {
     fn references_in(&self, doc: usize) -> Vec<(Location, String)> {
         let draft = self.docs[doc].draft;
         let mut out = Vec::new();
-        let mut stack = vec![(&self.docs[doc].value, String::new())];
-        while let Some((value, pointer)) = stack.pop() {
-            let Value::Object(obj) = value else {
-                continue;
-            };
+        visit_schemas(&self.docs[doc].value, draft, |obj, pointer, _| {
             for key in ["$ref", "$dynamicRef", "$recursiveRef"] {
                 if let Some(r) = obj.get(key).and_then(Value::as_str) {
                     let loc = Location {
                         doc,
-                        pointer: pointer.clone(),
+                        pointer: pointer.to_owned(),
                     };
                     out.push((loc, r.to_owned()));
                 }
             }
-            for_each_subschema(obj, draft, |path, sub| {
-                stack.push((sub, join_pointer(&pointer, path)));
-            });
-        }
+        });
         out
     }
 }

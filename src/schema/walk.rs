@@ -13,7 +13,22 @@ pub(crate) fn for_each_subschema<'v>(
     draft: Draft,
     mut f: impl FnMut(&[&str], &'v Value),
 ) {
+    subschema_tokens(obj, draft, |tokens, sub| match tokens {
+        [Some(Token::Key(k)), None] => f(&[k], sub),
+        [Some(Token::Key(k)), Some(Token::Key(name))] => f(&[k, name], sub),
+        [Some(Token::Key(k)), Some(Token::Index(i))] => f(&[k, &i.to_string()], sub),
+        _ => {}
+    });
+}
+
+/// [`for_each_subschema`] with the path as tokens borrowed from the document.
+fn subschema_tokens<'v>(
+    obj: &'v Map<String, Value>,
+    draft: Draft,
+    mut f: impl FnMut([Option<Token<'v>>; 2], &'v Value),
+) {
     for (key, value) in obj {
+        let here = Some(Token::Key(key.as_str()));
         match key.as_str() {
             "additionalProperties"
             | "not"
@@ -27,24 +42,24 @@ pub(crate) fn for_each_subschema<'v>(
             | "contentSchema"
                 if is_schema(value) =>
             {
-                f(&[key], value);
+                f([here, None], value);
             }
             "additionalItems" if draft < Draft::Draft202012 && is_schema(value) => {
-                f(&[key], value);
+                f([here, None], value);
             }
             "items" => match value {
                 Value::Array(items) if draft < Draft::Draft202012 => {
                     for (i, item) in items.iter().enumerate() {
-                        f(&[key, &i.to_string()], item);
+                        f([here, Some(Token::Index(i))], item);
                     }
                 }
-                v if is_schema(v) => f(&[key], v),
+                v if is_schema(v) => f([here, None], v),
                 _ => {}
             },
             "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
                 if let Value::Array(items) = value {
                     for (i, item) in items.iter().enumerate() {
-                        f(&[key, &i.to_string()], item);
+                        f([here, Some(Token::Index(i))], item);
                     }
                 }
             }
@@ -53,7 +68,7 @@ pub(crate) fn for_each_subschema<'v>(
                 if let Value::Object(map) = value {
                     for (name, sub) in map {
                         if is_schema(sub) {
-                            f(&[key, name], sub);
+                            f([here, Some(Token::Key(name.as_str()))], sub);
                         }
                     }
                 }
@@ -85,4 +100,85 @@ pub(crate) fn join_pointer(base: &str, tokens: &[&str]) -> String {
         out.push_str(&escape_token(t));
     }
     out
+}
+
+/// One reference token of a JSON pointer, borrowed from the document.
+#[derive(Clone, Copy)]
+enum Token<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// Calls `enter(obj, pointer, depth)` for every schema object of the document
+/// `root`, parents before children, with its JSON pointer.
+///
+/// The walk is depth first on an explicit stack (any nesting depth), and the pointer
+/// is kept in one buffer, cut back and extended as the walk moves: a big document
+/// costs no string per position (the `$ref` index only keeps the few pointers it
+/// needs, where an `$id`, an anchor or a `$ref` is).
+pub(crate) fn visit_schemas<'v>(
+    root: &'v Value,
+    draft: Draft,
+    mut enter: impl FnMut(&'v Map<String, Value>, &str, usize),
+) {
+    use std::fmt::Write as _;
+    let mut stack: Vec<(&'v Value, usize, [Option<Token<'v>>; 2])> = vec![(root, 0, [None; 2])];
+    let mut pointer = String::new();
+    // The pointer's length at each depth of the current path.
+    let mut ends: Vec<usize> = Vec::new();
+    while let Some((value, depth, tokens)) = stack.pop() {
+        // Depth first: the last position visited one level up is this one's parent.
+        ends.truncate(depth);
+        pointer.truncate(ends.last().copied().unwrap_or(0));
+        for token in tokens.into_iter().flatten() {
+            pointer.push('/');
+            match token {
+                Token::Key(k) if k.contains(['~', '/']) => pointer.push_str(&escape_token(k)),
+                Token::Key(k) => pointer.push_str(k),
+                Token::Index(i) => {
+                    let _ = write!(pointer, "{i}");
+                }
+            }
+        }
+        ends.push(pointer.len());
+        let Value::Object(obj) = value else { continue };
+        enter(obj, &pointer, depth);
+        subschema_tokens(obj, draft, |tokens, sub| {
+            stack.push((sub, depth + 1, tokens))
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn visited_pointers_are_the_joined_paths_of_every_schema_object() {
+        let doc = json!({
+            "properties": {"a/b": {"items": [{"type": "string"}, true, {"not": {}}]},
+                           "c~": {"anyOf": [{"$ref": "#"}, {"properties": {"d": {}}}]}},
+            "$defs": {"e": {"additionalProperties": {"minLength": 1}}}
+        });
+        let mut expected = Vec::new();
+        let mut stack = vec![(&doc, String::new())];
+        while let Some((value, pointer)) = stack.pop() {
+            let Value::Object(obj) = value else { continue };
+            expected.push(pointer.clone());
+            for_each_subschema(obj, Draft::Draft7, |path, sub| {
+                stack.push((sub, join_pointer(&pointer, path)));
+            });
+        }
+        let mut seen = Vec::new();
+        visit_schemas(&doc, Draft::Draft7, |_, pointer, depth| {
+            assert_eq!(depth, pointer.matches('/').count().div_ceil(2), "{pointer}");
+            seen.push(pointer.to_owned());
+        });
+        expected.sort();
+        seen.sort();
+        assert_eq!(seen, expected);
+        assert!(seen.contains(&"/properties/a~1b/items/2/not".to_owned()));
+        assert!(seen.contains(&"/properties/c~0/anyOf/1/properties/d".to_owned()));
+    }
 }
