@@ -538,6 +538,7 @@ impl Registry {
         submission: Submission,
     ) -> Result<DryRun, RegistryError> {
         let candidate = self.parse_candidate(&submission).await?;
+        Self::compiled(Self::compile(&candidate.schema)).await?;
         let history = self.store.history(name).await?;
         let config = ContractConfig::of(history.contract.as_ref(), history.global)
             .overridden(submission.mode, submission.policy);
@@ -982,10 +983,7 @@ impl Registry {
         let options = self.parse_options;
         let text = submission.schema.clone();
         let schema =
-            // Compiled before anything is stored: every stored schema has a validator.
-            tokio::task::spawn_blocking(move || {
-                Schema::from_text(&text, &options, &resolver).and_then(Schema::compiled)
-            })
+            tokio::task::spawn_blocking(move || Schema::from_text(&text, &options, &resolver))
                 .await
                 .map_err(|e| RegistryError::Internal(e.to_string()))?
                 .map_err(RegistryError::InvalidSchema)?;
@@ -995,6 +993,25 @@ impl Registry {
             references,
             fingerprint,
         })
+    }
+
+    /// Compiles the candidate's validator, on the blocking pool: a schema is stored, or
+    /// said to be registrable, only once its validator compiles. Registration runs this
+    /// beside its compatibility check, which does not need the validator.
+    fn compile(schema: &Schema) -> tokio::task::JoinHandle<Result<Schema, SchemaError>> {
+        let schema = schema.clone();
+        tokio::task::spawn_blocking(move || schema.compiled())
+    }
+
+    /// Waits for [`Self::compile`]: the schema's error is the submission's.
+    async fn compiled(
+        compiling: tokio::task::JoinHandle<Result<Schema, SchemaError>>,
+    ) -> Result<(), RegistryError> {
+        compiling
+            .await
+            .map_err(|e| RegistryError::Internal(e.to_string()))?
+            .map(drop)
+            .map_err(RegistryError::InvalidSchema)
     }
 
     /// A resolver holding every document `references` reach, transitively, under the

@@ -112,6 +112,7 @@ impl Registry {
         let (candidate, deployed) =
             tokio::join!(self.parse_candidate(&submission), self.store.deployed(name));
         let candidate = candidate?;
+        let mut compiling = Some(Self::compile(&candidate.schema));
         let mut deployed = Some(deployed?);
         let _turn = self.turns.take(name).await;
         let mut history = self.store.history(name).await?;
@@ -163,6 +164,9 @@ impl Registry {
                     consumers: blocking,
                 }
                 .into());
+            }
+            if let Some(compiling) = compiling.take() {
+                Self::compiled(compiling).await?;
             }
             let mut tx = self.store.begin_registration(name).await?;
             let (new, report) = if unchanged(&history, tx.history()) {

@@ -48,6 +48,7 @@ impl Registry {
         submission: &Submission,
     ) -> Result<Report, RegistryError> {
         let candidate = self.parse_candidate(submission).await?;
+        Self::compiled(Self::compile(&candidate.schema)).await?;
         let history = self.store.history(name).await?;
         let config = ContractConfig::of(history.contract.as_ref(), history.global);
         let mut live = history.versions.iter().filter(|v| !v.deleted);
