@@ -998,19 +998,18 @@ impl Registry {
     /// Compiles the candidate's validator, on the blocking pool: a schema is stored, or
     /// said to be registrable, only once its validator compiles. Registration runs this
     /// beside its compatibility check, which does not need the validator.
-    fn compile(schema: &Schema) -> tokio::task::JoinHandle<Result<Schema, SchemaError>> {
+    fn compile(schema: &Schema) -> tokio::task::JoinHandle<Result<(), SchemaError>> {
         let schema = schema.clone();
-        tokio::task::spawn_blocking(move || schema.compiled())
+        tokio::task::spawn_blocking(move || schema.compiled().map(drop))
     }
 
     /// Waits for [`Self::compile`]: the schema's error is the submission's.
     async fn compiled(
-        compiling: tokio::task::JoinHandle<Result<Schema, SchemaError>>,
+        compiling: tokio::task::JoinHandle<Result<(), SchemaError>>,
     ) -> Result<(), RegistryError> {
         compiling
             .await
             .map_err(|e| RegistryError::Internal(e.to_string()))?
-            .map(drop)
             .map_err(RegistryError::InvalidSchema)
     }
 

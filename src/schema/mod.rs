@@ -420,13 +420,16 @@ fn compile_check(docs: &Documents, draft: Draft) -> Result<jsonschema::Validator
 /// with the validator's own engine and options (a one-keyword schema each), so a
 /// parsed schema never holds a regular expression its validator would refuse,
 /// without compiling the whole validator. Generated schemas repeat the same few
-/// patterns hundreds of times; each is compiled once.
+/// patterns hundreds of times; each is compiled once, and a failure names the first
+/// place the walk met it.
 fn check_patterns(docs: &Documents) -> Result<(), SchemaError> {
     let mut seen: HashSet<(&str, bool)> = HashSet::new();
     for doc in &docs.docs {
-        let mut stack = vec![&doc.value];
-        while let Some(value) = stack.pop() {
-            let Value::Object(obj) = value else { continue };
+        let mut failed = None;
+        walk::visit_schemas(&doc.value, doc.draft, |obj, pointer, _| {
+            if failed.is_some() {
+                return;
+            }
             let pattern = obj
                 .get("pattern")
                 .and_then(Value::as_str)
@@ -438,22 +441,28 @@ fn check_patterns(docs: &Documents) -> Result<(), SchemaError> {
                 .flat_map(|m| m.keys().map(|k| (k.as_str(), true)));
             for (regex, is_key) in pattern.into_iter().chain(keys) {
                 if seen.insert((regex, is_key)) {
-                    compile_pattern(docs, doc.draft, regex, is_key)?;
+                    if let Err(e) = compile_pattern(docs, doc.draft, regex, is_key, pointer) {
+                        failed = Some(e);
+                        return;
+                    }
                 }
             }
-            walk::for_each_subschema(obj, doc.draft, |_, sub| stack.push(sub));
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
     }
     Ok(())
 }
 
-/// Compiles one pattern as `{"pattern": regex}` (or as a `patternProperties` key);
-/// on failure, the error names the first place the pattern is written.
+/// Compiles one pattern as `{"pattern": regex}` (or as a `patternProperties` key)
+/// written in the schema object at `at`.
 fn compile_pattern(
     docs: &Documents,
     draft: Draft,
     regex: &str,
     is_key: bool,
+    at: &str,
 ) -> Result<(), SchemaError> {
     let probe = if is_key {
         serde_json::json!({ "patternProperties": { regex: true } })
@@ -463,43 +472,18 @@ fn compile_pattern(
     let Err(e) = validator_options(docs, draft).build(&probe) else {
         return Ok(());
     };
-    let keyword = if is_key {
-        "patternProperties"
+    let (keyword, pointer) = if is_key {
+        (
+            "patternProperties",
+            walk::join_pointer(at, &["patternProperties", regex]),
+        )
     } else {
-        "pattern"
+        ("pattern", walk::join_pointer(at, &["pattern"]))
     };
-    let pointer = pattern_pointer(docs, regex, is_key).unwrap_or_default();
     Err(SchemaError::Invalid {
         message: format!("`{keyword}` {regex:?} is not a valid regular expression: {e}"),
         pointer,
     })
-}
-
-/// The JSON pointer of the first `pattern` (or `patternProperties` key) spelled `regex`
-/// (only looked for when one fails to compile).
-fn pattern_pointer(docs: &Documents, regex: &str, is_key: bool) -> Option<String> {
-    for doc in &docs.docs {
-        let mut stack = vec![(&doc.value, String::new())];
-        while let Some((value, pointer)) = stack.pop() {
-            let Value::Object(obj) = value else { continue };
-            let here = if is_key {
-                obj.get("patternProperties")
-                    .and_then(Value::as_object)
-                    .is_some_and(|m| m.contains_key(regex))
-                    .then(|| walk::join_pointer(&pointer, &["patternProperties", regex]))
-            } else {
-                (obj.get("pattern").and_then(Value::as_str) == Some(regex))
-                    .then(|| walk::join_pointer(&pointer, &["pattern"]))
-            };
-            if here.is_some() {
-                return here;
-            }
-            walk::for_each_subschema(obj, doc.draft, |path, sub| {
-                stack.push((sub, walk::join_pointer(&pointer, path)));
-            });
-        }
-    }
-    None
 }
 
 fn exceeds_depth(value: &Value, limit: usize) -> bool {

@@ -79,7 +79,7 @@ pub(super) fn local_values_within(
         numbers(ao, bo, &mut out);
         strings(ao, bo, &mut out);
         arrays(ao, bo, accepts.root, &mut out);
-        if base.as_ref().is_some_and(|b| !fits(b, room)) {
+        if base.as_ref().is_some_and(|b| !super::fits(b, room)) {
             left_out = true;
         } else {
             objects(ao, bo, base.as_ref(), accepts.root, &mut out);
@@ -89,25 +89,6 @@ pub(super) fn local_values_within(
     out.push(Local::Absent);
     out.truncate(MAX_LOCAL);
     (out, left_out)
-}
-
-/// Whether `v`'s compact JSON text is at most `room` bytes (counted up to `room + 1`
-/// only).
-pub(super) fn fits(v: &Value, room: usize) -> bool {
-    struct Budget(usize);
-    impl std::io::Write for Budget {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 = self
-                .0
-                .checked_sub(bytes.len())
-                .ok_or(std::io::ErrorKind::FileTooLarge)?;
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    serde_json::to_writer(&mut Budget(room), v).is_ok()
 }
 
 /// One value of each kind, for changes the specific candidates miss (a type that

@@ -439,19 +439,34 @@ fn text_within(v: &Value, limit: usize) -> Option<String> {
 
 /// The length of `v`'s JSON text.
 fn text_len(v: &Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
+    usize::MAX - text_room(v, usize::MAX).unwrap_or(0)
+}
+
+/// Whether `v`'s compact JSON text is at most `room` bytes (counted up to `room + 1`
+/// only).
+pub(super) fn fits(v: &Value, room: usize) -> bool {
+    text_room(v, room).is_some()
+}
+
+/// The room left of `room` bytes once `v`'s JSON text is written, or `None` when it
+/// does not fit (the writing stops there).
+fn text_room(v: &Value, room: usize) -> Option<usize> {
+    struct Room(usize);
+    impl std::io::Write for Room {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
+            self.0 = self
+                .0
+                .checked_sub(bytes.len())
+                .ok_or(std::io::ErrorKind::FileTooLarge)?;
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, v);
-    count.0
+    let mut left = Room(room);
+    serde_json::to_writer(&mut left, v).ok()?;
+    Some(left.0)
 }
 
 /// A lower bound on the text length of every candidate [`place`] builds from `base`
