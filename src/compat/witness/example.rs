@@ -26,7 +26,20 @@ pub(super) fn example(schema: &Value, root: &Value) -> Option<Value> {
 /// of its `anyOf`/`oneOf`, so that the search has alternatives when the first is not
 /// what tells two schemas apart.
 pub(super) fn examples(schema: &Value, root: &Value) -> Vec<Value> {
-    let mut out: Vec<Value> = example(schema, root).into_iter().collect();
+    let (first, more) = example_and_more(schema, root);
+    first.into_iter().chain(more).collect()
+}
+
+/// [`example`], and the rest of [`examples`]: one call where both are needed.
+pub(super) fn example_and_more(schema: &Value, root: &Value) -> (Option<Value>, Vec<Value>) {
+    let first = example(schema, root);
+    let more = more_examples(schema, root, first.as_ref());
+    (first, more)
+}
+
+/// The examples of [`examples`] after `first`.
+fn more_examples(schema: &Value, root: &Value, first: Option<&Value>) -> Vec<Value> {
+    let mut out = Vec::new();
     let Some(s) = deref(schema, root, 0).and_then(Value::as_object) else {
         return out;
     };
@@ -35,8 +48,17 @@ pub(super) fn examples(schema: &Value, root: &Value) -> Vec<Value> {
             out.extend(members.iter().take(16).filter_map(|m| example(m, root)));
         }
     }
+    // An example of each declared type; the first example already is one of its type
+    // when no combinator chose it (the same value again would only be built twice).
+    let chosen = (!["allOf", "anyOf", "oneOf"]
+        .iter()
+        .any(|k| s.contains_key(*k)))
+    .then(|| first.map(type_of))
+    .flatten();
     for ty in declared_types(s) {
-        out.extend(typed(schema, root, 0, Some(ty)));
+        if chosen != Some(ty) {
+            out.extend(typed(schema, root, 0, Some(ty)));
+        }
     }
     mentioned(s, root, 0, &mut out);
     out
@@ -69,6 +91,19 @@ fn mentioned(s: &Map<String, Value>, root: &Value, depth: usize, out: &mut Vec<V
                 mentioned(m, root, depth + 1, out);
             }
         }
+    }
+}
+
+/// The JSON type of `v` as `type` names it (an integer-valued number is an integer).
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 

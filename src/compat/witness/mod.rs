@@ -63,7 +63,7 @@ pub fn attach(old: &Schema, new: &Schema, changes: &mut [Change]) {
     let mut search = Search {
         tries: 0,
         started: Instant::now(),
-        bases: [None, None],
+        roots: [None, None],
     };
     for c in changes.iter_mut() {
         let backward_hint = c.witness.take();
@@ -110,8 +110,9 @@ pub fn attach(old: &Schema, new: &Schema, changes: &mut [Change]) {
 struct Search {
     tries: usize,
     started: Instant,
-    /// An example of the old and of the new schema, built on first use.
-    bases: [Option<Value>; 2],
+    /// An example of the old and of the new schema (the base every local value is
+    /// placed on), and more examples of each, built on first use.
+    roots: [Option<(Option<Value>, Vec<Value>)>; 2],
 }
 
 impl Search {
@@ -132,11 +133,9 @@ impl Search {
             return Err(OUT_OF_BUDGET);
         }
         let slot = usize::from(dir == Direction::Forward);
-        let base = self.bases[slot]
-            .get_or_insert_with(|| {
-                example::example(accepts.value(), accepts.value()).unwrap_or(json!({}))
-            })
-            .clone();
+        let (first, more) = &*self.roots[slot]
+            .get_or_insert_with(|| example::example_and_more(accepts.value(), accepts.value()));
+        let base = first.clone().unwrap_or(json!({}));
         let mut path: Vec<String> = instance_path.split('/').skip(1).map(unescape).collect();
         name_pattern_properties(accepts.value(), &mut path);
         let side = |s: &'s Schema, path: &[String]| Side {
@@ -242,8 +241,10 @@ impl Search {
             .chain(
                 (!at_root)
                     .then(|| {
-                        example::examples(accepts.value(), accepts.value())
-                            .into_iter()
+                        first
+                            .iter()
+                            .chain(more)
+                            .cloned()
                             .chain(candidates::palette())
                     })
                     .into_iter()

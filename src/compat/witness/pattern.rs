@@ -12,8 +12,39 @@ const MAX_CHARS: usize = 256;
 /// How many times a repetition without an upper bound is repeated beyond its minimum.
 const EXTRA_REPEATS: u32 = 2;
 
+/// How many patterns' samples a thread keeps (see [`samples`]).
+const MEMO_SIZE: usize = 64;
+
 /// Up to `n` distinct strings that match `pattern`, the simplest first.
+///
+/// Remembered per thread for the last [`MEMO_SIZE`] patterns: a generated schema
+/// repeats one pattern on hundreds of properties, and an example of it draws a string
+/// for each (parsing the pattern cost more than the rest of the example).
 pub(super) fn samples(pattern: &str, n: usize) -> Vec<String> {
+    thread_local! {
+        static MEMO: std::cell::RefCell<Vec<(String, usize, Vec<String>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let known = MEMO.with_borrow(|memo| {
+        memo.iter()
+            .find(|(p, k, _)| p == pattern && *k == n)
+            .map(|(_, _, found)| found.clone())
+    });
+    if let Some(found) = known {
+        return found;
+    }
+    let found = drawn(pattern, n);
+    MEMO.with_borrow_mut(|memo| {
+        if memo.len() == MEMO_SIZE {
+            memo.remove(0);
+        }
+        memo.push((pattern.to_owned(), n, found.clone()));
+    });
+    found
+}
+
+/// [`samples`], drawn.
+fn drawn(pattern: &str, n: usize) -> Vec<String> {
     let Ok(hir) = regex_syntax::ParserBuilder::new()
         .utf8(true)
         .build()
