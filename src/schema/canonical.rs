@@ -107,27 +107,46 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
 /// spelling of every number and string: how a schema is stored "as submitted".
 /// The input must be valid JSON.
 pub fn compact_text(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in json.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
+    let bytes = json.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            // A string, copied whole: up to the quote that no backslash escapes.
+            b'"' => {
+                let start = i;
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
+                        Some(at) if bytes[i + at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at + 1;
+                            break;
+                        }
+                        None => {
+                            i = bytes.len();
+                            break;
+                        }
+                    }
+                }
+                out.extend_from_slice(&bytes[start..i.min(bytes.len())]);
             }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_ascii_whitespace() {
-            out.push(c);
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => i += 1,
+            // A run of anything else (punctuation, a number, a literal), copied whole.
+            _ => {
+                let start = i;
+                while i < bytes.len()
+                    && !matches!(bytes[i], b'"' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+                {
+                    i += 1;
+                }
+                out.extend_from_slice(&bytes[start..i]);
+            }
         }
     }
-    out
+    // Only ASCII bytes outside strings were left out, and strings were copied whole:
+    // the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

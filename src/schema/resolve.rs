@@ -90,6 +90,10 @@ pub struct Documents {
     anchors: HashMap<String, Location>,
     /// Base URI in effect at each schema position visited by the index.
     bases: HashMap<Location, Url>,
+    /// Every `$ref` (and `$dynamicRef`/`$recursiveRef`) of each document, with the
+    /// location of the schema object that holds it, found by the index's walk and
+    /// taken by [`Documents::load`] to resolve.
+    references: Vec<Vec<(Location, String)>>,
 }
 
 impl Documents {
@@ -104,6 +108,7 @@ impl Documents {
             resources: HashMap::new(),
             anchors: HashMap::new(),
             bases: HashMap::new(),
+            references: Vec::new(),
         };
         let base = Url::parse(DEFAULT_BASE).expect("the default base is a valid URL");
         this.add_document(base, root, draft);
@@ -111,7 +116,7 @@ impl Documents {
         // more references) and rejects the unresolvable ones with their pointer.
         let mut checked = 0;
         while checked < this.docs.len() {
-            let refs = this.references_in(checked);
+            let refs = std::mem::take(&mut this.references[checked]);
             for (loc, reference) in refs {
                 if this.resolve_loading(&loc, &reference, resolver)?.is_none() {
                     return Err(SchemaError::UnresolvedRef {
@@ -238,7 +243,9 @@ impl Documents {
             resources,
             anchors,
             bases,
+            references,
         } = self;
+        let mut refs = Vec::new();
         let document_base = Rc::new(uri);
         // The base in effect below each schema object of the current path.
         let mut path_bases: Vec<Rc<Url>> = Vec::new();
@@ -281,30 +288,18 @@ impl Documents {
             }
             // Only the positions an `$id` moved are kept: everywhere else the base is
             // the document's URI, which `base_at` falls back to.
-            if base != document_base {
+            // (The same `Rc` is the same base: no URL comparison at every position.)
+            if !Rc::ptr_eq(&base, &document_base) && base != document_base {
                 bases.insert(loc(), (*base).clone());
             }
             path_bases.push(base);
-        });
-    }
-
-    /// Every `$ref` (and `$dynamicRef`/`$recursiveRef`) in document `doc`, with the
-    /// location of the schema object that holds it.
-    fn references_in(&self, doc: usize) -> Vec<(Location, String)> {
-        let draft = self.docs[doc].draft;
-        let mut out = Vec::new();
-        visit_schemas(&self.docs[doc].value, draft, |obj, pointer, _| {
             for key in ["$ref", "$dynamicRef", "$recursiveRef"] {
                 if let Some(r) = obj.get(key).and_then(Value::as_str) {
-                    let loc = Location {
-                        doc,
-                        pointer: pointer.to_owned(),
-                    };
-                    out.push((loc, r.to_owned()));
+                    refs.push((loc(), r.to_owned()));
                 }
             }
         });
-        out
+        references.push(refs);
     }
 }
 
