@@ -50,13 +50,16 @@ pub fn check(
     };
     let mut checked_versions = Vec::new();
     let mut newest_changes: Option<(Vec<Change>, &Schema)> = None;
+    // A model is cheap to make: its nodes are built as the walks ask for them.
     let candidate_model = Model::build(candidate);
     // One budget for the whole check: every version, both directions.
     let mut budget = Budget::default();
     for prev in targets {
         checked_versions.push(prev.label.to_owned());
+        let om = Model::build(prev.schema);
         let (changes, ok) = pair(
             prev.schema,
+            &om,
             candidate,
             &candidate_model,
             mode,
@@ -145,16 +148,16 @@ pub fn is_compatible(changes: &[Change], mode: Mode) -> bool {
 }
 
 /// The old → new changes of one pair and whether `mode` allows them.
-fn pair(
+fn pair<'d>(
     old: &Schema,
+    om: &Model<'d>,
     new: &Schema,
-    nm: &Model<'_>,
+    nm: &Model<'d>,
     mode: Mode,
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<(Vec<Change>, bool), CompatError> {
-    let om = Model::build(old);
-    let mut changes = changes_of(old, &om, new, nm, policy, budget)?;
+    let mut changes = changes_of(old, om, new, nm, policy, budget)?;
     if mode == Mode::None {
         return Ok((changes, true));
     }
@@ -164,7 +167,7 @@ fn pair(
             .all(|c| !c.breaks.contains(&Direction::Backward));
     let mut forward_ok = true;
     if mode.checks_forward() {
-        let reverse: Vec<_> = raw(new, nm, old, &om, policy, budget)
+        let reverse: Vec<_> = raw(new, nm, old, om, policy, budget)
             .map_err(CompatError::turned_around)?
             .into_iter()
             .filter(|f| f.rule.breaks(Direction::Backward, policy))

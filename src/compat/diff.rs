@@ -17,11 +17,11 @@ pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Result<Vec<Change>, C
 }
 
 /// [`diff`] over models built once (the transitive check reuses the candidate's).
-pub(crate) fn diff_models(
+pub(crate) fn diff_models<'d>(
     old: &Schema,
-    om: &Model<'_>,
+    om: &Model<'d>,
     new: &Schema,
-    nm: &Model<'_>,
+    nm: &Model<'d>,
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<Vec<Change>, CompatError> {
@@ -32,11 +32,11 @@ pub(crate) fn diff_models(
 
 /// [`diff_models`] without witnesses: each change keeps the walk's local hint in
 /// `witness`, for [`witness::attach`] to verify (or drop) later.
-pub(crate) fn changes_of(
+pub(crate) fn changes_of<'d>(
     old: &Schema,
-    om: &Model<'_>,
+    om: &Model<'d>,
     new: &Schema,
-    nm: &Model<'_>,
+    nm: &Model<'d>,
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<Vec<Change>, CompatError> {
@@ -45,11 +45,11 @@ pub(crate) fn changes_of(
 }
 
 /// The findings of the walk old → new, before witnesses.
-pub(crate) fn raw(
+pub(crate) fn raw<'d>(
     old: &Schema,
-    om: &Model<'_>,
+    om: &Model<'d>,
     new: &Schema,
-    nm: &Model<'_>,
+    nm: &Model<'d>,
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<Vec<Finding>, CompatError> {

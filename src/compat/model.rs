@@ -10,8 +10,11 @@
 //! land in one representation. `$ref` is transparent: a reference becomes the node of
 //! its target, so recursive schemas are cyclic graphs.
 //!
-//! The graph is built with a work list, never by recursion, so nesting depth and
-//! reference chains cannot overflow the stack.
+//! A node is made when something first asks for it ([`Model::node`]): its children
+//! get ids then, and are filled only when they are asked for in turn. A walk that
+//! skips the parts two schemas share (see [`Model::same_as`]) never builds them, which
+//! in a large schema changed in one place is nearly all of it. No node is built by
+//! recursion, so nesting depth and reference chains cannot overflow the stack.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::str::FromStr;
@@ -92,6 +95,45 @@ const OTHER_KEYWORDS: &[&str] = &[
     "type", "enum", "const", "not", "allOf", "anyOf", "oneOf", "if", "then", "else",
 ];
 
+/// Which of the keyword lists above a keyword is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Annotation,
+    Structural,
+    Object,
+    Array,
+    String,
+    Number,
+    Other,
+    Unknown,
+}
+
+impl Family {
+    /// The family of `keyword`: one hash lookup (each schema object's every key is
+    /// classified, and the lists hold 63 keywords).
+    fn of(keyword: &str) -> Family {
+        static FAMILIES: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, Family>> =
+            std::sync::LazyLock::new(|| {
+                [
+                    (ANNOTATIONS, Family::Annotation),
+                    (STRUCTURAL, Family::Structural),
+                    (OBJECT_KEYWORDS, Family::Object),
+                    (ARRAY_KEYWORDS, Family::Array),
+                    (STRING_KEYWORDS, Family::String),
+                    (NUMBER_KEYWORDS, Family::Number),
+                    (OTHER_KEYWORDS, Family::Other),
+                ]
+                .into_iter()
+                .flat_map(|(keywords, family)| keywords.iter().map(move |k| (*k, family)))
+                .collect()
+            });
+        FAMILIES.get(keyword).copied().unwrap_or(Family::Unknown)
+    }
+}
+
+/// Keywords with their values.
+type Keywords = BTreeMap<String, Value>;
+
 /// A node of the graph.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
@@ -138,8 +180,6 @@ pub(crate) enum Kind {
         then: Option<NodeId>,
         els: Option<NodeId>,
     },
-    /// Placeholder while building.
-    Pending,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,9 +229,8 @@ pub(crate) enum Extra {
 pub(crate) struct ObjectKind {
     /// Whether `type: object` was declared (else non-objects pass).
     pub typed: bool,
+    /// `properties`, in the order of their names (a schema object's keys are sorted).
     pub properties: Vec<(String, NodeId)>,
-    /// `properties` by name.
-    pub index: rustc_hash::FxHashMap<String, NodeId>,
     pub required: BTreeSet<String>,
     pub additional: Extra,
     pub patterns: Vec<(String, NodeId)>,
@@ -205,7 +244,10 @@ pub(crate) struct ObjectKind {
 
 impl ObjectKind {
     pub fn property(&self, name: &str) -> Option<NodeId> {
-        self.index.get(name).copied()
+        self.properties
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.properties[i].1)
     }
 }
 
@@ -256,13 +298,20 @@ pub(crate) struct NumberKind {
 
 /// The graph of one schema.
 pub(crate) struct Model<'d> {
-    pub nodes: Vec<Node>,
+    /// The nodes by id, each filled on first use. Items never move, so a node can be
+    /// lent out while others are added.
+    nodes: elsa::FrozenVec<Box<std::cell::OnceCell<Node>>>,
+    /// What the nodes not filled yet are made from, and the memo of nodes by value.
+    builder: std::cell::RefCell<Builder<'d>>,
     pub root: NodeId,
     docs: &'d Documents,
     /// For each node, the node that refers to it when exactly one reference does
     /// (a `$ref` to it from elsewhere, or a cycle through it, makes it shared). Made
     /// on first use: only conditionals ask, and most schemas have none.
     parents: std::cell::OnceCell<Vec<Option<NodeId>>>,
+    /// A digest of every schema object of the documents that holds no reference, by
+    /// the object's address (see [`Model::same_as`]). Made on first use.
+    digests: std::cell::OnceCell<rustc_hash::FxHashMap<usize, u64>>,
 }
 
 pub(crate) fn decimal(v: &Value) -> Option<BigDecimal> {
@@ -285,12 +334,16 @@ fn count(v: Option<&Value>) -> Option<u64> {
 
 struct Builder<'d> {
     docs: &'d Documents,
-    nodes: Vec<Node>,
+    /// Each node's place and schema value (`None` for a part of a synthetic
+    /// combinator), by id; the pointer moves into the node when it is filled.
+    places: Vec<(Location, Option<&'d Value>)>,
     /// The node of each schema object, by the object's address in the documents: a
     /// value has one place, so its address is its location without the pointer text.
-    memo: rustc_hash::FxHashMap<*const Value, NodeId>,
-    /// Nodes to fill, with their schema values (looked up once, never again by pointer).
-    work: Vec<(NodeId, &'d Value)>,
+    /// (Addresses as numbers, which keep the model `Send`.)
+    memo: rustc_hash::FxHashMap<usize, NodeId>,
+    /// Nodes made while one is filled (its children, its parts), appended to the
+    /// model's nodes once the fill is done.
+    made: Vec<Option<Node>>,
     /// The schema object being filled: children are found relative to it.
     current: Option<&'d Value>,
 }
@@ -301,49 +354,134 @@ impl<'d> Model<'d> {
         let docs = schema.documents();
         let mut b = Builder {
             docs,
-            nodes: Vec::new(),
+            places: Vec::new(),
             memo: rustc_hash::FxHashMap::default(),
-            work: Vec::new(),
+            made: Vec::new(),
             current: None,
         };
         let root = b.node_for(Location {
             doc: 0,
             pointer: String::new(),
         });
-        while let Some((id, value)) = b.work.pop() {
-            b.current = Some(value);
-            let loc = Location {
-                doc: b.nodes[id].doc,
-                pointer: b.nodes[id].pointer.clone(),
-            };
-            b.fill(id, &loc, value);
-        }
-        Model {
-            nodes: b.nodes,
+        let model = Model {
+            nodes: elsa::FrozenVec::new(),
+            builder: std::cell::RefCell::new(b),
             root,
             docs,
             parents: std::cell::OnceCell::new(),
+            digests: std::cell::OnceCell::new(),
+        };
+        model.adopt();
+        model
+    }
+
+    /// Moves the nodes the builder made into the model's list (empty cells for nodes
+    /// to fill later, filled ones for parts).
+    fn adopt(&self) {
+        for node in self.builder.borrow_mut().made.drain(..) {
+            self.nodes.push(Box::new(
+                node.map_or_else(std::cell::OnceCell::new, std::cell::OnceCell::from),
+            ));
         }
+    }
+
+    /// The number of nodes made so far.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The number of nodes filled so far.
+    #[cfg(test)]
+    fn filled(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|cell| cell.get().is_some())
+            .count()
+    }
+
+    /// Fills every node reachable from the root (what a question about the whole
+    /// graph needs, such as [`Self::unique_parent`]).
+    fn complete(&self) {
+        let mut id = 0;
+        while id < self.nodes.len() {
+            self.node(id);
+            id += 1;
+        }
+    }
+
+    /// Whether node `id` of this model and node `other_id` of `other` are schema
+    /// objects written alike (equal JSON values, under the same draft) that hold no
+    /// reference: then they mean the same wherever they are, and comparing them finds
+    /// nothing. The walk skips such pairs without looking inside: in a large schema
+    /// that changed in one place, nearly everything is one.
+    ///
+    /// The digests make the check cheap: values are compared only when their digests
+    /// agree, that is when they are (all but surely) equal, and a pair found equal is
+    /// not walked, so no part of a document is compared twice this way.
+    pub fn same_as(&self, id: NodeId, other: &Model<'_>, other_id: NodeId) -> bool {
+        let (Some(a), Some(b)) = (self.value_of(id), other.value_of(other_id)) else {
+            return false;
+        };
+        if self.docs.docs[self.doc_of(id)].draft != other.docs.docs[other.doc_of(other_id)].draft {
+            return false;
+        }
+        match (self.digest(a), other.digest(b)) {
+            (Some(x), Some(y)) => x == y && a == b,
+            _ => false,
+        }
+    }
+
+    /// The schema value of node `id`, without filling it (`None` for a part).
+    fn value_of(&self, id: NodeId) -> Option<&'d Value> {
+        self.builder.borrow().places[id].1
+    }
+
+    /// The document of node `id`, without filling it.
+    fn doc_of(&self, id: NodeId) -> usize {
+        self.builder.borrow().places[id].0.doc
+    }
+
+    /// The digest of a schema object of the documents, `None` when it holds a
+    /// reference (or is not an object).
+    fn digest(&self, value: &Value) -> Option<u64> {
+        let digests = self.digests.get_or_init(|| {
+            let mut out = rustc_hash::FxHashMap::default();
+            for doc in &self.docs.docs {
+                digest_into(&doc.value, &mut out);
+            }
+            out
+        });
+        digests.get(&std::ptr::from_ref(value).addr()).copied()
     }
 
     /// The only node that refers to `id`, if exactly one does: then every instance
     /// `id` is applied to is one its parent is applied to as well.
     pub fn unique_parent(&self, id: NodeId) -> Option<NodeId> {
         self.parents
-            .get_or_init(|| unique_parents(&self.nodes, self.root))
+            .get_or_init(|| {
+                self.complete();
+                unique_parents(self, self.root)
+            })
             .get(id)
             .copied()
             .flatten()
     }
 
+    /// Node `id`, filled now if this is the first time it is asked for.
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id]
+        let cell = &self.nodes[id];
+        if let Some(node) = cell.get() {
+            return node;
+        }
+        let node = self.builder.borrow_mut().fill_node(id);
+        self.adopt();
+        cell.get_or_init(|| node)
     }
 
     /// The JSON pointer of a node as reports show it: prefixed with the document's URI
     /// for documents other than the root.
     pub fn pointer(&self, id: NodeId) -> String {
-        let node = &self.nodes[id];
+        let node = self.node(id);
         if node.doc == 0 {
             node.pointer.clone()
         } else {
@@ -354,7 +492,7 @@ impl<'d> Model<'d> {
     /// A key that is equal for two nodes exactly when their schema objects are
     /// canonically equal (parts of synthetic combinators are unique).
     pub fn identity(&self, id: NodeId) -> String {
-        let node = &self.nodes[id];
+        let node = self.node(id);
         if node.part {
             return format!("#part{id}");
         }
@@ -392,22 +530,36 @@ impl<'d> Builder<'d> {
         let value = value
             .or_else(|| docs.get(&loc))
             .unwrap_or(&Value::Bool(true));
-        let key: *const Value = value;
+        let key = std::ptr::from_ref(value).addr();
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }
-        self.nodes.push(Node {
+        let id = self.places.len();
+        self.places.push((loc, Some(value)));
+        self.made.push(None);
+        self.memo.insert(key, id);
+        id
+    }
+
+    /// Fills node `id`: its kind from its schema value, with ids for its children
+    /// (made, not filled).
+    fn fill_node(&mut self, id: NodeId) -> Node {
+        let (place, value) = &mut self.places[id];
+        let loc = Location {
+            doc: place.doc,
+            pointer: std::mem::take(&mut place.pointer),
+        };
+        let value = value.unwrap_or(&Value::Bool(true));
+        self.current = Some(value);
+        let (annotations, kind, unknown) = self.fill(&loc, value);
+        Node {
             pointer: loc.pointer,
             doc: loc.doc,
             part: false,
-            annotations: BTreeMap::new(),
-            kind: Kind::Pending,
-            unknown: BTreeMap::new(),
-        });
-        let id = self.nodes.len() - 1;
-        self.memo.insert(key, id);
-        self.work.push((id, value));
-        id
+            annotations,
+            kind,
+            unknown,
+        }
     }
 
     /// Follows `$ref`s that stand alone (draft-07 and earlier ignore `$ref` siblings;
@@ -473,34 +625,33 @@ impl<'d> Builder<'d> {
         }
     }
 
-    fn fill(&mut self, id: NodeId, loc: &Location, value: &'d Value) {
+    /// The annotations, kind and unknown keywords of the schema `value` at `loc`.
+    fn fill(&mut self, loc: &Location, value: &'d Value) -> (Keywords, Kind, Keywords) {
         let draft = self.docs.draft(loc);
         let obj = match value {
-            Value::Bool(true) => {
-                self.nodes[id].kind = Kind::Any;
-                return;
-            }
+            Value::Bool(true) => return (BTreeMap::new(), Kind::Any, BTreeMap::new()),
             Value::Object(obj) => obj,
-            _ => {
-                self.nodes[id].kind = Kind::Never;
-                return;
-            }
+            _ => return (BTreeMap::new(), Kind::Never, BTreeMap::new()),
         };
         let mut annotations = BTreeMap::new();
         let mut unknown = BTreeMap::new();
+        // Which kinds' keywords the object has (read when it declares no `type`).
+        let mut has = [false; 4];
         for (k, v) in obj {
-            if ANNOTATIONS.contains(&k.as_str()) || ignored_keyword(draft, obj, k) {
+            let family = Family::of(k);
+            if family == Family::Annotation || ignored_keyword(draft, obj, k) {
                 annotations.insert(k.clone(), v.clone());
             } else if k == draft.id_keyword() && v.as_str().is_some_and(|s| !s.starts_with('#')) {
                 annotations.insert("$id".to_owned(), v.clone());
-            } else if !(STRUCTURAL.contains(&k.as_str())
-                || OBJECT_KEYWORDS.contains(&k.as_str())
-                || ARRAY_KEYWORDS.contains(&k.as_str())
-                || STRING_KEYWORDS.contains(&k.as_str())
-                || NUMBER_KEYWORDS.contains(&k.as_str())
-                || OTHER_KEYWORDS.contains(&k.as_str()))
-            {
+            } else if family == Family::Unknown {
                 unknown.insert(k.clone(), v.clone());
+            }
+            match family {
+                Family::Object => has[0] = true,
+                Family::Array => has[1] = true,
+                Family::String => has[2] = true,
+                Family::Number => has[3] = true,
+                _ => {}
             }
         }
         let mut parts: Vec<Kind> = Vec::new();
@@ -520,7 +671,6 @@ impl<'d> Builder<'d> {
             }
         }
 
-        let has = |kws: &[&str]| kws.iter().any(|k| obj.contains_key(*k));
         let types: Option<Vec<String>> = match obj.get("type") {
             Some(Value::String(s)) => Some(vec![s.clone()]),
             Some(Value::Array(a)) => Some(
@@ -552,7 +702,7 @@ impl<'d> Builder<'d> {
                     0 => parts.push(Kind::Never),
                     1 => parts.extend(typed),
                     _ => {
-                        let subs = typed.into_iter().map(|k| self.part(id, k)).collect();
+                        let subs = typed.into_iter().map(|k| self.part(loc, k)).collect();
                         parts.push(Kind::Combined {
                             crit: Crit::AnyOf,
                             subs,
@@ -562,16 +712,17 @@ impl<'d> Builder<'d> {
                 }
             }
             None => {
-                if has(OBJECT_KEYWORDS) {
+                let [object, array, string, number] = has;
+                if object {
                     parts.push(self.object(loc, obj, false));
                 }
-                if has(ARRAY_KEYWORDS) {
+                if array {
                     parts.push(self.array(loc, obj, draft, false));
                 }
-                if has(STRING_KEYWORDS) {
+                if string {
                     parts.push(Kind::String(Box::new(string_kind(obj, false))));
                 }
-                if has(NUMBER_KEYWORDS) {
+                if number {
                     parts.push(Kind::Number(Box::new(number_kind(
                         obj, draft, false, false,
                     ))));
@@ -619,7 +770,7 @@ impl<'d> Builder<'d> {
             0 => Kind::Any,
             1 => parts.pop().unwrap_or(Kind::Any),
             _ => {
-                let subs = parts.into_iter().map(|k| self.part(id, k)).collect();
+                let subs = parts.into_iter().map(|k| self.part(loc, k)).collect();
                 Kind::Combined {
                     crit: Crit::AllOf,
                     subs,
@@ -627,14 +778,11 @@ impl<'d> Builder<'d> {
                 }
             }
         };
-        let node = &mut self.nodes[id];
-        node.kind = kind;
-        node.annotations = annotations;
-        node.unknown = unknown;
+        (annotations, kind, unknown)
     }
 
     /// A node for one kind of a schema object (a member of a synthetic combinator).
-    fn part(&mut self, parent: NodeId, kind: Kind) -> NodeId {
+    fn part(&mut self, loc: &Location, kind: Kind) -> NodeId {
         // A one-member synthetic allOf (a `$ref` beside other keywords) is the member.
         if let Kind::Combined {
             subs,
@@ -646,15 +794,23 @@ impl<'d> Builder<'d> {
                 return subs[0];
             }
         }
-        self.nodes.push(Node {
-            pointer: self.nodes[parent].pointer.clone(),
-            doc: self.nodes[parent].doc,
+        let id = self.places.len();
+        self.places.push((
+            Location {
+                doc: loc.doc,
+                pointer: String::new(),
+            },
+            None,
+        ));
+        self.made.push(Some(Node {
+            pointer: loc.pointer.clone(),
+            doc: loc.doc,
             part: true,
             annotations: BTreeMap::new(),
             kind,
             unknown: BTreeMap::new(),
-        });
-        self.nodes.len() - 1
+        }));
+        id
     }
 
     fn object(&mut self, loc: &Location, obj: &Map<String, Value>, typed: bool) -> Kind {
@@ -709,11 +865,10 @@ impl<'d> Builder<'d> {
         let additional = self.extra(loc, obj, "additionalProperties");
         let unevaluated = self.extra(loc, obj, "unevaluatedProperties");
         let property_names = self.child_opt(loc, obj, "propertyNames");
-        let index = properties.iter().cloned().collect();
+        debug_assert!(properties.is_sorted_by(|a, b| a.0 < b.0));
         Kind::Object(Box::new(ObjectKind {
             typed,
             properties,
-            index,
             required,
             additional,
             patterns,
@@ -794,12 +949,12 @@ impl<'d> Builder<'d> {
 
 /// For each node, its parent when exactly one reference leads to it (the root has
 /// none: it is where validation starts).
-fn unique_parents(nodes: &[Node], root: NodeId) -> Vec<Option<NodeId>> {
-    let mut count = vec![0u32; nodes.len()];
-    let mut parent = vec![None; nodes.len()];
+fn unique_parents(model: &Model<'_>, root: NodeId) -> Vec<Option<NodeId>> {
+    let mut count = vec![0u32; model.len()];
+    let mut parent = vec![None; model.len()];
     count[root] += 1;
-    for (p, node) in nodes.iter().enumerate() {
-        for c in children(&node.kind) {
+    for p in 0..model.len() {
+        for c in children(&model.node(p).kind) {
             if let Some(n) = count.get_mut(c) {
                 *n += 1;
                 parent[c] = Some(p);
@@ -826,8 +981,7 @@ fn children(kind: &Kind) -> Vec<NodeId> {
         | Kind::Number(_)
         | Kind::Boolean
         | Kind::Null
-        | Kind::Enum { .. }
-        | Kind::Pending => Vec::new(),
+        | Kind::Enum { .. } => Vec::new(),
         Kind::Object(o) => o
             .properties
             .iter()
@@ -922,6 +1076,54 @@ fn number_kind(obj: &Map<String, Value>, draft: Draft, typed: bool, integer: boo
     }
 }
 
+/// The digest of `value` (a hash of its JSON structure), and of every object inside it
+/// into `out`, except those that hold a `$ref`, `$dynamicRef` or `$recursiveRef`
+/// anywhere (a key of that name, schema or not: the test only has to be safe). `None`
+/// when `value` holds one.
+fn digest_into(value: &Value, out: &mut rustc_hash::FxHashMap<usize, u64>) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    match value {
+        Value::Null => 0u8.hash(&mut h),
+        Value::Bool(b) => (1u8, b).hash(&mut h),
+        Value::Number(n) => (2u8, n).hash(&mut h),
+        Value::String(s) => (3u8, s).hash(&mut h),
+        Value::Array(items) => {
+            (4u8, items.len()).hash(&mut h);
+            let mut pure = true;
+            for item in items {
+                match digest_into(item, out) {
+                    Some(d) => d.hash(&mut h),
+                    None => pure = false,
+                }
+            }
+            if !pure {
+                return None;
+            }
+        }
+        Value::Object(map) => {
+            (5u8, map.len()).hash(&mut h);
+            let mut pure = !["$ref", "$dynamicRef", "$recursiveRef"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            for (k, v) in map {
+                k.hash(&mut h);
+                match digest_into(v, out) {
+                    Some(d) => d.hash(&mut h),
+                    None => pure = false,
+                }
+            }
+            if !pure {
+                return None;
+            }
+            let digest = h.finish();
+            out.insert(std::ptr::from_ref(value).addr(), digest);
+            return Some(digest);
+        }
+    }
+    Some(h.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -935,7 +1137,8 @@ mod tests {
 
     /// The conditional nodes of a model.
     fn conditionals(m: &Model) -> Vec<NodeId> {
-        (0..m.nodes.len())
+        m.complete();
+        (0..m.len())
             .filter(|id| matches!(m.node(*id).kind, Kind::Conditional { .. }))
             .collect()
     }
@@ -972,6 +1175,74 @@ mod tests {
         let all_of = m.unique_parent(c).expect("one parent");
         let parent = m.unique_parent(all_of).expect("one parent");
         assert!(is_keywords_all_of(&m, parent));
+    }
+
+    /// A schema object with `width` leaf properties and, `levels` times, one nested
+    /// like it under `next`.
+    fn nested(levels: usize, width: usize, leaf: &Value) -> Value {
+        let mut properties = serde_json::Map::new();
+        for i in 0..width {
+            properties.insert(format!("f{i}"), leaf.clone());
+        }
+        if levels > 0 {
+            properties.insert("next".into(), nested(levels - 1, width, leaf));
+        }
+        json!({"type": "object", "properties": properties})
+    }
+
+    #[test]
+    fn the_walk_fills_only_the_nodes_on_the_way_to_a_change() {
+        let leaf = json!({"type": "integer", "minimum": 0});
+        let old = nested(3, 50, &leaf);
+        let mut new = old.clone();
+        new["properties"]["next"]["properties"]["next"]["properties"]["f7"] =
+            json!({"type": "string"});
+        let (old, new) = (schema(old), schema(new));
+        let (om, nm) = (Model::build(&old), Model::build(&new));
+        let findings = crate::compat::walk::run(
+            &om,
+            &nm,
+            crate::domain::Policy::Strict,
+            &mut crate::compat::walk::Budget::default(),
+        )
+        .expect("walks");
+        let rules: Vec<_> = findings.iter().map(|f| f.rule.id()).collect();
+        assert_eq!(rules, ["type-changed"], "{findings:?}");
+        // The root, two levels of `next`, and the changed leaf; the 50 × 3 leaves
+        // written alike are made (ids) but never filled.
+        assert_eq!((om.filled(), nm.filled()), (4, 4));
+        assert!(om.len() > 150);
+    }
+
+    #[test]
+    fn schema_objects_written_alike_without_references_are_the_same() {
+        let a = schema(json!({"properties": {
+            "x": {"type": "string", "maxLength": 3},
+            "r": {"$ref": "#/properties/x"},
+            "w": {"properties": {"in": {"$ref": "#/properties/x"}}}
+        }}));
+        let b = schema(json!({"properties": {
+            "x": {"type": "string", "maxLength": 3},
+            "r": {"$ref": "#/properties/x"},
+            "w": {"properties": {"in": {"$ref": "#/properties/x"}}},
+            "y": {"maxLength": 3, "type": "string"}
+        }}));
+        let later = schema(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "properties": {"x": {"type": "string", "maxLength": 3}}
+        }));
+        let (ma, mb, ml) = (Model::build(&a), Model::build(&b), Model::build(&later));
+        let prop = |m: &Model, name: &str| match &m.node(m.root).kind {
+            Kind::Object(o) => o.property(name).expect("a property"),
+            k => panic!("an object, not {k:?}"),
+        };
+        assert!(ma.same_as(prop(&ma, "x"), &mb, prop(&mb, "x")));
+        // Key order is not part of a JSON object.
+        assert!(ma.same_as(prop(&ma, "x"), &mb, prop(&mb, "y")));
+        // A reference resolves in its own document: never taken as the same.
+        assert!(!ma.same_as(prop(&ma, "w"), &mb, prop(&mb, "w")));
+        // Alike, but read under another draft.
+        assert!(!ma.same_as(prop(&ma, "x"), &ml, prop(&ml, "x")));
     }
 
     #[test]

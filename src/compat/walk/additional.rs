@@ -8,7 +8,7 @@ use super::super::language;
 
 use super::{CompatError, Differ, Extra, Finding, NodeId, ObjectKind, Rule, Target, seg};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     /// `additionalProperties`, `unevaluatedProperties` and `patternProperties`.
     pub(super) fn compare_object_additional(
         &mut self,

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{Differ, Finding, NodeId, Rule, short};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_annotations(&self, o: NodeId, n: NodeId, out: &mut Vec<Finding>) {
         let (oa, na) = (&self.o.node(o).annotations, &self.n.node(n).annotations);
         let keys: BTreeSet<&String> = oa.keys().chain(na.keys()).collect();

@@ -10,7 +10,7 @@ use super::{
     example_of,
 };
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_array(
         &mut self,
         o: NodeId,

@@ -11,7 +11,7 @@ use super::{
     example_of, same_kind,
 };
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_combined(
         &mut self,
         o: NodeId,
@@ -482,7 +482,7 @@ impl Differ<'_> {
     }
 }
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     /// Whether two conditionals (old, new) have the same `if`.
     fn same_if(&self, a: NodeId, b: NodeId) -> bool {
         match (&self.o.node(a).kind, &self.n.node(b).kind) {

@@ -8,7 +8,7 @@ use crate::domain::{Direction, Policy};
 
 use super::{Differ, Finding, NodeId, Rule};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     #[expect(
         clippy::too_many_arguments,
         reason = "one helper for every count keyword"

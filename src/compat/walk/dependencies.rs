@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{CompatError, Differ, Finding, NodeId, ObjectKind, Rule};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_dependencies(
         &mut self,
         o: NodeId,

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Differ, Finding, NodeId, Rule, short};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     #[expect(clippy::too_many_arguments, reason = "both sides of an enumeration")]
     pub(super) fn compare_enum(
         &self,

@@ -5,7 +5,7 @@ use crate::domain::{Direction, Policy};
 
 use super::{CompatError, Crit, Differ, Finding, Kind, NodeId, Rule, Synthetic};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     /// `not` reverses the direction: the new excluded set must lie inside the old one.
     /// An excluded set that did not change (the walk finds no difference either way)
     /// is no finding, whatever changed elsewhere.

@@ -172,9 +172,9 @@ pub(crate) struct Budget {
     patterns: PatternWork,
 }
 
-pub(crate) struct Differ<'m> {
-    o: &'m Model<'m>,
-    n: &'m Model<'m>,
+pub(crate) struct Differ<'m, 'd> {
+    o: &'m Model<'d>,
+    n: &'m Model<'d>,
     policy: Policy,
     memo: HashMap<(NodeId, NodeId), Findings>,
     active: HashSet<(NodeId, NodeId)>,
@@ -200,9 +200,9 @@ pub(crate) struct Differ<'m> {
 }
 
 /// Runs the walk from the roots of `old` and `new`, spending from `budget`.
-pub(crate) fn run(
-    old: &Model,
-    new: &Model,
+pub(crate) fn run<'d>(
+    old: &Model<'d>,
+    new: &Model<'d>,
     policy: Policy,
     budget: &mut Budget,
 ) -> Result<Vec<Finding>, CompatError> {
@@ -212,10 +212,10 @@ pub(crate) fn run(
     outcome
 }
 
-impl<'m> Differ<'m> {
+impl<'m, 'd> Differ<'m, 'd> {
     fn new(
-        o: &'m Model<'m>,
-        n: &'m Model<'m>,
+        o: &'m Model<'d>,
+        n: &'m Model<'d>,
         policy: Policy,
         budget: Budget,
         held: usize,
@@ -371,7 +371,7 @@ enum ContentModel {
     Partial,
 }
 
-impl<'m> Differ<'m> {
+impl<'m, 'd> Differ<'m, 'd> {
     fn ok(&self, findings: &[Finding]) -> bool {
         findings
             .iter()
@@ -385,6 +385,11 @@ impl<'m> Differ<'m> {
         }
         if let Some(r) = self.memo.get(&(o, n)) {
             return Ok(r.clone());
+        }
+        if self.o.same_as(o, self.n, n) {
+            let none = Rc::new(Vec::new());
+            self.memo.insert((o, n), Rc::clone(&none));
+            return Ok(none);
         }
         if self.active.contains(&(o, n)) {
             if self.known_bad.contains(&(o, n)) {
@@ -450,7 +455,7 @@ impl<'m> Differ<'m> {
         self.compare_unknown(o, n, &mut out);
         // Borrow the kinds from the models ('m), not from `self`, so the arms can call
         // `&mut self` methods without cloning them.
-        let (om, nm): (&'m Model<'m>, &'m Model<'m>) = (self.o, self.n);
+        let (om, nm): (&'m Model<'d>, &'m Model<'d>) = (self.o, self.n);
         let (ok, nk) = (&om.node(o).kind, &nm.node(n).kind);
         match (ok, nk) {
             (Kind::Never, _) => {}
@@ -776,7 +781,6 @@ pub(crate) fn describe(k: &Kind) -> String {
             format!("`{}` of {} schemas", crit.keyword(), subs.len())
         }
         Kind::Conditional { .. } => "a conditional schema".to_owned(),
-        Kind::Pending => "a schema".to_owned(),
     }
 }
 

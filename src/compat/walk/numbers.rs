@@ -8,7 +8,7 @@ use crate::domain::{Direction, Policy};
 
 use super::{Bound, Differ, Finding, NodeId, NumberKind, Rule};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_number(
         &self,
         o: NodeId,

@@ -11,7 +11,7 @@ use super::{
     Target, seg,
 };
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_object(
         &mut self,
         o: NodeId,

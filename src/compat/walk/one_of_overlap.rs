@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Crit, Differ, Finding, Kind, Model, NodeId, Rule};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn overlap_finding(&self, o: NodeId, n: NodeId, member: usize) -> Finding {
         let mut f = self.finding(
             Rule::OneOfMembersOverlap,
@@ -55,7 +55,7 @@ pub(super) fn type_set(model: &Model, id: NodeId, depth: usize) -> u8 {
         return ALL;
     }
     match &model.node(id).kind {
-        Kind::Any | Kind::Not(_) | Kind::Conditional { .. } | Kind::Pending => ALL,
+        Kind::Any | Kind::Not(_) | Kind::Conditional { .. } => ALL,
         Kind::Never => 0,
         Kind::Object(o) => {
             if o.typed {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::super::language;
 use super::{Differ, Finding, NodeId, Rule, StringKind};
 
-impl Differ<'_> {
+impl Differ<'_, '_> {
     pub(super) fn compare_string(
         &mut self,
         o: NodeId,
