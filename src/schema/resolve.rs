@@ -258,32 +258,45 @@ impl Documents {
             let mut base = path_bases
                 .last()
                 .map_or_else(|| Rc::clone(&document_base), Rc::clone);
-            if let Some(id) = obj.get(draft.id_keyword()).and_then(Value::as_str) {
-                if let Some(anchor) = id.strip_prefix('#') {
-                    // draft-04..07 location-independent identifier
-                    let mut a = (*base).clone();
-                    a.set_fragment(Some(anchor));
-                    anchors.insert(a.to_string(), loc());
-                } else if let Ok(mut joined) = base.join(id) {
-                    if let Some(anchor) = joined
-                        .fragment()
-                        .filter(|f| !f.is_empty())
-                        .map(str::to_owned)
-                    {
-                        let mut a = joined.clone();
-                        a.set_fragment(Some(&anchor));
+            // Every keyword read here starts with `$` but draft-04's `id`: most schema
+            // objects have none, which one look at their keys tells (where looking
+            // each keyword up would search the object seven times).
+            let indexed = obj
+                .keys()
+                .any(|k| k.starts_with('$') || draft == Draft::Draft4 && k == "id");
+            if indexed {
+                if let Some(id) = obj.get(draft.id_keyword()).and_then(Value::as_str) {
+                    if let Some(anchor) = id.strip_prefix('#') {
+                        // draft-04..07 location-independent identifier
+                        let mut a = (*base).clone();
+                        a.set_fragment(Some(anchor));
                         anchors.insert(a.to_string(), loc());
+                    } else if let Ok(mut joined) = base.join(id) {
+                        if let Some(anchor) = joined
+                            .fragment()
+                            .filter(|f| !f.is_empty())
+                            .map(str::to_owned)
+                        {
+                            let mut a = joined.clone();
+                            a.set_fragment(Some(&anchor));
+                            anchors.insert(a.to_string(), loc());
+                        }
+                        joined.set_fragment(None);
+                        resources.entry(joined.to_string()).or_insert_with(loc);
+                        base = Rc::new(joined);
                     }
-                    joined.set_fragment(None);
-                    resources.entry(joined.to_string()).or_insert_with(loc);
-                    base = Rc::new(joined);
                 }
-            }
-            for key in ["$anchor", "$dynamicAnchor", "$recursiveAnchor"] {
-                if let Some(anchor) = obj.get(key).and_then(Value::as_str) {
-                    let mut a = (*base).clone();
-                    a.set_fragment(Some(anchor));
-                    anchors.entry(a.to_string()).or_insert_with(loc);
+                for key in ["$anchor", "$dynamicAnchor", "$recursiveAnchor"] {
+                    if let Some(anchor) = obj.get(key).and_then(Value::as_str) {
+                        let mut a = (*base).clone();
+                        a.set_fragment(Some(anchor));
+                        anchors.entry(a.to_string()).or_insert_with(loc);
+                    }
+                }
+                for key in ["$ref", "$dynamicRef", "$recursiveRef"] {
+                    if let Some(r) = obj.get(key).and_then(Value::as_str) {
+                        refs.push((loc(), r.to_owned()));
+                    }
                 }
             }
             // Only the positions an `$id` moved are kept: everywhere else the base is
@@ -293,11 +306,6 @@ impl Documents {
                 bases.insert(loc(), (*base).clone());
             }
             path_bases.push(base);
-            for key in ["$ref", "$dynamicRef", "$recursiveRef"] {
-                if let Some(r) = obj.get(key).and_then(Value::as_str) {
-                    refs.push((loc(), r.to_owned()));
-                }
-            }
         });
         references.push(refs);
     }
