@@ -131,6 +131,14 @@ impl Family {
     }
 }
 
+/// Whether a schema object holds a reference (a node of its own only when the
+/// reference has constraining siblings, see [`Builder::follow_refs`]).
+fn is_reference(v: &Value) -> bool {
+    v.as_object().is_some_and(|o| {
+        o.contains_key("$ref") || o.contains_key("$dynamicRef") || o.contains_key("$recursiveRef")
+    })
+}
+
 /// Keywords with their values.
 type Keywords = BTreeMap<String, Value>;
 
@@ -336,7 +344,7 @@ struct Builder<'d> {
     docs: &'d Documents,
     /// Each node's place and schema value (`None` for a part of a synthetic
     /// combinator), by id; the pointer moves into the node when it is filled.
-    places: Vec<(Location, Option<&'d Value>)>,
+    places: Vec<(Place, Option<&'d Value>)>,
     /// The node of each schema object, by the object's address in the documents: a
     /// value has one place, so its address is its location without the pointer text.
     /// (Addresses as numbers, which keep the model `Send`.)
@@ -344,8 +352,20 @@ struct Builder<'d> {
     /// Nodes made while one is filled (its children, its parts), appended to the
     /// model's nodes once the fill is done.
     made: Vec<Option<Node>>,
-    /// The schema object being filled: children are found relative to it.
-    current: Option<&'d Value>,
+    /// The schema object being filled, and its node: children are found relative to
+    /// it.
+    current: Option<(&'d Value, NodeId)>,
+}
+
+/// Where a node's schema object is, until the node is filled.
+struct Place {
+    doc: usize,
+    /// The node whose schema object holds this one, when `pointer` is relative to it:
+    /// most nodes are never filled (see [`Model::same_as`]), and a pointer deep in a
+    /// large document is long, so it is written out only for the nodes filled.
+    under: Option<NodeId>,
+    /// The JSON pointer (the part after `under`'s when there is one).
+    pointer: String,
 }
 
 impl<'d> Model<'d> {
@@ -473,7 +493,10 @@ impl<'d> Model<'d> {
         if let Some(node) = cell.get() {
             return node;
         }
-        let node = self.builder.borrow_mut().fill_node(id);
+        // The node that made this one was filled before it: its pointer is written.
+        let under = self.builder.borrow().places[id].0.under;
+        let prefix = under.map_or("", |p| self.node(p).pointer.as_str());
+        let node = self.builder.borrow_mut().fill_node(id, prefix);
         self.adopt();
         cell.get_or_init(|| node)
     }
@@ -515,15 +538,8 @@ impl<'d> Builder<'d> {
 
     /// [`Self::node_for`] when the caller already holds the value at `loc`.
     fn node_for_value(&mut self, loc: Location, value: Option<&'d Value>) -> NodeId {
-        let is_ref = |v: &Value| {
-            v.as_object().is_some_and(|o| {
-                o.contains_key("$ref")
-                    || o.contains_key("$dynamicRef")
-                    || o.contains_key("$recursiveRef")
-            })
-        };
         let (loc, value) = match value {
-            Some(v) if !is_ref(v) => (loc, Some(v)),
+            Some(v) if !is_reference(v) => (loc, Some(v)),
             _ => (self.follow_refs(loc), None),
         };
         let docs: &'d Documents = self.docs;
@@ -535,22 +551,36 @@ impl<'d> Builder<'d> {
             return id;
         }
         let id = self.places.len();
-        self.places.push((loc, Some(value)));
+        self.places.push((
+            Place {
+                doc: loc.doc,
+                under: None,
+                pointer: loc.pointer,
+            },
+            Some(value),
+        ));
         self.made.push(None);
         self.memo.insert(key, id);
         id
     }
 
-    /// Fills node `id`: its kind from its schema value, with ids for its children
-    /// (made, not filled).
-    fn fill_node(&mut self, id: NodeId) -> Node {
+    /// Fills node `id`, whose pointer is `prefix` and its place's: its kind from its
+    /// schema value, with ids for its children (made, not filled).
+    fn fill_node(&mut self, id: NodeId, prefix: &str) -> Node {
         let (place, value) = &mut self.places[id];
         let loc = Location {
             doc: place.doc,
-            pointer: std::mem::take(&mut place.pointer),
+            pointer: if prefix.is_empty() {
+                std::mem::take(&mut place.pointer)
+            } else {
+                let mut full = String::with_capacity(prefix.len() + place.pointer.len());
+                full.push_str(prefix);
+                full.push_str(&place.pointer);
+                full
+            },
         };
         let value = value.unwrap_or(&Value::Bool(true));
-        self.current = Some(value);
+        self.current = Some((value, id));
         let (annotations, kind, unknown) = self.fill(&loc, value);
         Node {
             pointer: loc.pointer,
@@ -596,16 +626,43 @@ impl<'d> Builder<'d> {
     }
 
     fn child(&mut self, loc: &Location, path: &[&str]) -> NodeId {
-        let value = path.iter().try_fold(self.current, |v, token| match v? {
+        let (current, parent) = match self.current {
+            Some((value, id)) => (Some(value), Some(id)),
+            None => (None, None),
+        };
+        let value = path.iter().try_fold(current, |v, token| match v? {
             Value::Object(o) => Some(o.get(*token)),
             Value::Array(a) => Some(token.parse::<usize>().ok().and_then(|i| a.get(i))),
             _ => None,
         });
-        let loc = Location {
-            doc: loc.doc,
-            pointer: join_pointer(&loc.pointer, path),
-        };
-        self.node_for_value(loc, value.flatten())
+        match (value.flatten(), parent) {
+            // A schema object in place: its pointer is kept relative to its parent's.
+            (Some(value), Some(parent)) if !is_reference(value) => {
+                let key = std::ptr::from_ref(value).addr();
+                if let Some(&id) = self.memo.get(&key) {
+                    return id;
+                }
+                let id = self.places.len();
+                self.places.push((
+                    Place {
+                        doc: loc.doc,
+                        under: Some(parent),
+                        pointer: join_pointer("", path),
+                    },
+                    Some(value),
+                ));
+                self.made.push(None);
+                self.memo.insert(key, id);
+                id
+            }
+            (value, _) => {
+                let loc = Location {
+                    doc: loc.doc,
+                    pointer: join_pointer(&loc.pointer, path),
+                };
+                self.node_for_value(loc, value)
+            }
+        }
     }
 
     fn child_opt(&mut self, loc: &Location, obj: &Map<String, Value>, key: &str) -> Option<NodeId> {
@@ -796,8 +853,9 @@ impl<'d> Builder<'d> {
         }
         let id = self.places.len();
         self.places.push((
-            Location {
+            Place {
                 doc: loc.doc,
+                under: None,
                 pointer: String::new(),
             },
             None,
