@@ -546,19 +546,21 @@ impl<'d> Builder<'d> {
         let value = value
             .or_else(|| docs.get(&loc))
             .unwrap_or(&Value::Bool(true));
+        self.node_of(value, || Place {
+            doc: loc.doc,
+            under: None,
+            pointer: loc.pointer,
+        })
+    }
+
+    /// The node of the schema object `value`, made (not filled) at `place` when new.
+    fn node_of(&mut self, value: &'d Value, place: impl FnOnce() -> Place) -> NodeId {
         let key = std::ptr::from_ref(value).addr();
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }
         let id = self.places.len();
-        self.places.push((
-            Place {
-                doc: loc.doc,
-                under: None,
-                pointer: loc.pointer,
-            },
-            Some(value),
-        ));
+        self.places.push((place(), Some(value)));
         self.made.push(None);
         self.memo.insert(key, id);
         id
@@ -637,24 +639,11 @@ impl<'d> Builder<'d> {
         });
         match (value.flatten(), parent) {
             // A schema object in place: its pointer is kept relative to its parent's.
-            (Some(value), Some(parent)) if !is_reference(value) => {
-                let key = std::ptr::from_ref(value).addr();
-                if let Some(&id) = self.memo.get(&key) {
-                    return id;
-                }
-                let id = self.places.len();
-                self.places.push((
-                    Place {
-                        doc: loc.doc,
-                        under: Some(parent),
-                        pointer: join_pointer("", path),
-                    },
-                    Some(value),
-                ));
-                self.made.push(None);
-                self.memo.insert(key, id);
-                id
-            }
+            (Some(value), Some(parent)) if !is_reference(value) => self.node_of(value, || Place {
+                doc: loc.doc,
+                under: Some(parent),
+                pointer: join_pointer("", path),
+            }),
             (value, _) => {
                 let loc = Location {
                     doc: loc.doc,
