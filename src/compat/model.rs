@@ -237,8 +237,9 @@ pub(crate) enum Extra {
 pub(crate) struct ObjectKind {
     /// Whether `type: object` was declared (else non-objects pass).
     pub typed: bool,
-    /// `properties`, in the order of their names (a schema object's keys are sorted).
     pub properties: Vec<(String, NodeId)>,
+    /// `properties` by name.
+    pub index: rustc_hash::FxHashMap<String, NodeId>,
     pub required: BTreeSet<String>,
     pub additional: Extra,
     pub patterns: Vec<(String, NodeId)>,
@@ -252,10 +253,7 @@ pub(crate) struct ObjectKind {
 
 impl ObjectKind {
     pub fn property(&self, name: &str) -> Option<NodeId> {
-        self.properties
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
-            .ok()
-            .map(|i| self.properties[i].1)
+        self.index.get(name).copied()
     }
 }
 
@@ -912,10 +910,11 @@ impl<'d> Builder<'d> {
         let additional = self.extra(loc, obj, "additionalProperties");
         let unevaluated = self.extra(loc, obj, "unevaluatedProperties");
         let property_names = self.child_opt(loc, obj, "propertyNames");
-        debug_assert!(properties.is_sorted_by(|a, b| a.0 < b.0));
+        let index = properties.iter().cloned().collect();
         Kind::Object(Box::new(ObjectKind {
             typed,
             properties,
+            index,
             required,
             additional,
             patterns,
