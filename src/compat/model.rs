@@ -22,7 +22,7 @@ use std::str::FromStr;
 use bigdecimal::BigDecimal;
 use serde_json::{Map, Value};
 
-use crate::schema::walk::join_pointer;
+use crate::schema::walk::{REFERENCE_KEYWORDS, join_pointer};
 use crate::schema::{Documents, Draft, Location, Schema};
 
 pub(crate) type NodeId = usize;
@@ -134,9 +134,8 @@ impl Family {
 /// Whether a schema object holds a reference (a node of its own only when the
 /// reference has constraining siblings, see [`Builder::follow_refs`]).
 fn is_reference(v: &Value) -> bool {
-    v.as_object().is_some_and(|o| {
-        o.contains_key("$ref") || o.contains_key("$dynamicRef") || o.contains_key("$recursiveRef")
-    })
+    v.as_object()
+        .is_some_and(|o| REFERENCE_KEYWORDS.iter().any(|k| o.contains_key(*k)))
 }
 
 /// Keywords with their values.
@@ -150,9 +149,6 @@ pub(crate) struct Node {
     pub pointer: String,
     /// The document holding the schema object (0 is the root).
     pub doc: usize,
-    /// Whether the node is a part of a synthetic combinator (no schema object of its
-    /// own).
-    pub part: bool,
     /// Annotation keywords with their values.
     pub annotations: BTreeMap<String, Value>,
     pub kind: Kind,
@@ -513,17 +509,12 @@ impl<'d> Model<'d> {
     /// A key that is equal for two nodes exactly when their schema objects are
     /// canonically equal (parts of synthetic combinators are unique).
     pub fn identity(&self, id: NodeId) -> String {
-        let node = self.node(id);
-        if node.part {
-            return format!("#part{id}");
+        match self.value_of(id) {
+            Some(value) => {
+                crate::schema::canonical_text(value, self.docs.docs[self.doc_of(id)].draft)
+            }
+            None => format!("#part{id}"),
         }
-        let loc = Location {
-            doc: node.doc,
-            pointer: node.pointer.clone(),
-        };
-        self.docs.get(&loc).map_or_else(String::new, |v| {
-            crate::schema::canonical_text(v, self.docs.draft(&loc))
-        })
     }
 }
 
@@ -585,7 +576,6 @@ impl<'d> Builder<'d> {
         Node {
             pointer: loc.pointer,
             doc: loc.doc,
-            part: false,
             annotations,
             kind,
             unknown,
@@ -601,7 +591,7 @@ impl<'d> Builder<'d> {
             let Some(Value::Object(obj)) = self.docs.get(&loc) else {
                 return loc;
             };
-            let Some(reference) = ["$ref", "$dynamicRef", "$recursiveRef"]
+            let Some(reference) = REFERENCE_KEYWORDS
                 .iter()
                 .find_map(|k| obj.get(*k).and_then(Value::as_str))
             else {
@@ -701,7 +691,7 @@ impl<'d> Builder<'d> {
         let mut parts: Vec<Kind> = Vec::new();
 
         // A `$ref` with constraining siblings (2019-09 and later): the target is one part.
-        if let Some(reference) = ["$ref", "$dynamicRef", "$recursiveRef"]
+        if let Some(reference) = REFERENCE_KEYWORDS
             .iter()
             .find_map(|k| obj.get(*k).and_then(Value::as_str))
         {
@@ -850,7 +840,6 @@ impl<'d> Builder<'d> {
         self.made.push(Some(Node {
             pointer: loc.pointer.clone(),
             doc: loc.doc,
-            part: true,
             annotations: BTreeMap::new(),
             kind,
             unknown: BTreeMap::new(),
@@ -1149,9 +1138,7 @@ fn digest_into(value: &Value, out: &mut rustc_hash::FxHashMap<usize, u64>) -> Op
         }
         Value::Object(map) => {
             (5u8, map.len()).hash(&mut h);
-            let mut pure = !["$ref", "$dynamicRef", "$recursiveRef"]
-                .iter()
-                .any(|k| map.contains_key(*k));
+            let mut pure = !REFERENCE_KEYWORDS.iter().any(|k| map.contains_key(*k));
             for (k, v) in map {
                 k.hash(&mut h);
                 match digest_into(v, out) {

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use serde_json::Value;
 use url::Url;
 
-use super::walk::visit_schemas;
+use super::walk::{REFERENCE_KEYWORDS, visit_schemas};
 use super::{Draft, SchemaError};
 
 /// Supplies documents that a schema refers to by URI.
@@ -293,7 +293,7 @@ impl Documents {
                         anchors.entry(a.to_string()).or_insert_with(loc);
                     }
                 }
-                for key in ["$ref", "$dynamicRef", "$recursiveRef"] {
+                for key in REFERENCE_KEYWORDS {
                     if let Some(r) = obj.get(key).and_then(Value::as_str) {
                         refs.push((loc(), r.to_owned()));
                     }

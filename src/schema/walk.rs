@@ -6,6 +6,11 @@ use serde_json::{Map, Value};
 
 use super::Draft;
 
+/// The keywords that refer to another schema. A schema object holding one means what
+/// its target means: the `$ref` index resolves them, and the compatibility model
+/// follows them (and never takes two objects holding one as the same).
+pub(crate) const REFERENCE_KEYWORDS: [&str; 3] = ["$ref", "$dynamicRef", "$recursiveRef"];
+
 /// Calls `f(path, subschema)` for every direct subschema of `obj`, where `path` is the
 /// one or two JSON-pointer tokens from `obj` to the subschema, borrowed from the
 /// document.

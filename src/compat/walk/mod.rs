@@ -433,14 +433,16 @@ impl<'m, 'd> Differ<'m, 'd> {
         nkw: Option<&str>,
         message: String,
     ) -> Finding {
-        let op = &self.o.pointer(o);
-        let np = &self.n.pointer(n);
+        let at = |pointer: String, keyword: Option<&str>| match keyword {
+            Some(k) => kw(&pointer, k),
+            None => pointer,
+        };
         Finding {
             instance_path: String::new(),
             body: Rc::new(Body {
                 rule,
-                old_pointer: Some(okw.map_or_else(|| op.clone(), |k| kw(op, k))),
-                new_pointer: Some(nkw.map_or_else(|| np.clone(), |k| kw(np, k))),
+                old_pointer: Some(at(self.o.pointer(o), okw)),
+                new_pointer: Some(at(self.n.pointer(n), nkw)),
                 old: None,
                 new: None,
                 message,
