@@ -300,9 +300,9 @@ pub(crate) struct NumberKind {
 
 /// The graph of one schema.
 pub(crate) struct Model<'d> {
-    /// The nodes by id, each filled on first use. Items never move, so a node can be
-    /// lent out while others are added.
-    nodes: elsa::FrozenVec<Box<std::cell::OnceCell<Node>>>,
+    /// The nodes by id in chunks of [`CHUNK`], each filled on first use. Items never
+    /// move, so a node can be lent out while others are added.
+    nodes: elsa::FrozenVec<Box<NodeChunk>>,
     /// What the nodes not filled yet are made from, and the memo of nodes by value.
     builder: std::cell::RefCell<Builder<'d>>,
     pub root: NodeId,
@@ -338,17 +338,73 @@ struct Builder<'d> {
     docs: &'d Documents,
     /// Each node's place and schema value (`None` for a part of a synthetic
     /// combinator), by id; the pointer moves into the node when it is filled.
-    places: Vec<(Place, Option<&'d Value>)>,
+    places: Chunked<(Place, Option<&'d Value>)>,
     /// The node of each schema object, by the object's address in the documents: a
     /// value has one place, so its address is its location without the pointer text.
     /// (Addresses as numbers, which keep the model `Send`.)
     memo: rustc_hash::FxHashMap<usize, NodeId>,
-    /// Nodes made while one is filled (its children, its parts), appended to the
-    /// model's nodes once the fill is done.
-    made: Vec<Option<Node>>,
+    /// The parts made while one node is filled (they are made filled), put in the
+    /// model's cells once the fill is done.
+    parts: Vec<(NodeId, Node)>,
     /// The schema object being filled, and its node: children are found relative to
     /// it.
     current: Option<(&'d Value, NodeId)>,
+}
+
+/// The number of nodes (and places) kept together in one allocation. A model lists
+/// thousands of nodes in a big schema; in chunks, its lists never copy their items as
+/// they grow, nor ask for one large block: a `Vec` doubling through hundreds of KiB
+/// is given a fresh region of memory at each size, and with huge pages each one costs
+/// 2 MiB of resident memory.
+const CHUNK: usize = 64;
+
+/// [`CHUNK`] cells of nodes: a pointer each, as most are never filled.
+type NodeChunk = [std::cell::OnceCell<Box<Node>>; CHUNK];
+
+/// A list kept in chunks of [`CHUNK`] items (see there why).
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Chunked<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `item`, returning its index.
+    fn push(&mut self, item: T) -> usize {
+        if self.len % CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(item);
+        }
+        self.len += 1;
+        self.len - 1
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Chunked<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
 }
 
 /// Where a node's schema object is, until the node is filled.
@@ -368,9 +424,9 @@ impl<'d> Model<'d> {
         let docs = schema.documents();
         let mut b = Builder {
             docs,
-            places: Vec::new(),
+            places: Chunked::default(),
             memo: rustc_hash::FxHashMap::default(),
-            made: Vec::new(),
+            parts: Vec::new(),
             current: None,
         };
         let root = b.node_for(Location {
@@ -389,27 +445,35 @@ impl<'d> Model<'d> {
         model
     }
 
-    /// Moves the nodes the builder made into the model's list (empty cells for nodes
-    /// to fill later, filled ones for parts).
+    /// Gives the nodes the builder made cells in the model (empty for nodes to fill
+    /// later, filled for parts).
     fn adopt(&self) {
-        for node in self.builder.borrow_mut().made.drain(..) {
-            self.nodes.push(Box::new(
-                node.map_or_else(std::cell::OnceCell::new, std::cell::OnceCell::from),
-            ));
+        let mut builder = self.builder.borrow_mut();
+        while self.nodes.len() * CHUNK < builder.places.len() {
+            self.nodes.push(Box::new(std::array::from_fn(|_| {
+                std::cell::OnceCell::new()
+            })));
         }
+        for (id, node) in builder.parts.drain(..) {
+            let _ = self.cell(id).set(Box::new(node));
+        }
+    }
+
+    /// The cell of node `id`.
+    fn cell(&self, id: NodeId) -> &std::cell::OnceCell<Box<Node>> {
+        &self.nodes[id / CHUNK][id % CHUNK]
     }
 
     /// The number of nodes made so far.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.builder.borrow().places.len()
     }
 
     /// The number of nodes filled so far.
     #[cfg(test)]
     fn filled(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|cell| cell.get().is_some())
+        (0..self.len())
+            .filter(|&id| self.cell(id).get().is_some())
             .count()
     }
 
@@ -417,7 +481,7 @@ impl<'d> Model<'d> {
     /// graph needs, such as [`Self::unique_parent`]).
     fn complete(&self) {
         let mut id = 0;
-        while id < self.nodes.len() {
+        while id < self.len() {
             self.node(id);
             id += 1;
         }
@@ -483,7 +547,7 @@ impl<'d> Model<'d> {
 
     /// Node `id`, filled now if this is the first time it is asked for.
     pub fn node(&self, id: NodeId) -> &Node {
-        let cell = &self.nodes[id];
+        let cell = self.cell(id);
         if let Some(node) = cell.get() {
             return node;
         }
@@ -492,7 +556,7 @@ impl<'d> Model<'d> {
         let prefix = under.map_or("", |p| self.node(p).pointer.as_str());
         let node = self.builder.borrow_mut().fill_node(id, prefix);
         self.adopt();
-        cell.get_or_init(|| node)
+        cell.get_or_init(|| Box::new(node))
     }
 
     /// The JSON pointer of a node as reports show it: prefixed with the document's URI
@@ -548,9 +612,7 @@ impl<'d> Builder<'d> {
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }
-        let id = self.places.len();
-        self.places.push((place(), Some(value)));
-        self.made.push(None);
+        let id = self.places.push((place(), Some(value)));
         self.memo.insert(key, id);
         id
     }
@@ -828,8 +890,7 @@ impl<'d> Builder<'d> {
                 return subs[0];
             }
         }
-        let id = self.places.len();
-        self.places.push((
+        let id = self.places.push((
             Place {
                 doc: loc.doc,
                 under: None,
@@ -837,13 +898,16 @@ impl<'d> Builder<'d> {
             },
             None,
         ));
-        self.made.push(Some(Node {
-            pointer: loc.pointer.clone(),
-            doc: loc.doc,
-            annotations: BTreeMap::new(),
-            kind,
-            unknown: BTreeMap::new(),
-        }));
+        self.parts.push((
+            id,
+            Node {
+                pointer: loc.pointer.clone(),
+                doc: loc.doc,
+                annotations: BTreeMap::new(),
+                kind,
+                unknown: BTreeMap::new(),
+            },
+        ));
         id
     }
 

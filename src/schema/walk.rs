@@ -85,11 +85,16 @@ pub(crate) fn escape_token(token: &str) -> String {
 
 /// Appends tokens to a JSON pointer.
 pub(crate) fn join_pointer(base: &str, tokens: &[&str]) -> String {
-    let mut out = String::with_capacity(base.len() + 16);
+    let len = base.len() + tokens.iter().map(|t| t.len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(len);
     out.push_str(base);
     for t in tokens {
         out.push('/');
-        out.push_str(&escape_token(t));
+        if t.contains(['~', '/']) {
+            out.push_str(&escape_token(t));
+        } else {
+            out.push_str(t);
+        }
     }
     out
 }
@@ -104,24 +109,35 @@ enum Token<'v> {
 /// Calls `enter(obj, pointer, depth)` for every schema object of the document
 /// `root`, parents before children, with its JSON pointer.
 ///
-/// The walk is depth first on an explicit stack (any nesting depth), and the pointer
-/// is kept in one buffer, cut back and extended as the walk moves: a big document
-/// costs no string per position (the `$ref` index only keeps the few pointers it
-/// needs, where an `$id`, an anchor or a `$ref` is).
+/// The walk is depth first on an explicit stack (any nesting depth): one list of the
+/// children still to visit for each object of the current path, so the lists stay as
+/// small as one object's children (a single list of every pending child grows, by
+/// doubling, to hundreds of KiB in a big document, and an allocator gives each such
+/// size a fresh region). The lists are reused as the walk moves. The pointer is kept in
+/// one buffer, cut back and extended as the walk moves: a big document costs no string
+/// per position (the `$ref` index only keeps the few pointers it needs, where an
+/// `$id`, an anchor or a `$ref` is).
 pub(crate) fn visit_schemas<'v>(
     root: &'v Value,
     draft: Draft,
     mut enter: impl FnMut(&'v Map<String, Value>, &str, usize),
 ) {
     use std::fmt::Write as _;
-    let mut stack: Vec<(&'v Value, usize, [Option<Token<'v>>; 2])> = vec![(root, 0, [None; 2])];
+    type Children<'v> = Vec<([Option<Token<'v>>; 2], &'v Value)>;
+    // `levels[d]`: the children still to visit of the object at depth `d - 1` of the
+    // current path (the root alone at 0), last first, and that object's pointer length.
+    let mut levels: Vec<(Children<'v>, usize)> = vec![(vec![([None; 2], root)], 0)];
+    let mut spare: Vec<Children<'v>> = Vec::new();
     let mut pointer = String::new();
-    // The pointer's length at each depth of the current path.
-    let mut ends: Vec<usize> = Vec::new();
-    while let Some((value, depth, tokens)) = stack.pop() {
-        // Depth first: the last position visited one level up is this one's parent.
-        ends.truncate(depth);
-        pointer.truncate(ends.last().copied().unwrap_or(0));
+    while let Some((pending, parent_end)) = levels.last_mut() {
+        let Some((tokens, value)) = pending.pop() else {
+            if let Some((list, _)) = levels.pop() {
+                spare.push(list);
+            }
+            continue;
+        };
+        pointer.truncate(*parent_end);
+        let depth = levels.len() - 1;
         for token in tokens.into_iter().flatten() {
             pointer.push('/');
             match token {
@@ -132,12 +148,15 @@ pub(crate) fn visit_schemas<'v>(
                 }
             }
         }
-        ends.push(pointer.len());
         let Value::Object(obj) = value else { continue };
         enter(obj, &pointer, depth);
-        subschema_tokens(obj, draft, |tokens, sub| {
-            stack.push((sub, depth + 1, tokens))
-        });
+        let mut children = spare.pop().unwrap_or_default();
+        subschema_tokens(obj, draft, |tokens, sub| children.push((tokens, sub)));
+        if children.is_empty() {
+            spare.push(children);
+        } else {
+            levels.push((children, pointer.len()));
+        }
     }
 }
 

@@ -177,6 +177,9 @@ pub(crate) struct Differ<'m, 'd> {
     n: &'m Model<'d>,
     policy: Policy,
     memo: HashMap<(NodeId, NodeId), Findings>,
+    /// The empty list of findings, shared by every pair that has none to report
+    /// without being looked into (one allocation, not one per pair).
+    nothing: Findings,
     active: HashSet<(NodeId, NodeId)>,
     assumed: HashSet<(NodeId, NodeId)>,
     known_bad: HashSet<(NodeId, NodeId)>,
@@ -225,6 +228,7 @@ impl<'m, 'd> Differ<'m, 'd> {
             n,
             policy,
             memo: HashMap::default(),
+            nothing: Rc::new(Vec::new()),
             active: HashSet::default(),
             assumed: HashSet::default(),
             known_bad: HashSet::default(),
@@ -387,9 +391,8 @@ impl<'m, 'd> Differ<'m, 'd> {
             return Ok(r.clone());
         }
         if self.o.same_as(o, self.n, n) {
-            let none = Rc::new(Vec::new());
-            self.memo.insert((o, n), Rc::clone(&none));
-            return Ok(none);
+            self.memo.insert((o, n), Rc::clone(&self.nothing));
+            return Ok(Rc::clone(&self.nothing));
         }
         if self.active.contains(&(o, n)) {
             if self.known_bad.contains(&(o, n)) {
