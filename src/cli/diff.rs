@@ -85,7 +85,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode, Failure> {
     let load = |path: &PathBuf| -> Result<Schema, Failure> {
         let text = read_text(path)
             .map_err(|e| Failure::load(format!("cannot read {}: {e}", path.display())))?;
-        Schema::from_text(&text, &options, &resolver)
+        Schema::from_string(text, &options, &resolver)
             .map_err(|e| Failure::load(format!("{}: {e}", path.display())))
     };
     let old = load(&args.old)?;

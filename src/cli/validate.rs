@@ -384,7 +384,7 @@ fn load_contract(source: Source, options: ValidateOptions) -> Result<Arc<Contrac
         Source::File(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the schema file {}", path.display()))?;
-            let schema = Schema::from_text(&text, &ParseOptions::default(), &NoResolver)
+            let schema = Schema::from_string(text, &ParseOptions::default(), &NoResolver)
                 .with_context(|| format!("{} is not a usable schema", path.display()))?;
             let info = ContractInfo {
                 name: path.file_name().map_or_else(

@@ -983,7 +983,7 @@ impl Registry {
         let options = self.parse_options;
         let text = submission.schema.clone();
         let schema =
-            tokio::task::spawn_blocking(move || Schema::from_text(&text, &options, &resolver))
+            tokio::task::spawn_blocking(move || Schema::from_string(text, &options, &resolver))
                 .await
                 .map_err(|e| RegistryError::Internal(e.to_string()))?
                 .map_err(RegistryError::InvalidSchema)?;

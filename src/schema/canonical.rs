@@ -105,48 +105,56 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
 
 /// Removes insignificant whitespace from a JSON text, keeping key order and the exact
 /// spelling of every number and string: how a schema is stored "as submitted".
-/// The input must be valid JSON.
-pub fn compact_text(json: &str) -> String {
-    let bytes = json.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+/// The input must be valid JSON. The text is compacted where it lies: a large schema
+/// is not copied (nor its buffer allocated twice).
+pub fn compact_text(json: String) -> String {
+    let mut bytes = json.into_bytes();
+    // Bytes before `kept` are the compact text; `i` reads ahead of it.
+    let mut kept = 0;
     let mut i = 0;
-    while i < bytes.len() {
+    let len = bytes.len();
+    while i < len {
+        let start = i;
         match bytes[i] {
-            // A string, copied whole: up to the quote that no backslash escapes.
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                i += 1;
+                continue;
+            }
+            // A string, kept whole: up to the quote that no backslash escapes.
             b'"' => {
-                let start = i;
                 i += 1;
                 loop {
-                    match memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i.min(len)..]) {
                         Some(at) if bytes[i + at] == b'\\' => i += at + 2,
                         Some(at) => {
                             i += at + 1;
                             break;
                         }
                         None => {
-                            i = bytes.len();
+                            i = len;
                             break;
                         }
                     }
                 }
-                out.extend_from_slice(&bytes[start..i.min(bytes.len())]);
+                i = i.min(len);
             }
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => i += 1,
-            // A run of anything else (punctuation, a number, a literal), copied whole.
+            // A run of anything else (punctuation, a number, a literal), kept whole.
             _ => {
-                let start = i;
-                while i < bytes.len()
-                    && !matches!(bytes[i], b'"' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+                while i < len && !matches!(bytes[i], b'"' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
                 {
                     i += 1;
                 }
-                out.extend_from_slice(&bytes[start..i]);
             }
         }
+        if start != kept {
+            bytes.copy_within(start..i, kept);
+        }
+        kept += i - start;
     }
-    // Only ASCII bytes outside strings were left out, and strings were copied whole:
+    bytes.truncate(kept);
+    // Only ASCII bytes outside strings were left out, and strings were kept whole:
     // the text is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
@@ -193,6 +201,20 @@ mod tests {
     #[test]
     fn compacting_keeps_key_order_and_string_contents() {
         let text = "{ \"b\" : 1.50,\n \"a\": \"x y\\\" z\" }";
-        assert_eq!(compact_text(text), r#"{"b":1.50,"a":"x y\" z"}"#);
+        assert_eq!(compact_text(text.to_owned()), r#"{"b":1.50,"a":"x y\" z"}"#);
+    }
+
+    #[test]
+    fn compacting_in_place_keeps_every_token_whole() {
+        // Whitespace around and between tokens goes; inside strings (escaped quotes and
+        // backslashes, non-ASCII text) it stays, as do numbers spelled as submitted.
+        let text =
+            "\r\n\t{ \"k y\" :\t[ 1e2 , -0.0,\n\"a\\\\\" , \"é \\\" ü\" ] ,\"n\": null }  \n";
+        let compact = compact_text(text.to_owned());
+        assert_eq!(compact, r#"{"k y":[1e2,-0.0,"a\\","é \" ü"],"n":null}"#);
+        let before: Value = serde_json::from_str(text).unwrap();
+        let after: Value = serde_json::from_str(&compact).unwrap();
+        assert_eq!(before, after);
+        assert_eq!(compact_text("  ".to_owned()), "");
     }
 }

@@ -166,10 +166,23 @@ impl Schema {
         options: &ParseOptions,
         resolver: &dyn Resolver,
     ) -> Result<Self, SchemaError> {
+        Self::from_string(text.to_owned(), options, resolver)
+    }
+
+    /// [`from_text`](Self::from_text) for a text the caller hands over: its buffer
+    /// becomes the stored original, compacted where it lies, so a large schema read
+    /// from a file or a request is neither copied nor held twice.
+    pub fn from_string(
+        mut text: String,
+        options: &ParseOptions,
+        resolver: &dyn Resolver,
+    ) -> Result<Self, SchemaError> {
         // A byte-order mark (Windows editors write one) is not part of the JSON text
         // (RFC 8259 §8.1 lets a parser ignore it).
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let value: Value = serde_json::from_str(text).map_err(|e| {
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
             if e.to_string().contains("recursion limit") {
                 SchemaError::TooDeep
             } else {
@@ -592,6 +605,17 @@ mod tests {
         assert_eq!(a.original(), r#"{"type":"object","title":"x"}"#);
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(a.fingerprint().len(), 64);
+    }
+
+    #[test]
+    fn a_handed_over_text_is_read_like_a_borrowed_one_byte_order_mark_and_all() {
+        let opts = ParseOptions::default();
+        let text = "\u{feff} {\n  \"type\": \"integer\", \"maximum\": 1.50 }\n";
+        let owned = Schema::from_string(text.to_owned(), &opts, &NoResolver).unwrap();
+        let borrowed = Schema::from_text(text, &opts, &NoResolver).unwrap();
+        assert_eq!(owned.original(), r#"{"type":"integer","maximum":1.50}"#);
+        assert_eq!(owned.original(), borrowed.original());
+        assert_eq!(owned.fingerprint(), borrowed.fingerprint());
     }
 
     #[test]
