@@ -20,7 +20,9 @@ import sys
 import tempfile
 
 PHASES = [
-    "accord::schema::Schema::from_text",
+    "main",
+    "accord::cli::main",
+    "accord::schema::Schema::from_string",
     "accord::schema::canonical::compact_text",
     "accord::schema::Schema::build",
     "accord::compat::check::check",
