@@ -76,10 +76,24 @@ fn is_schema(v: &Value) -> bool {
 
 /// Escapes one JSON-pointer reference token (`~` → `~0`, `/` → `~1`).
 pub(crate) fn escape_token(token: &str) -> String {
-    if token.contains(['~', '/']) {
-        token.replace('~', "~0").replace('/', "~1")
-    } else {
-        token.to_owned()
+    let mut out = String::with_capacity(token.len());
+    push_escaped(&mut out, token);
+    out
+}
+
+/// Appends `token` to `out`, escaped as a JSON-pointer reference token, without an
+/// allocation of its own.
+fn push_escaped(out: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
     }
 }
 
@@ -90,11 +104,7 @@ pub(crate) fn join_pointer(base: &str, tokens: &[&str]) -> String {
     out.push_str(base);
     for t in tokens {
         out.push('/');
-        if t.contains(['~', '/']) {
-            out.push_str(&escape_token(t));
-        } else {
-            out.push_str(t);
-        }
+        push_escaped(&mut out, t);
     }
     out
 }
@@ -141,8 +151,7 @@ pub(crate) fn visit_schemas<'v>(
         for token in tokens.into_iter().flatten() {
             pointer.push('/');
             match token {
-                Token::Key(k) if k.contains(['~', '/']) => pointer.push_str(&escape_token(k)),
-                Token::Key(k) => pointer.push_str(k),
+                Token::Key(k) => push_escaped(&mut pointer, k),
                 Token::Index(i) => {
                     let _ = write!(pointer, "{i}");
                 }
