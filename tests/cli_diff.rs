@@ -237,3 +237,42 @@ fn usage_and_load_errors_have_their_own_exit_codes() {
         String::from_utf8_lossy(&invalid.stderr)
     );
 }
+
+/// The binary sizes mimalloc's first arena and its largest arena object before the
+/// runtime starts (src/main.rs), and keeps what the environment says instead. Read
+/// from mimalloc's own report of its options (`MIMALLOC_VERBOSE=1`).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_allocator_is_tuned_before_main_unless_the_environment_says_otherwise() {
+    let options = |env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .arg("--version")
+            .env("MIMALLOC_VERBOSE", "1")
+            .envs(env.iter().copied())
+            .output()
+            .expect("accord runs");
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let tuned = options(&[]);
+    assert!(
+        tuned.contains("option 'arena_reserve': 65536 KiB"),
+        "{tuned}"
+    );
+    assert!(
+        tuned.contains("option 'arena_max_object_size': 512 KiB"),
+        "{tuned}"
+    );
+    let chosen = options(&[
+        ("MIMALLOC_ARENA_RESERVE", "256MiB"),
+        ("MIMALLOC_ARENA_MAX_OBJECT_SIZE", "8MiB"),
+    ]);
+    assert!(
+        chosen.contains("option 'arena_reserve': 262144 KiB"),
+        "{chosen}"
+    );
+    assert!(
+        chosen.contains("option 'arena_max_object_size': 8192 KiB"),
+        "{chosen}"
+    );
+}
