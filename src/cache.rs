@@ -19,6 +19,11 @@
 //!
 //! An entry heavier than its shard's share of the bound (the bound divided by the
 //! number of shards) is not kept at all: it is read again each time.
+//!
+//! What a cache lets go of is freed after its shard's lock is released, and an entry
+//! of [`HEAVY`] weight or more on the runtime's blocking pool: freeing a large parsed
+//! schema and its compiled validator takes milliseconds, which the request whose
+//! insertion evicted it should not wait for.
 
 use std::borrow::Borrow;
 use std::hash::Hash;
@@ -58,16 +63,93 @@ impl<K, V> quick_cache::Weighter<K, Weighed<V>> for ByWeight {
     }
 }
 
+/// Gathers the entries an operation evicts (or refuses, being too heavy), for
+/// [`free_entries`].
+#[derive(Clone, Copy, Default)]
+struct Evictions;
+
+impl<K, V> quick_cache::Lifecycle<K, Weighed<V>> for Evictions {
+    type RequestState = Vec<Weighed<V>>;
+
+    fn on_evict(&self, evicted: &mut Self::RequestState, _: K, value: Weighed<V>) {
+        evicted.push(value);
+    }
+}
+
+/// The weight from which what is let go of is freed off the caller's thread (a
+/// parsed schema weighs 8 per byte of its text, so a schema of 32 KB or more).
+pub const HEAVY: u64 = 256 << 10;
+
+/// Frees `value`: on the runtime's blocking pool when it weighs [`HEAVY`] or more and
+/// there is a runtime, here otherwise.
+fn free<T: Send + 'static>(value: T, weight: u64) {
+    if weight >= HEAVY
+        && let Ok(runtime) = tokio::runtime::Handle::try_current()
+    {
+        runtime.spawn_blocking(move || drop(value));
+    }
+}
+
+/// Frees entries a cache let go of, as [`free`] does.
+fn free_entries<V: Send + 'static>(evicted: Vec<Weighed<V>>) {
+    let weight = evicted.iter().map(|e| e.weight).sum();
+    free(evicted, weight);
+}
+
+/// A value that is freed as [`free`] does when it goes: on the runtime's blocking pool
+/// when it weighs [`HEAVY`] or more, so that a request that parsed a large schema
+/// answers without waiting for its tree and compiled validator to be freed.
+#[derive(Debug, Clone)]
+pub struct FreedOffThread<T: Send + 'static> {
+    /// Always `Some` until dropped.
+    value: Option<T>,
+    weight: u64,
+}
+
+impl<T: Send + 'static> FreedOffThread<T> {
+    /// `value`, weighing `weight` (about its bytes, as a cache weighs it).
+    pub fn new(value: T, weight: u64) -> Self {
+        Self {
+            value: Some(value),
+            weight,
+        }
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for FreedOffThread<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.value
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only when dropped"))
+    }
+}
+
+impl<T: Send + 'static> Drop for FreedOffThread<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.value.take() {
+            free(value, self.weight);
+        }
+    }
+}
+
 /// A concurrent cache bounded by weight, counting its hits and misses.
 pub struct Bounded<K, V> {
     name: &'static str,
     capacity: u64,
-    inner: quick_cache::sync::Cache<K, Weighed<V>, ByWeight>,
+    inner: quick_cache::sync::Cache<
+        K,
+        Weighed<V>,
+        ByWeight,
+        quick_cache::DefaultHashBuilder,
+        Evictions,
+    >,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Bounded<K, V> {
+impl<K: Eq + Hash + Clone, V: Clone + Send + 'static> Bounded<K, V> {
     /// An empty cache called `name` holding at most `capacity` in weight, in `shards`
     /// independently locked parts (an entry heavier than `capacity / shards` is not
     /// kept). `typical` is the weight of a typical entry, to size the tables.
@@ -120,13 +202,16 @@ impl<K: Eq + Hash + Clone, V: Clone> Bounded<K, V> {
 
     /// Keeps `value` for `key`, weighing `weight` (at least 1).
     pub fn insert(&self, key: K, value: V, weight: u64) {
-        self.inner.insert(
+        let mut evicted = Vec::new();
+        self.inner.insert_with_lifecycle(
             key,
             Weighed {
                 value,
                 weight: weight.max(1),
             },
+            &mut evicted,
         );
+        free_entries(evicted);
     }
 
     /// Forgets `key`.
@@ -134,7 +219,9 @@ impl<K: Eq + Hash + Clone, V: Clone> Bounded<K, V> {
     where
         Q: Hash + quick_cache::Equivalent<K> + ?Sized,
     {
-        self.inner.remove(key);
+        if let Some((_, removed)) = self.inner.remove(key) {
+            free_entries(vec![removed]);
+        }
     }
 
     /// Forgets everything.
@@ -225,5 +312,85 @@ mod tests {
         cache.clear();
         assert_eq!(cache.get("b"), None);
         assert_eq!(cache.stats().entries, 0);
+    }
+
+    /// Reports the thread it is dropped on.
+    #[derive(Clone)]
+    struct Tracked(std::sync::mpsc::Sender<std::thread::ThreadId>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            let _ = self.0.send(std::thread::current().id());
+        }
+    }
+
+    fn dropped_on(
+        freed: &std::sync::mpsc::Receiver<std::thread::ThreadId>,
+    ) -> std::thread::ThreadId {
+        freed
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the value was freed")
+    }
+
+    #[test]
+    fn a_heavy_entry_evicted_by_an_insertion_is_freed_off_the_inserting_thread() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let inside = runtime.enter();
+        let here = std::thread::current().id();
+        // Room for one heavy entry: the second insertion lets one go.
+        let (sender, freed) = std::sync::mpsc::channel();
+        let cache = Bounded::new("test", HEAVY, HEAVY, 1);
+        cache.insert(1, Tracked(sender.clone()), HEAVY);
+        cache.insert(2, Tracked(sender), HEAVY);
+        assert_ne!(
+            dropped_on(&freed),
+            here,
+            "a heavy entry is freed on the blocking pool"
+        );
+
+        // A light one is freed at once, by the caller.
+        let (sender, freed) = std::sync::mpsc::channel();
+        let cache = Bounded::new("test", 1, 1, 1);
+        cache.insert(1, Tracked(sender.clone()), 1);
+        cache.insert(2, Tracked(sender), 1);
+        assert_eq!(
+            freed.try_recv(),
+            Ok(here),
+            "a light entry is freed where it is evicted"
+        );
+
+        // So is a heavy one removed outside a runtime.
+        drop(inside);
+        let (sender, freed) = std::sync::mpsc::channel();
+        let cache = Bounded::new("test", 2 * HEAVY, HEAVY, 1);
+        cache.insert(1, Tracked(sender), HEAVY);
+        cache.remove(&1);
+        assert_eq!(freed.try_recv(), Ok(here));
+    }
+
+    #[test]
+    fn a_heavy_value_is_freed_off_the_thread_that_lets_it_go() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let here = std::thread::current().id();
+        let (sender, freed) = std::sync::mpsc::channel();
+        {
+            let _inside = runtime.enter();
+            let heavy = FreedOffThread::new(Tracked(sender.clone()), HEAVY);
+            let light = FreedOffThread::new(Tracked(sender.clone()), HEAVY - 1);
+            drop(light);
+            assert_eq!(freed.try_recv(), Ok(here), "a light value is freed here");
+            drop(heavy);
+            assert_ne!(
+                dropped_on(&freed),
+                here,
+                "a heavy value is freed on the blocking pool"
+            );
+        }
+        drop(FreedOffThread::new(Tracked(sender), HEAVY));
+        assert_eq!(freed.try_recv(), Ok(here), "without a runtime, here");
     }
 }

@@ -74,7 +74,7 @@ pub(crate) struct Recent<V> {
     max_age: Duration,
 }
 
-impl<V: Clone> Recent<V> {
+impl<V: Clone + Send + Sync + 'static> Recent<V> {
     /// An empty cache called `name` holding at most `capacity` in weight, each list
     /// served without a reread for `fresh` and never once older than `max_age` while
     /// changes are not pushed.
@@ -177,7 +177,7 @@ impl<V: Clone> Recent<V> {
     }
 }
 
-impl<V: Clone + Send + Sync> ChangeSink for Recent<V> {
+impl<V: Clone + Send + Sync + 'static> ChangeSink for Recent<V> {
     fn changed(&self, change: &Change) {
         match change {
             Change::Contract(name) => self.invalidate(name.as_str()),

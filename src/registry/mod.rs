@@ -45,7 +45,7 @@ use crate::store::{
     VersionRecord,
 };
 
-use crate::cache::{Bounded, CacheStats};
+use crate::cache::{Bounded, CacheStats, FreedOffThread};
 use cache::{Recent, VERSION_WEIGHT, VERSIONS_FRESH, VERSIONS_MAX_AGE};
 use checks::Checks;
 pub use outcomes::Outcomes;
@@ -301,10 +301,12 @@ pub struct ImportIds {
     pub seq: Option<i64>,
 }
 
-/// A parsed submission: the schema, its pinned references and its identity.
+/// A parsed submission: the schema, its pinned references and its identity. A large
+/// schema is freed on the blocking pool when the candidate goes (registered, refused or
+/// only checked), not before the request's answer.
 #[derive(Debug, Clone)]
 struct Candidate {
-    schema: Schema,
+    schema: FreedOffThread<Schema>,
     references: Vec<SchemaReference>,
     /// The schema's fingerprint, extended with its references when it has any (the same
     /// text referring to other versions is another schema, as in Confluent).
@@ -567,7 +569,7 @@ impl Registry {
             .load(&mut Source::Store(self.store.as_ref()), &previous)
             .await?;
         let report = self
-            .run_check(candidate.schema.clone(), schemas, config)
+            .run_check(Schema::clone(&candidate.schema), schemas, config)
             .await?;
         let outcome = match plan::conclude(
             &history,
@@ -988,8 +990,9 @@ impl Registry {
                 .map_err(|e| RegistryError::Internal(e.to_string()))?
                 .map_err(RegistryError::InvalidSchema)?;
         let fingerprint = identity(&schema, &references);
+        let weight = parsed_weight(&schema);
         Ok(Candidate {
-            schema,
+            schema: FreedOffThread::new(schema, weight),
             references,
             fingerprint,
         })

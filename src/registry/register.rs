@@ -21,6 +21,7 @@
 
 use crate::compat::Report;
 use crate::domain::{Action, AuditAction, AuditOutcome, Caller, ContractName, WriteMode};
+use crate::schema::Schema;
 use crate::store::{AuditEntry, History, NewVersion, StoreError, VersionRecord};
 
 use super::consumers::{ConsumerError, Verdicts};
@@ -208,7 +209,7 @@ impl Registry {
                 Ok(version) => {
                     let weight = super::parsed_weight(&candidate.schema);
                     self.parsed
-                        .insert(version.schema_id, candidate.schema.clone(), weight);
+                        .insert(version.schema_id, Schema::clone(&candidate.schema), weight);
                     tracing::info!(contract.name = %name, version.seq = version.seq, version.number = %version.version, "registered");
                     return Ok(Registered::Created {
                         version,
@@ -288,7 +289,7 @@ impl Registry {
         let previous = relevant(previous, config.mode);
         let schemas = self.load(source, &previous).await?;
         let report = self
-            .run_check(candidate.schema.clone(), schemas, config)
+            .run_check(Schema::clone(&candidate.schema), schemas, config)
             .await?;
         // An import is never refused: a breaking one takes the next major.
         let version = plan::conclude(
