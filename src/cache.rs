@@ -220,7 +220,8 @@ impl<K: Eq + Hash + Clone, V: Clone + Send + 'static> Bounded<K, V> {
         Q: Hash + quick_cache::Equivalent<K> + ?Sized,
     {
         if let Some((_, removed)) = self.inner.remove(key) {
-            free_entries(vec![removed]);
+            let weight = removed.weight;
+            free(removed, weight);
         }
     }
 

@@ -56,22 +56,28 @@ const ARENA_RESERVE: libmimalloc_sys::mi_option_t = 23;
 const ARENA_RESERVE_BUILT_IN: std::ffi::c_long = 1 << 20;
 const ARENA_RESERVE_KIB: std::ffi::c_long = 64 << 10;
 
-/// Sets [`ARENA_MAX_OBJECT_SIZE`] and [`ARENA_RESERVE`] before anything is allocated,
-/// each unless someone set it (a `MIMALLOC_ARENA_MAX_OBJECT_SIZE` or
-/// `MIMALLOC_ARENA_RESERVE` environment variable, which `mi_option_get` reads).
+/// The options [`tune_allocator`] sets: each one's number, built-in value and Accord's.
+#[rustfmt::skip]
+const TUNED: [(libmimalloc_sys::mi_option_t, std::ffi::c_long, std::ffi::c_long); 2] = [
+    (ARENA_MAX_OBJECT_SIZE, ARENA_MAX_OBJECT_SIZE_BUILT_IN, ARENA_MAX_OBJECT_SIZE_KIB),
+    (ARENA_RESERVE, ARENA_RESERVE_BUILT_IN, ARENA_RESERVE_KIB),
+];
+
+/// Sets the [`TUNED`] options before anything is allocated, each unless someone set it
+/// (a `MIMALLOC_ARENA_MAX_OBJECT_SIZE` or `MIMALLOC_ARENA_RESERVE` environment
+/// variable, which `mi_option_get` reads).
 #[allow(unsafe_code)]
 #[cfg_attr(test, allow(dead_code))]
 extern "C" fn tune_allocator() {
-    // SAFETY: `mi_option_get` and `mi_option_set` read and write an entry of mimalloc's
-    // option table (valid indices, see the test); no other thread runs yet, which is
-    // all their "not thread safe" asks. Before `main`, the C library is initialized
-    // (getenv works) and nothing has been allocated through mimalloc.
-    unsafe {
-        if libmimalloc_sys::mi_option_get(ARENA_MAX_OBJECT_SIZE) == ARENA_MAX_OBJECT_SIZE_BUILT_IN {
-            libmimalloc_sys::mi_option_set(ARENA_MAX_OBJECT_SIZE, ARENA_MAX_OBJECT_SIZE_KIB);
-        }
-        if libmimalloc_sys::mi_option_get(ARENA_RESERVE) == ARENA_RESERVE_BUILT_IN {
-            libmimalloc_sys::mi_option_set(ARENA_RESERVE, ARENA_RESERVE_KIB);
+    for (option, built_in, ours) in TUNED {
+        // SAFETY: `mi_option_get` and `mi_option_set` read and write an entry of
+        // mimalloc's option table (valid indices, see the test); no other thread runs
+        // yet, which is all their "not thread safe" asks. Before `main`, the C library
+        // is initialized (getenv works) and nothing has been allocated through mimalloc.
+        unsafe {
+            if libmimalloc_sys::mi_option_get(option) == built_in {
+                libmimalloc_sys::mi_option_set(option, ours);
+            }
         }
     }
 }
@@ -84,10 +90,7 @@ mod tests {
     #[allow(unsafe_code)]
     fn the_option_numbers_are_the_ones_mimalloc_reads() {
         // The test binary does not run `tune_allocator` before `main`.
-        for (option, built_in) in [
-            (ARENA_MAX_OBJECT_SIZE, ARENA_MAX_OBJECT_SIZE_BUILT_IN),
-            (ARENA_RESERVE, ARENA_RESERVE_BUILT_IN),
-        ] {
+        for (option, built_in, _) in TUNED {
             // SAFETY: reads one entry of the option table; nothing sets options here.
             let value = unsafe { libmimalloc_sys::mi_option_get(option) };
             assert_eq!(
